@@ -1,0 +1,3 @@
+from rekcli.cli.main import main
+
+raise SystemExit(main())

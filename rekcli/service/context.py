@@ -1,0 +1,48 @@
+"""What a service call needs to know about where it runs: data directory, region, account."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+DEFAULT_REGION = "us-east-1"
+# The account id printed in ARNs. There is no AWS account behind rekcli; a fixed, obviously
+# local id keeps ARNs well formed and stable across runs.
+LOCAL_ACCOUNT_ID = "000000000000"
+
+
+def default_data_dir() -> Path:
+    """`$REKCLI_DATA_DIR`, else `${XDG_DATA_HOME:-~/.local/share}/rekcli`."""
+    explicit = os.environ.get("REKCLI_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(xdg) / "rekcli"
+
+
+def default_s3_root() -> Path | None:
+    """`$REKCLI_S3_ROOT`: the folder whose sub-folders stand in for S3 buckets."""
+    root = os.environ.get("REKCLI_S3_ROOT")
+    return Path(root).expanduser() if root else None
+
+
+@dataclass
+class ServiceContext:
+    """Per-process settings of the local service. Cheap to build; opens nothing."""
+
+    region: str = DEFAULT_REGION
+    data_dir: Path = field(default_factory=default_data_dir)
+    s3_root: Path | None = field(default_factory=default_s3_root)
+    account_id: str = LOCAL_ACCOUNT_ID
+    clock: Callable[[], float] = time.time
+
+    @property
+    def region_dir(self) -> Path:
+        """Collections are per region, like AWS: one folder per region under the data dir."""
+        return self.data_dir / self.region
+
+    def collection_arn(self, collection_id: str) -> str:
+        return f"arn:aws:rekognition:{self.region}:{self.account_id}:collection/{collection_id}"
