@@ -1,0 +1,40 @@
+"""Shared fixtures: where the real photos are, and an isolated data directory per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _faces_dir() -> Path:
+    explicit = os.environ.get("REKCLI_TEST_FACES")
+    if explicit:
+        return Path(explicit)
+    return REPO_ROOT.parent / "shared" / "faces"
+
+
+FACES_DIR = _faces_dir()
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    """The shared test photos (`../shared/faces` or `$REKCLI_TEST_FACES`); skip when absent."""
+    if not (FACES_DIR / "people").is_dir():
+        pytest.skip(f"test photos not found at {FACES_DIR} (set REKCLI_TEST_FACES)")
+    return FACES_DIR
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path, monkeypatch):
+    """Every test gets its own data dir and no AWS settings leaking in from the machine."""
+    monkeypatch.setenv("REKCLI_DATA_DIR", str(tmp_path / "rekcli-data"))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_DEFAULT_OUTPUT", "AWS_PROFILE",
+                 "AWS_CONFIG_FILE", "AWS_PAGER", "AWS_CLI_ERROR_FORMAT", "REKCLI_S3_ROOT",
+                 "REKCLI_DETECTOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    yield
