@@ -1,0 +1,91 @@
+"""Print a response the aws CLI v2 way: timestamps as ISO-8601, --query, format, pager."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import subprocess
+import sys
+
+from rekcli.cli.errors import GeneralError, PagerError, ParamValidationError
+
+
+def compile_query(expression: str | None):
+    """Compile --query up front: a syntax error is a parameter error (exit 252)."""
+    if expression is None:
+        return None
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.compile(expression)
+    except JMESPathError as error:
+        raise ParamValidationError(f"Bad value for --query {expression}: {error}") from None
+
+
+def apply_query(query, value):
+    if query is None:
+        return value
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return query.search(value)
+    except JMESPathError as error:  # wrong types or unknown function: raised while formatting
+        raise GeneralError(str(error)) from None
+
+
+def render_timestamps(value, timestamp_format: str = "iso8601"):
+    """datetimes -> `2023-11-14T22:13:20.123000+00:00` (v2 default) or epoch seconds (wire)."""
+    if isinstance(value, datetime.datetime):
+        if timestamp_format == "wire":
+            return value.timestamp()
+        return value.astimezone(datetime.timezone.utc).isoformat()
+    if isinstance(value, dict):
+        return {k: render_timestamps(v, timestamp_format) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_timestamps(v, timestamp_format) for v in value]
+    return value
+
+
+class OutputWriter:
+    """Where formatted output goes: stdout, or a pager when stdout is a terminal."""
+
+    def __init__(self, pager_command: str):
+        self._use_pager = bool(pager_command) and sys.stdout.isatty()
+        self._pager_command = pager_command
+        self.stream = io.StringIO() if self._use_pager else sys.stdout
+
+    def close(self) -> None:
+        if not self._use_pager:
+            sys.stdout.flush()
+            return
+        text = self.stream.getvalue()
+        if not text:
+            return
+        env = dict(os.environ)
+        env.setdefault("LESS", "FRX")
+        try:
+            pager = subprocess.Popen(self._pager_command, shell=True, stdin=subprocess.PIPE, env=env)
+        except OSError as error:
+            raise PagerError(_pager_message(error)) from None
+        try:
+            pager.communicate(text.encode("utf-8"))
+        except BrokenPipeError:
+            pass
+        if pager.returncode == 127:  # the shell could not find the pager
+            raise PagerError(_pager_message(f"{self._pager_command}: command not found"))
+
+
+def _pager_message(error) -> str:
+    return ("Unable to redirect output to pager. Received the following error when opening "
+            f"pager:\n{error}\n\nLearn more about configuring the output pager by running "
+            f'"rekcli help config-vars".')
+
+
+def write_response(response, *, settings, query, operation_name: str, stream) -> None:
+    from rekcli.cli.output import write_output
+
+    value = apply_query(query, render_timestamps(response, settings.timestamp_format))
+    write_output(value, settings.output, operation_name=operation_name, stream=stream,
+                 color=settings.use_color)

@@ -1,0 +1,164 @@
+"""rekcli's entry point: read argv, run one operation, print it, and pick the exit code.
+
+`main` is the only place that maps exceptions to exit codes (see rekcli/cli/errors.py);
+`run` is the program without error handling, so tests and --debug can see real tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rekcli.cli import argv as argv_grammar
+from rekcli.cli.errors import (EXIT_GENERAL, EXIT_INTERRUPTED, EXIT_OK, CliError, GeneralError,
+                               ParamValidationError, UsageError, report_cli_error,
+                               report_service_error)
+from rekcli.cli.settings import GLOBAL_OPTIONS, GlobalOptions, Settings, error_format, load_profile_config
+
+
+class Invocation:
+    """What main learned about the command line before anything failed (for error output)."""
+
+    def __init__(self):
+        self.globals = GlobalOptions()
+        self.profile_config: dict = {}
+        self.operation_name = ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    invocation = Invocation()
+    try:
+        return run(args, invocation)
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
+        return EXIT_INTERRUPTED
+    except BaseException as error:  # noqa: BLE001 - the one place every error becomes a code
+        return handle_error(error, invocation)
+
+
+def handle_error(error: BaseException, invocation: Invocation) -> int:
+    from rekcli.service.errors import ServiceError
+
+    if isinstance(error, SystemExit):
+        raise error
+    fmt = error_format(invocation.globals, invocation.profile_config)
+    if invocation.globals.debug:
+        import traceback
+
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    if isinstance(error, ServiceError):
+        return report_service_error(error.code, error.message, invocation.operation_name, fmt)
+    if isinstance(error, CliError):
+        return report_cli_error(error, fmt)
+    if isinstance(error, BrokenPipeError):
+        return EXIT_GENERAL
+    return report_cli_error(GeneralError(str(error) or type(error).__name__), fmt)
+
+
+def run(args: list[str], invocation: Invocation) -> int:
+    command, rest = argv_grammar.split_command(args)
+    if command is None:
+        return run_without_command(rest, invocation)
+    if command == "help":
+        return show_help(None, rest)
+    from rekcli.service.model import COMMANDS
+
+    operation_name = COMMANDS.get(command)
+    if operation_name is None:
+        _read_globals_for_errors(rest, invocation)
+        raise UsageError(argv_grammar._invalid_choice("command", command, COMMANDS))
+    invocation.operation_name = operation_name
+    specs = argv_grammar.command_option_specs(operation_name)
+    parsed = argv_grammar.parse_tokens(rest, specs)
+    invocation.globals = globals_from(parsed.values)
+    if parsed.positionals == ["help"] or "--help" in rest:
+        return show_help(operation_name, [])
+    argv_grammar.reject_leftovers(parsed)
+    if invocation.globals.version:
+        return print_version()
+    from rekcli.cli.operation import run_operation
+
+    settings = prepare_settings(invocation)
+    return run_operation(operation_name, specs, parsed.values, settings)
+
+
+def run_without_command(rest: list[str], invocation: Invocation) -> int:
+    if rest in (["--help"], ["-h"]):
+        return show_help(None, [])
+    parsed = argv_grammar.parse_tokens(rest, argv_grammar.global_option_specs())
+    invocation.globals = globals_from(parsed.values)
+    if parsed.positionals == ["help"]:
+        return show_help(None, [])
+    argv_grammar.reject_leftovers(parsed)
+    if invocation.globals.version:
+        return print_version()
+    raise UsageError("the following arguments are required: command")
+
+
+def _read_globals_for_errors(rest: list[str], invocation: Invocation) -> None:
+    """Best effort: honour --cli-error-format/--debug even when the command is unknown."""
+    try:
+        specs = argv_grammar.global_option_specs()
+        known = [t for t in rest if t.partition("=")[0] in specs or not t.startswith("--")]
+        invocation.globals = globals_from(argv_grammar.parse_tokens(known, specs).values)
+    except CliError:
+        pass
+
+
+def globals_from(values: dict) -> GlobalOptions:
+    options = GlobalOptions()
+    for name, (attribute, _, _) in GLOBAL_OPTIONS.items():
+        if name in values:
+            setattr(options, attribute, values[name])
+    return options
+
+
+def prepare_settings(invocation: Invocation) -> Settings:
+    options = invocation.globals
+    if options.debug:
+        _enable_debug_logging()
+    invocation.profile_config = load_profile_config(options.profile)
+    if options.endpoint_url is not None:
+        raise ParamValidationError(
+            f"--endpoint-url is not supported yet: rekcli answers every call on this machine "
+            f"and sends nothing to {options.endpoint_url}. Remove the option to use the "
+            f"local service.")
+    for name in ("--cli-read-timeout", "--cli-connect-timeout"):
+        raw = getattr(options, GLOBAL_OPTIONS[name][0])
+        if raw is not None:
+            try:
+                int(raw)
+            except ValueError:
+                raise UsageError(f"argument {name}: invalid int value: '{raw}'") from None
+    return Settings(options, invocation.profile_config)
+
+
+def _enable_debug_logging() -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s - %(threadName)s - %(name)s - %(levelname)s - %(message)s"))
+    logger = logging.getLogger("rekcli")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    from rekcli import __version__
+
+    logger.debug("rekcli version: %s, argv: %s", __version__, sys.argv)
+
+
+def print_version() -> int:
+    import platform
+
+    from rekcli import __version__
+
+    sys.stdout.write(f"rekcli/{__version__} Python/{platform.python_version()} "
+                     f"{platform.system()}/{platform.release()} source/{platform.machine()}\n")
+    return EXIT_OK
+
+
+def show_help(operation_name: str | None, rest: list[str]) -> int:
+    from rekcli.cli.help import print_help
+
+    print_help(operation_name)
+    return EXIT_OK

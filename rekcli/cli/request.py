@@ -1,0 +1,209 @@
+"""Turn parsed command-line values into the request dict an operation receives.
+
+Steps, in the aws CLI's order (reference §3): resolve file:// and fileb:// values; convert
+each option by its model shape (scalars, JSON or shorthand for structures and maps, lists);
+merge the blob helpers (`--image-bytes`) into their Image member; merge --cli-input-json /
+--cli-input-yaml shallowly under the command line; fill idempotency tokens; decode base64
+text given for blobs; validate like botocore (required, unknown, types, minimums).
+`build_request_from_input` is the part shared with the batch runner (one JSON object in).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from rekcli.cli.argv import OptionSpec
+from rekcli.cli.errors import GeneralError, ParamValidationError, UsageError
+from rekcli.cli.validation import validate_request
+from rekcli.service import model
+
+
+def load_param_value(value: str, option_name: str):
+    """Resolve a file:// or fileb:// value; other values come back unchanged."""
+    from rekcli.cli.paramfile import ParamFileError, resolve_param_file
+
+    try:
+        return resolve_param_file(value)
+    except ParamFileError as error:
+        raise ParamValidationError(f"Error parsing parameter '{option_name}': {error}") from None
+
+
+def convert_option(spec: OptionSpec, raw):
+    """Value of one member option, converted by its model shape."""
+    shape = model.shape(spec.shape)
+    if isinstance(raw, list):
+        values = [load_param_value(v, spec.name) for v in raw]
+        return _convert_scalar_list(spec, values, shape)
+    value = load_param_value(raw, spec.name)
+    kind = shape["type"]
+    if kind in ("structure", "map"):
+        return _parse_structured(spec.name, value, shape)
+    return _convert_scalar(spec.name, value, shape)
+
+
+def _convert_scalar(option_name: str, value, shape: dict):
+    kind = shape["type"]
+    if kind == "blob" or isinstance(value, bytes):
+        return value
+    if kind == "integer":
+        try:
+            return int(value)
+        except ValueError as error:
+            raise GeneralError(str(error)) from None
+    if kind in ("long", "float"):
+        convert = int if kind == "long" else float
+        try:
+            return convert(value)
+        except ValueError:
+            raise UsageError(f"argument {option_name}: invalid {convert.__name__} value: "
+                             f"'{value}'") from None
+    return value
+
+
+def _convert_scalar_list(spec: OptionSpec, values: list, shape: dict) -> list:
+    if len(values) == 1 and isinstance(values[0], str) and values[0].lstrip().startswith("["):
+        try:
+            parsed = json.loads(values[0])
+        except json.JSONDecodeError as error:
+            raise ParamValidationError(_invalid_json(spec.name, error, values[0])) from None
+        return parsed if isinstance(parsed, list) else [parsed]
+    member_shape = model.shape(shape["member"])
+    return [_convert_scalar(spec.name, v, member_shape) for v in values]
+
+
+def _invalid_json(option_name: str, error: Exception, text: str) -> str:
+    return f"Error parsing parameter '{option_name}': Invalid JSON: {error}\nJSON received: {text}"
+
+
+def _parse_structured(option_name: str, value, shape: dict):
+    """A structure or map option: JSON when it starts with { or [, else shorthand."""
+    from rekcli.cli.shorthand import ShorthandParseError, parse_shorthand, should_parse_as_json
+
+    if isinstance(value, bytes):
+        raise ParamValidationError(f"Error parsing parameter '{option_name}': Expected a text "
+                                   f"value, received binary data (use file:// for JSON files)")
+    if should_parse_as_json(value):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ParamValidationError(_invalid_json(option_name, error, value)) from None
+    try:
+        parsed = parse_shorthand(value)
+    except ShorthandParseError as error:
+        raise ParamValidationError(f"Error parsing parameter '{option_name}': {error}") from None
+    return coerce_shorthand(parsed, shape)
+
+
+def coerce_shorthand(value, shape: dict):
+    """Shorthand gives strings; convert them by the model, like awscli's BackCompatVisitor."""
+    kind = shape["type"]
+    if kind == "structure" and isinstance(value, dict):
+        members = shape["members"]
+        return {k: coerce_shorthand(v, model.shape(members[k])) if k in members else v
+                for k, v in value.items()}
+    if kind == "map" and isinstance(value, dict):
+        value_shape = model.shape(shape["value"])
+        return {k: coerce_shorthand(v, value_shape) for k, v in value.items()}
+    if kind == "list":
+        items = value if isinstance(value, list) else [value]
+        return [coerce_shorthand(item, model.shape(shape["member"])) for item in items]
+    if isinstance(value, str):
+        try:
+            if kind in ("integer", "long"):
+                return int(value)
+            if kind == "float":
+                return float(value)
+        except ValueError as error:
+            raise GeneralError(str(error)) from None
+        if kind == "boolean" and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    return value
+
+
+def load_cli_input(values: dict) -> dict:
+    """The request read from --cli-input-json or --cli-input-yaml ({} when neither)."""
+    given = [name for name in ("--cli-input-json", "--cli-input-yaml") if name in values]
+    if not given:
+        return {}
+    if len(given) == 2:
+        raise ParamValidationError("Only one --cli-input- parameter may be specified.")
+    option = given[0]
+    text = load_param_value(values[option], option)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    label = option.lstrip("-")
+    if option == "--cli-input-json":
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError:
+            raise ParamValidationError(f"Error parsing parameter '{label}': Invalid JSON received.") from None
+    else:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ParamValidationError(f"Error parsing parameter '{label}': Invalid YAML received.") from None
+    if not isinstance(loaded, dict):
+        raise ParamValidationError(f"Error parsing parameter '{option}': Invalid type: expecting "
+                                   f"map, received {type(loaded)}")
+    return loaded
+
+
+def command_line_members(specs: dict[str, OptionSpec], values: dict) -> dict:
+    """Members given as options, with blob helpers merged into their Image member."""
+    members: dict = {}
+    for name, raw in values.items():
+        spec = specs[name]
+        if spec.member is None or spec.shape == "ImageBlob":
+            continue
+        members[spec.member] = convert_option(spec, raw)
+    for name, raw in values.items():
+        spec = specs[name]
+        if spec.member is not None and spec.shape == "ImageBlob":
+            image = members.get(spec.member)
+            image = dict(image) if isinstance(image, dict) else {}
+            image["Bytes"] = convert_option(spec, raw)
+            members[spec.member] = image
+    return members
+
+
+def build_request(operation_name: str, specs: dict[str, OptionSpec], values: dict,
+                  binary_format: str) -> dict:
+    """The validated request for one command line."""
+    request = load_cli_input(values)
+    request.update(command_line_members(specs, values))  # shallow merge: the command line wins
+    return build_request_from_input(operation_name, request, binary_format)
+
+
+def build_request_from_input(operation_name: str, request: dict, binary_format: str) -> dict:
+    """Fill tokens, decode blobs and validate a request given as API members."""
+    input_shape = model.operation(operation_name)["input"]
+    request = dict(request)
+    for member, shape_name in input_shape["members"].items():
+        if model.shape(shape_name).get("idempotency_token") and request.get(member) is None:
+            request[member] = str(uuid.uuid4())
+    request = decode_blobs(request, input_shape, binary_format)
+    validate_request(request, input_shape)
+    return request
+
+
+def decode_blobs(value, shape: dict, binary_format: str):
+    """Text given where the model wants bytes: base64-decoded (v2 default) or raw UTF-8."""
+    kind = shape["type"]
+    if kind == "structure" and isinstance(value, dict):
+        members = shape["members"]
+        return {k: decode_blobs(v, model.shape(members[k]), binary_format) if k in members else v
+                for k, v in value.items()}
+    if kind == "blob" and isinstance(value, str):
+        if binary_format == "raw-in-base64-out":
+            return value.encode("utf-8")
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise GeneralError(f'Invalid base64: "{value}"') from None
+    return value

@@ -1,0 +1,184 @@
+"""Global options and how each setting is resolved: flag > environment > config file > default.
+
+The chains are the aws CLI v2's (reference §6). The config file is the aws one
+(`$AWS_CONFIG_FILE`, else ~/.aws/config), so a profile's `region` and `output` apply to
+rekcli as they do to aws.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from rekcli.cli.errors import ConfigurationError, GeneralError, ERROR_FORMATS
+from rekcli.service.context import DEFAULT_REGION
+
+OUTPUT_FORMATS = ("json", "text", "table", "yaml", "yaml-stream", "off")
+COLOR_CHOICES = ("on", "off", "auto")
+BINARY_FORMATS = ("base64", "raw-in-base64-out")
+SKELETON_CHOICES = ("input", "yaml-input", "output")
+
+
+@dataclass
+class GlobalOptions:
+    """The global options as given on the command line (None = not given)."""
+
+    debug: bool = False
+    endpoint_url: str | None = None
+    no_verify_ssl: bool = False
+    no_paginate: bool = False
+    output: str | None = None
+    query: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    version: bool = False
+    color: str = "auto"
+    no_sign_request: bool = False
+    ca_bundle: str | None = None
+    cli_read_timeout: str | None = None
+    cli_connect_timeout: str | None = None
+    cli_binary_format: str | None = None
+    no_cli_pager: bool = False
+    cli_auto_prompt: bool = False
+    no_cli_auto_prompt: bool = False
+    cli_error_format: str | None = None
+
+
+# Global option name -> (attribute, takes a value, choices). The order is the synopsis order.
+GLOBAL_OPTIONS: dict[str, tuple[str, bool, tuple[str, ...] | None]] = {
+    "--debug": ("debug", False, None),
+    "--endpoint-url": ("endpoint_url", True, None),
+    "--no-verify-ssl": ("no_verify_ssl", False, None),
+    "--no-paginate": ("no_paginate", False, None),
+    "--output": ("output", True, OUTPUT_FORMATS),
+    "--query": ("query", True, None),
+    "--profile": ("profile", True, None),
+    "--region": ("region", True, None),
+    "--version": ("version", False, None),
+    "--color": ("color", True, COLOR_CHOICES),
+    "--no-sign-request": ("no_sign_request", False, None),
+    "--ca-bundle": ("ca_bundle", True, None),
+    "--cli-read-timeout": ("cli_read_timeout", True, None),
+    "--cli-connect-timeout": ("cli_connect_timeout", True, None),
+    "--cli-binary-format": ("cli_binary_format", True, BINARY_FORMATS),
+    "--no-cli-pager": ("no_cli_pager", False, None),
+    "--cli-auto-prompt": ("cli_auto_prompt", False, None),
+    "--no-cli-auto-prompt": ("no_cli_auto_prompt", False, None),
+    "--cli-error-format": ("cli_error_format", True, None),
+}
+
+GLOBAL_HELP = {
+    "--debug": "Log what rekcli does to stderr, with tracebacks on errors.",
+    "--endpoint-url": "Not supported: rekcli answers every call on this machine.",
+    "--no-verify-ssl": "Accepted for compatibility; rekcli makes no network calls.",
+    "--no-paginate": "Make one call and print the raw page, with the service's NextToken.",
+    "--output": "Output format: json, text, table, yaml, yaml-stream or off.",
+    "--query": "A JMESPath query applied to the response before it is printed.",
+    "--profile": "Profile of the aws config file to read settings (region, output) from.",
+    "--region": "Region whose collections to use (collections are kept per region).",
+    "--version": "Print the version and exit.",
+    "--color": "Colour table output: on, off or auto (only on a terminal).",
+    "--no-sign-request": "Accepted for compatibility; rekcli signs nothing.",
+    "--ca-bundle": "Accepted for compatibility; rekcli makes no network calls.",
+    "--cli-read-timeout": "Accepted for compatibility; rekcli makes no network calls.",
+    "--cli-connect-timeout": "Accepted for compatibility; rekcli makes no network calls.",
+    "--cli-binary-format": "How text given for a blob is read: base64 (default) or raw-in-base64-out.",
+    "--no-cli-pager": "Never send output through a pager.",
+    "--cli-auto-prompt": "Accepted for compatibility; rekcli has no interactive prompt.",
+    "--no-cli-auto-prompt": "Accepted for compatibility.",
+    "--cli-error-format": "How errors are printed: enhanced, legacy, json, yaml, text or table.",
+}
+
+
+@dataclass
+class Settings:
+    """Resolved settings for one invocation."""
+
+    globals: GlobalOptions
+    profile_config: dict = field(default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        return (self.globals.region or os.environ.get("AWS_REGION")
+                or os.environ.get("AWS_DEFAULT_REGION") or self.profile_config.get("region")
+                or DEFAULT_REGION)
+
+    @property
+    def output(self) -> str:
+        value = (self.globals.output or os.environ.get("AWS_DEFAULT_OUTPUT")
+                 or self.profile_config.get("output") or "json")
+        if value not in OUTPUT_FORMATS:
+            raise ConfigurationError(f"Invalid value for output format: {value}, valid values "
+                                     f"are: {', '.join(OUTPUT_FORMATS)}")
+        return value
+
+    @property
+    def binary_format(self) -> str:
+        value = self.globals.cli_binary_format or self.profile_config.get("cli_binary_format") or "base64"
+        if value not in BINARY_FORMATS:
+            raise ConfigurationError(f"Invalid value for cli_binary_format: {value}")
+        return value
+
+    @property
+    def timestamp_format(self) -> str:
+        value = self.profile_config.get("cli_timestamp_format", "iso8601")
+        if value not in ("iso8601", "wire"):
+            raise ConfigurationError(f'Unknown cli_timestamp_format value: {value}, valid values '
+                                     f'are "wire" or "iso8601"')
+        return value
+
+    @property
+    def pager(self) -> str:
+        if self.globals.no_cli_pager:
+            return ""
+        for value in (os.environ.get("AWS_PAGER"), self.profile_config.get("cli_pager"),
+                      os.environ.get("PAGER")):
+            if value is not None:
+                return value
+        return "less"
+
+    @property
+    def use_color(self) -> bool:
+        if self.globals.color == "auto":
+            return sys.stdout.isatty()
+        return self.globals.color == "on"
+
+
+def error_format(globals_: GlobalOptions, profile_config: dict | None = None) -> str:
+    """--cli-error-format > AWS_CLI_ERROR_FORMAT > config; an unknown value means enhanced."""
+    value = (globals_.cli_error_format or os.environ.get("AWS_CLI_ERROR_FORMAT")
+             or (profile_config or {}).get("cli_error_format") or "enhanced").lower()
+    return value if value in ERROR_FORMATS else "enhanced"
+
+
+def load_profile_config(profile: str | None) -> dict:
+    """The settings of one profile of the aws config file; {} when there is no file.
+
+    An explicitly named profile that does not exist is an error (exit 255), as in aws.
+    """
+    explicit = profile or os.environ.get("AWS_PROFILE")
+    name = explicit or "default"
+    path = os.environ.get("AWS_CONFIG_FILE") or os.path.join(os.path.expanduser("~"), ".aws", "config")
+    sections = _read_ini(path)
+    section = sections.get("default" if name == "default" else f"profile {name}")
+    if section is None and name != "default":
+        section = sections.get(name)
+    if section is None:
+        if explicit and explicit != "default":
+            raise GeneralError(f"The config profile ({name}) could not be found")
+        return {}
+    return section
+
+
+def _read_ini(path: str) -> dict[str, dict]:
+    if not os.path.isfile(path):
+        return {}
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"Unable to parse config file: {path}: {error}") from None
+    return {name: dict(parser.items(name)) for name in parser.sections()}

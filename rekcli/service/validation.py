@@ -1,0 +1,89 @@
+"""Service-side checks of a request against the model: maximums, patterns, enums.
+
+botocore (and so the aws CLI) checks only required members, types and minimums before
+sending; maximums, patterns and enum values are checked by the service, which answers with an
+error (exit 254). We keep that split: the CLI layer does the botocore part, this module the
+service part, raising InvalidParameterException with the AWS validation wording.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rekcli.service import model
+from rekcli.service.errors import InvalidParameterException
+
+# Python's `re` has no \p{...} classes; the tag patterns use letters, separators and numbers.
+_UNICODE_CLASSES = {r"\p{L}\p{Z}\p{N}": r"\w\s"}
+
+
+@lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern:
+    for unicode_class, python_class in _UNICODE_CLASSES.items():
+        pattern = pattern.replace(unicode_class, python_class)
+    return re.compile(pattern)
+
+
+def _member_path(path: str) -> str:
+    """'Image.S3Object.Bucket' -> 'image.s3Object.bucket', the form AWS messages use."""
+    parts = []
+    for part in path.split("."):
+        parts.append(part[:1].lower() + part[1:] if part and not part[0] == "[" else part)
+    return ".".join(parts)
+
+
+def _violation(value, path: str, constraint: str) -> InvalidParameterException:
+    shown = value if not isinstance(value, (bytes, bytearray)) else "<binary>"
+    return InvalidParameterException(
+        f"1 validation error detected: Value '{shown}' at '{_member_path(path)}' failed to "
+        f"satisfy constraint: {constraint}")
+
+
+def check_request(operation_name: str, request: dict) -> None:
+    """Raise InvalidParameterException for the first service-side constraint violated."""
+    _check(request, model.operation(operation_name)["input"], "")
+
+
+def _check(value, shape: dict, path: str) -> None:
+    kind = shape["type"]
+    if kind == "structure":
+        for name, member_shape in shape["members"].items():
+            if isinstance(value, dict) and value.get(name) is not None:
+                _check(value[name], model.shape(member_shape), f"{path}.{name}" if path else name)
+    elif kind == "list":
+        _check_size(value, len(value), shape, path, "length")
+        for i, item in enumerate(value):
+            _check(item, model.shape(shape["member"]), f"{path}.{i + 1}")
+    elif kind == "map":
+        _check_size(value, len(value), shape, path, "length")
+        for key, item in value.items():
+            _check(key, model.shape(shape["key"]), f"{path}.key")
+            _check(item, model.shape(shape["value"]), f"{path}.{key}")
+    elif kind in ("string", "blob"):
+        _check_size(value, len(value), shape, path, "length")
+        if kind == "string":
+            _check_string(value, shape, path)
+    elif kind in ("integer", "long", "float"):
+        if "max" in shape and value > shape["max"]:
+            raise _violation(value, path, f"Member must have value less than or equal to {shape['max']}")
+        if "min" in shape and value < shape["min"]:
+            raise _violation(value, path, f"Member must have value greater than or equal to {shape['min']}")
+
+
+def _check_size(value, size: int, shape: dict, path: str, what: str) -> None:
+    if "max" in shape and size > shape["max"]:
+        shown = value if isinstance(value, str) else size
+        raise _violation(shown, path, f"Member must have {what} less than or equal to {shape['max']}")
+    if "min" in shape and size < shape["min"]:
+        shown = value if isinstance(value, str) else size
+        raise _violation(shown, path, f"Member must have {what} greater than or equal to {shape['min']}")
+
+
+def _check_string(value: str, shape: dict, path: str) -> None:
+    if "enum" in shape and value not in shape["enum"]:
+        raise _violation(value, path, "Member must satisfy enum value set: ["
+                         + ", ".join(shape["enum"]) + "]")
+    pattern = shape.get("pattern")
+    if pattern and not _compiled(pattern).fullmatch(value):
+        raise _violation(value, path, f"Member must satisfy regular expression pattern: {pattern}")
