@@ -86,15 +86,21 @@ def run_paginated(operation_name, request, paginator, values, settings, query) -
         paginator, page_size=page_size, max_items=max_items,
         starting_token=values.get("--starting-token"))
     if settings.output in ("text", "yaml-stream"):
-        return display_page_by_page(pages, operation_name, settings, query)
+        return display_page_by_page(pages, paginator, operation_name, settings, query)
     return display(paginate.merge_pages(list(pages), paginator), operation_name, settings, query)
 
 
-def display_page_by_page(pages, operation_name: str, settings, query) -> int:
-    """text and yaml-stream print each page as it arrives and query each page on its own."""
+def display_page_by_page(pages, paginator, operation_name: str, settings, query) -> int:
+    """text and yaml-stream print each page as it arrives and query each page on its own.
+
+    As in the aws CLI, only the first page carries the non-aggregate keys (FaceModelVersion).
+    """
     writer = OutputWriter(settings.pager)
-    for page in pages:
+    for number, page in enumerate(pages):
         token = page.pop("NextToken", None)
+        if number > 0:
+            for key in paginator["non_aggregate_keys"]:
+                page.pop(key, None)
         write_response(page, settings=settings, query=query, operation_name=operation_name,
                        stream=writer.stream)
         if token is not None:

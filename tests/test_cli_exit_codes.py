@@ -1,0 +1,160 @@
+"""Exit codes and stderr as a script sees them, from real subprocess runs (reference §4)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from cli_helpers import run_subprocess
+
+USAGE_TAIL = ("usage: rekcli [options] <command> [parameters]\nTo see help text, you can run:\n\n"
+              "  rekcli help\n  rekcli <command> help\n")
+
+
+def test_version_prints_one_line_and_exits_zero():
+    result = run_subprocess("--version")
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("rekcli/")
+    assert result.stdout.decode().count("\n") == 1
+
+
+def test_missing_required_option_exits_252_with_usage_after_the_message():
+    result = run_subprocess("create-collection")
+    assert result.returncode == 252
+    assert result.stdout == b""
+    assert result.stderr.decode() == (
+        "\nrekcli: [ERROR]: An error occurred (ParamValidation): the following arguments are "
+        "required: --collection-id\n\n" + USAGE_TAIL + "\n")
+
+
+def test_unknown_options_print_usage_first():
+    result = run_subprocess("describe-collection", "--collection-id", "c", "--bogus", "1")
+    assert result.returncode == 252
+    assert result.stderr.decode() == "\n" + USAGE_TAIL + "\n\nrekcli: [ERROR]: Unknown options: --bogus, 1\n"
+
+
+def test_invalid_command_suggests_the_close_one():
+    result = run_subprocess("compare-face")
+    assert result.returncode == 252
+    assert "Found invalid choice 'compare-face'\n\nMaybe you meant:\n\n  * compare-faces" in result.stderr.decode()
+
+
+def test_no_command_is_a_usage_error():
+    result = run_subprocess()
+    assert result.returncode == 252
+    assert "the following arguments are required: command" in result.stderr.decode()
+
+
+def test_invalid_output_choice():
+    result = run_subprocess("list-collections", "--output", "jsn")
+    assert result.returncode == 252
+    assert "argument --output: Found invalid choice 'jsn'" in result.stderr.decode()
+
+
+def test_validation_error_exits_252():
+    result = run_subprocess("compare-faces", "--source-image-bytes", "aGk=")
+    assert result.returncode == 252
+    assert result.stderr.decode() == (
+        "\nrekcli: [ERROR]: An error occurred (ParamValidation): Parameter validation failed:\n"
+        'Missing required parameter in input: "TargetImage"\n')
+
+
+def test_service_side_pattern_violation_exits_254():
+    result = run_subprocess("describe-collection", "--collection-id", "has/slash")
+    assert result.returncode == 254
+    assert result.stderr.decode() == (
+        "\nrekcli: [ERROR]: An error occurred (InvalidParameterException) when calling the "
+        "DescribeCollection operation: 1 validation error detected: Value 'has/slash' at "
+        "'collectionId' failed to satisfy constraint: Member must satisfy regular expression "
+        "pattern: [a-zA-Z0-9_.\\-]+\n")
+
+
+def test_integer_conversion_failure_exits_255():
+    result = run_subprocess("list-faces", "--collection-id", "c", "--max-results", "abc")
+    assert result.returncode == 255
+    assert result.stderr.decode() == "\nrekcli: [ERROR]: invalid literal for int() with base 10: 'abc'\n"
+
+
+def test_unreadable_fileb_exits_252_naming_the_file():
+    result = run_subprocess("detect-faces", "--image-bytes", "fileb:///no/such.jpg")
+    assert result.returncode == 252
+    assert "Unable to load paramfile fileb:///no/such.jpg" in result.stderr.decode()
+
+
+def test_query_syntax_error_exits_252():
+    result = run_subprocess("list-collections", "--query", "Faces[")
+    assert result.returncode == 252
+    assert "Bad value for --query Faces[: " in result.stderr.decode()
+
+
+def test_endpoint_url_is_refused_clearly():
+    result = run_subprocess("list-collections", "--endpoint-url", "http://localhost:4566")
+    assert result.returncode == 252
+    assert "--endpoint-url is not supported yet" in result.stderr.decode()
+
+
+def test_unknown_profile_exits_255(tmp_path):
+    result = run_subprocess("list-collections", "--profile", "nope")
+    assert result.returncode == 255
+    assert "The config profile (nope) could not be found" in result.stderr.decode()
+
+
+def test_json_error_format_goes_to_stderr_as_a_document():
+    result = run_subprocess("describe-collection", "--collection-id", "bad/id",
+                            "--cli-error-format", "json")
+    assert result.returncode == 254
+    document = json.loads(result.stderr.decode())
+    assert document["Code"] == "InvalidParameterException"
+
+
+def test_legacy_error_format_drops_the_code_prefix():
+    result = run_subprocess("create-collection", "--cli-error-format", "legacy")
+    assert result.returncode == 252
+    assert result.stderr.decode().startswith(
+        "\nrekcli: [ERROR]: the following arguments are required: --collection-id\n")
+
+
+def test_no_traceback_without_debug_but_with_it():
+    plain = run_subprocess("detect-faces", "--image-bytes", "not base64!")
+    assert plain.returncode == 255 and b"Traceback" not in plain.stderr
+    debug = run_subprocess("detect-faces", "--image-bytes", "not base64!", "--debug")
+    assert debug.returncode == 255 and b"Traceback" in debug.stderr
+
+
+def test_ctrl_c_exits_130_and_writes_a_newline_to_stdout():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rekcli", "describe-collection", "--cli-input-json", "file:///dev/stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)  # let it start and block on stdin
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert out == b"\n" and err == b""
+
+
+def test_generate_cli_skeleton_input_needs_no_required_options():
+    result = run_subprocess("create-collection", "--generate-cli-skeleton")
+    assert result.returncode == 0
+    assert result.stdout.decode() == '{\n    "CollectionId": "",\n    "Tags": {\n        "KeyName": ""\n    }\n}\n'
+
+
+def test_generate_cli_skeleton_output_still_enforces_required_options():
+    result = run_subprocess("describe-collection", "--generate-cli-skeleton", "output")
+    assert result.returncode == 252
+
+
+def test_generate_cli_skeleton_output_goes_through_the_formatter():
+    result = run_subprocess("create-collection", "--collection-id", "c", "--generate-cli-skeleton",
+                            "output", "--output", "text")
+    assert result.returncode == 0
+    assert result.stdout.decode() == "CollectionArn\tFaceModelVersion\t0\n"
+
+
+def test_help_exits_zero():
+    for args in (["help"], ["--help"], ["compare-faces", "help"], ["compare-faces", "--help"]):
+        result = run_subprocess(*args)
+        assert result.returncode == 0, args
+        assert result.stdout
