@@ -78,6 +78,7 @@ def _invalid_json(option_name: str, error: Exception, text: str) -> str:
 
 def _parse_structured(option_name: str, value, shape: dict):
     """A structure or map option: JSON when it starts with { or [, else shorthand."""
+    from rekcli.cli.paramfile import ParamFileError
     from rekcli.cli.shorthand import ShorthandParseError, parse_shorthand, should_parse_as_json
 
     if isinstance(value, bytes):
@@ -92,6 +93,8 @@ def _parse_structured(option_name: str, value, shape: dict):
         parsed = parse_shorthand(value)
     except ShorthandParseError as error:
         raise ParamValidationError(f"Error parsing parameter '{option_name}': {error}") from None
+    except ParamFileError as error:  # a key@=file:// member: aws reports it as a general error
+        raise GeneralError(str(error)) from None
     return coerce_shorthand(parsed, shape)
 
 

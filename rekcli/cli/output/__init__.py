@@ -1,0 +1,183 @@
+"""Output formats of ``--output`` and ``--cli-error-format``: one small module per style.
+
+The registry, :data:`FORMATTERS`, is a plain dict from format name to the
+``(module, class)`` that implements it. Modules are imported on first use only,
+so printing json never imports PyYAML (and nothing here imports rich, numpy or
+jmespath).
+
+Every formatter class takes ``(*, operation_name, color, terminal_width)`` and has
+
+* ``render(response) -> str``: the exact bytes to print (pure, testable);
+* ``write(response, stream)``: the same, written to ``stream``.
+
+The streaming formats (text, yaml-stream, listed in :data:`PAGED_FORMATS`) also
+have ``render_page(page)``/``write_page(page, stream)``.
+
+How the CLI drives them (reference §1.1, §5):
+
+* json, table, yaml, off: merge all pages, drop ``ResponseMetadata``, apply
+  ``--query``, then call :func:`write_output` once.
+* text, yaml-stream: apply ``--query`` to each page and call :func:`write_page`
+  once per page. For text, when ``--max-items`` truncated the result, finish with
+  one more page, ``next_token_page(token)`` (also passed through ``--query``),
+  which prints ``NEXTTOKEN<TAB>token``. A non-paginated response is written with
+  :func:`write_output`, which for these formats is the same as one page.
+
+:func:`write_error_document` renders ``--cli-error-format json|yaml|text|table``.
+Table output may raise ``ValueError`` (``Row should have N elements, instead it
+has M``) for shapes aws cannot draw either; the CLI maps it to exit 255.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, TextIO
+
+#: Valid ``--output`` values, in the order aws lists them.
+FORMATS: tuple[str, ...] = ("json", "text", "table", "yaml", "yaml-stream", "off")
+
+#: Formats written page by page (``--query`` applies to each page).
+PAGED_FORMATS: frozenset[str] = frozenset({"text", "yaml-stream"})
+
+#: Valid structured ``--cli-error-format`` values (``enhanced``/``legacy`` are plain text).
+ERROR_DOCUMENT_FORMATS: tuple[str, ...] = ("json", "yaml", "text", "table")
+
+#: Format name -> (module, class). ``None`` means: write nothing (``off``).
+FORMATTERS: dict[str, tuple[str, str] | None] = {
+    "json": ("rekcli.cli.output.json_format", "JSONFormatter"),
+    "text": ("rekcli.cli.output.text_format", "TextFormatter"),
+    "table": ("rekcli.cli.output.table_format", "TableFormatter"),
+    "yaml": ("rekcli.cli.output.yaml_format", "YAMLFormatter"),
+    "yaml-stream": ("rekcli.cli.output.yaml_format", "YAMLStreamFormatter"),
+    "off": None,
+}
+
+
+class OffFormatter:
+    """``--output off``: nothing reaches stdout (errors still surface)."""
+
+    name = "off"
+
+    def __init__(self, *, operation_name: str = "", color: bool = False,
+                 terminal_width: int | None = None) -> None:
+        self.operation_name = operation_name
+
+    def render(self, response: Any) -> str:
+        return ""
+
+    render_page = render
+
+    def write(self, response: Any, stream: TextIO) -> None:
+        return None
+
+    write_page = write
+
+
+def get_formatter(output_format: str, *, operation_name: str, color: bool = False,
+                  terminal_width: int | None = None) -> Any:
+    """The formatter object for ``output_format``; ValueError for an unknown name.
+
+    ``operation_name`` is the CamelCase operation (``CompareFaces``), the table
+    title. ``color`` only affects table. ``terminal_width`` (table only) defaults
+    to the width of the terminal on stdout, 80 when stdout is not a TTY.
+    """
+    if output_format not in FORMATTERS:
+        raise ValueError(f"Unknown output type: {output_format}")
+    entry = FORMATTERS[output_format]
+    if entry is None:
+        cls: Any = OffFormatter
+    else:
+        module_name, class_name = entry
+        cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(operation_name=operation_name, color=color, terminal_width=terminal_width)
+
+
+def render_output(response: Any, output_format: str, *, operation_name: str,
+                  color: bool = False, terminal_width: int | None = None) -> str:
+    """The text :func:`write_output` would write, as a string."""
+    formatter = get_formatter(output_format, operation_name=operation_name, color=color,
+                              terminal_width=terminal_width)
+    return formatter.render(response)
+
+
+def write_output(response: Any, output_format: str, *, operation_name: str, stream: TextIO,
+                 color: bool = False, terminal_width: int | None = None) -> None:
+    """Write a whole (merged, ``--query``-filtered) response in ``output_format``.
+
+    ``response`` is a plain value: dict/list/str/int/float/bool/None, dict keys
+    in the order json should print them. The text is rendered completely before
+    anything is written, so a table layout error leaves ``stream`` untouched.
+    """
+    text = render_output(response, output_format, operation_name=operation_name,
+                         color=color, terminal_width=terminal_width)
+    _write(stream, text)
+
+
+def write_page(page: Any, output_format: str, *, operation_name: str, stream: TextIO,
+               is_first_page: bool = True, color: bool = False,
+               terminal_width: int | None = None) -> None:
+    """Write one page of a paginated response for text or yaml-stream (or off).
+
+    Each page is self-contained: text prints that page's lines, yaml-stream one
+    ``- ...`` list item. ``is_first_page`` changes no bytes -- the CLI itself puts
+    the non-aggregate keys (e.g. ``FaceModelVersion``) into the first page only,
+    as aws does -- and is accepted so callers can pass it uniformly.
+    The truncation token goes last, as the page ``next_token_page(token)``.
+    """
+    if output_format not in PAGED_FORMATS and output_format != "off":
+        raise ValueError(f"--output {output_format} is not written page by page; "
+                         "merge the pages and call write_output")
+    formatter = get_formatter(output_format, operation_name=operation_name, color=color,
+                              terminal_width=terminal_width)
+    _write(stream, formatter.render_page(page))
+
+
+def next_token_page(token: str) -> dict:
+    """The synthetic last page aws formats in text mode when output was truncated.
+
+    ``format_text({"NextToken": {"NextToken": tok}})`` is ``NEXTTOKEN\\ttok\\n``: the
+    outer dict is the top level (no prefix), the inner one is prefixed by its key.
+    """
+    return {"NextToken": {"NextToken": token}}
+
+
+def error_document(error: dict) -> dict:
+    """The error dict in the key order aws prints it: Message, Code, then the rest."""
+    ordered = {key: error[key] for key in ("Message", "Code") if key in error}
+    ordered.update((key, value) for key, value in error.items() if key not in ordered)
+    return ordered
+
+
+def render_error_document(error: dict, error_format: str, *,
+                          terminal_width: int | None = None) -> str:
+    """``--cli-error-format json|yaml|text|table`` text for ``{"Code": .., "Message": ..}``.
+
+    The error goes through the normal formatter with no ``--query``; the table
+    title is ``error``. Raises ValueError for any other format name.
+    """
+    fmt = error_format.lower()
+    if fmt not in ERROR_DOCUMENT_FORMATS:
+        raise ValueError(f"Unknown error format: {error_format}")
+    return render_output(error_document(error), fmt, operation_name="error",
+                         terminal_width=terminal_width)
+
+
+def write_error_document(error: dict, error_format: str, stream: TextIO, *,
+                         terminal_width: int | None = None) -> None:
+    """Write :func:`render_error_document` to ``stream`` (stderr, in the CLI)."""
+    _write(stream, render_error_document(error, error_format, terminal_width=terminal_width))
+
+
+def _write(stream: TextIO, text: str) -> None:
+    if text:
+        stream.write(text)
+    flush = getattr(stream, "flush", None)
+    if flush is not None:
+        flush()
+
+
+__all__ = [
+    "ERROR_DOCUMENT_FORMATS", "FORMATS", "FORMATTERS", "PAGED_FORMATS", "OffFormatter",
+    "error_document", "get_formatter", "next_token_page", "render_error_document",
+    "render_output", "write_error_document", "write_output", "write_page",
+]
