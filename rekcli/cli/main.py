@@ -64,9 +64,12 @@ def run(args: list[str], invocation: Invocation) -> int:
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
+    if operation_name is None and command in BATCH_COMMAND_NAMES:
+        return run_batch_command(command, rest, invocation)
     if operation_name is None:
         _read_globals_for_errors(rest, invocation)
-        raise UsageError(argv_grammar._invalid_choice("command", command, COMMANDS))
+        raise UsageError(argv_grammar._invalid_choice("command", command,
+                                                      list(COMMANDS) + list(BATCH_COMMAND_NAMES)))
     invocation.operation_name = operation_name
     specs = argv_grammar.command_option_specs(operation_name)
     parsed = argv_grammar.parse_tokens(rest, specs)
@@ -80,6 +83,28 @@ def run(args: list[str], invocation: Invocation) -> int:
 
     settings = prepare_settings(invocation)
     return run_operation(operation_name, specs, parsed.values, settings)
+
+
+BATCH_COMMAND_NAMES = ("batch", "index-folder", "search-folder", "compare-folder")
+
+
+def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int:
+    from rekcli.cli.batch_commands import BATCH_COMMANDS
+
+    command = BATCH_COMMANDS[name]
+    parsed = argv_grammar.parse_tokens(rest, command.option_specs())
+    invocation.globals = globals_from(parsed.values)
+    invocation.operation_name = name
+    if parsed.positionals == ["help"] or "--help" in rest:
+        from rekcli.cli.batch_commands import print_batch_help
+
+        print_batch_help(command)
+        return EXIT_OK
+    if name != "batch":
+        argv_grammar.reject_leftovers(parsed)
+    if invocation.globals.version:
+        return print_version()
+    return command.run(parsed.values, parsed.positionals, prepare_settings(invocation))
 
 
 def run_without_command(rest: list[str], invocation: Invocation) -> int:

@@ -1,0 +1,75 @@
+"""Run many tasks on a pool of worker processes and hand back results in input order.
+
+Results come back out of order from the workers; a small reorder buffer releases them in
+order, so output line N always answers input line N. At most `2 * workers` tasks are in
+flight, which keeps memory flat for any number of items. Finished results go to the journal
+before they are released. Ctrl-C (KeyboardInterrupt in the parent) stops the workers, keeps
+what was journaled, and propagates so the CLI can exit 130.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable, Iterator
+
+from rekcli.batch.journal import Journal
+from rekcli.batch.worker import execute, ignore_interrupts
+
+
+def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
+                 work: Callable[[tuple], dict] = execute) -> Iterator[tuple[int, dict]]:
+    """Yield (index, result) for every task, in index order."""
+    done = journal.load() if journal else {}
+    pending = [i for i in range(len(tasks)) if i not in done]
+    if workers <= 1 or len(pending) <= 1:
+        results = ((i, work(tasks[i])) for i in pending)
+    else:
+        results = _parallel(tasks, pending, workers, work)
+    ready: dict[int, dict] = dict(done)
+    next_index = 0
+    for index, result in results:
+        if journal:
+            journal.record(index, result)
+        ready[index] = result
+        while next_index in ready:
+            yield next_index, ready.pop(next_index)
+            next_index += 1
+    while next_index in ready:  # everything was already journaled
+        yield next_index, ready.pop(next_index)
+        next_index += 1
+
+
+def _parallel(tasks, pending, workers, work):
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts)
+    try:
+        queue = iter(pending)
+        in_flight = {}
+        for index in queue:
+            in_flight[executor.submit(work, tasks[index])] = index
+            if len(in_flight) >= 2 * workers:
+                break
+        while in_flight:
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = in_flight.pop(future)
+                yield index, future.result()
+                following = next(queue, None)
+                if following is not None:
+                    in_flight[executor.submit(work, tasks[following])] = following
+        executor.shutdown(wait=True)
+    except BaseException:
+        _stop_now(executor)
+        raise
+
+
+def _stop_now(executor: ProcessPoolExecutor) -> None:
+    """Cancel queued work and end the workers at once (Ctrl-C, or the consumer went away)."""
+    processes = list(getattr(executor, "_processes", {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)

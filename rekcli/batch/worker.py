@@ -1,0 +1,80 @@
+"""What one worker process does with one task: read its image, validate, call the service.
+
+Workers import the engine lazily on their first image and keep its models for the rest of
+the batch, so model loading is paid once per worker instead of once per image.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Task:
+    """One request of a batch. Image files are read by the worker, not the parent, so a
+    batch of ten thousand photos never holds more than a few of them in memory."""
+
+    operation: str
+    members: dict
+    region: str
+    data_dir: str
+    binary_format: str = "base64"
+    image_files: dict = field(default_factory=dict)   # member -> path whose bytes fill it
+    skip_if_indexed: bool = False                    # index-folder: skip images already in
+
+
+def ignore_interrupts() -> None:
+    """Pool initializer: Ctrl-C is handled by the parent, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def execute(task: Task) -> dict:
+    """Run one task; return {"Response": ...}, {"Skipped": ...} or {"Error": {Code, Message}}.
+
+    Never raises for a bad request: a failed item must not stop the batch.
+    """
+    from rekcli.cli.display import render_timestamps
+    from rekcli.cli.errors import CliError
+    from rekcli.cli.request import build_request_from_input
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+    from rekcli.service.errors import ServiceError
+
+    context = ServiceContext(region=task.region, data_dir=Path(task.data_dir))
+    try:
+        members = _with_image_files(task)
+        if task.skip_if_indexed and _already_indexed(context, members):
+            return {"Skipped": "ALREADY_INDEXED"}
+        request = build_request_from_input(task.operation, members, task.binary_format)
+        return {"Response": render_timestamps(invoke(task.operation, request, context))}
+    except ServiceError as error:
+        return {"Error": {"Code": error.code, "Message": error.message}}
+    except CliError as error:
+        return {"Error": {"Code": error.code or "ClientError", "Message": error.message}}
+    except OSError as error:
+        return {"Error": {"Code": "FileError", "Message": str(error)}}
+    except Exception as error:  # noqa: BLE001 - reported per item, the batch goes on
+        return {"Error": {"Code": "InternalError", "Message": f"{type(error).__name__}: {error}"}}
+
+
+def _with_image_files(task: Task) -> dict:
+    members = dict(task.members)
+    for member, path in task.image_files.items():
+        image = dict(members.get(member) or {})
+        image["Bytes"] = Path(path).read_bytes()
+        members[member] = image
+    for member in ("Image", "SourceImage", "TargetImage"):  # JSON Lines may name files too
+        image = members.get(member)
+        if isinstance(image, dict) and isinstance(image.get("Bytes"), str) and image["Bytes"].startswith("fileb://"):
+            members[member] = dict(image, Bytes=Path(image["Bytes"][len("fileb://"):]).expanduser().read_bytes())
+    return members
+
+
+def _already_indexed(context, members: dict) -> bool:
+    """Whether this exact image is already in the collection under this ExternalImageId."""
+    from rekcli.service.faces_by_image import image_already_indexed
+
+    return image_already_indexed(context, members["CollectionId"], members["Image"]["Bytes"],
+                                 members.get("ExternalImageId"))

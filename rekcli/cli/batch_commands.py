@@ -1,0 +1,330 @@
+"""The batch commands: many requests in one process tree, with progress, order and resume.
+
+  rekcli batch <command> --input-file requests.jsonl   one request per line, as --cli-input-json
+  rekcli index-folder --collection-id C --images DIR|FILE|GLOB ...
+  rekcli search-folder --collection-id C --images ...
+  rekcli compare-folder --source-image-bytes fileb://ref.jpg --images ...
+
+Output is one line per request, in input order: the response (with --query applied), or
+{"Error": {"Code", "Message"}} when that request failed. The folder jobs wrap each line with
+the image it is about. The exit code is 0 when every request succeeded, 254 when any failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
+from rekcli.cli.errors import EXIT_OK, EXIT_SERVICE, ParamValidationError, UsageError
+from rekcli.service import model
+
+
+@dataclass(frozen=True)
+class BatchCommand:
+    name: str
+    summary: str
+    options: tuple[OptionSpec, ...]
+    run: Callable  # (values, positionals, settings) -> exit code
+
+    def option_specs(self) -> dict[str, OptionSpec]:
+        specs = {spec.name: spec for spec in self.options}
+        specs.update(_COMMON)
+        specs.update(global_option_specs())
+        return specs
+
+
+def _opt(name, kind, text, choices=None):
+    return OptionSpec(name, kind, help=text, choices=choices)
+
+
+_COMMON = {spec.name: spec for spec in (
+    _opt("--workers", VALUE, "Worker processes (default: the number of cores). Each loads the "
+                             "face models once."),
+    _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
+    _opt("--no-progress", FLAG, "Never show progress."),
+)}
+_IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg').")
+_RECURSIVE = _opt("--recursive", FLAG, "Also take images from sub-folders of the given folders.")
+_COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
+
+
+# ---- running and printing ------------------------------------------------------------------
+
+
+def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
+    """Run `tasks` in order on the pool, print one line each, return the exit code."""
+    from rekcli.batch.journal import Journal, job_key
+    from rekcli.batch.runner import run_in_order
+    from rekcli.cli.display import apply_query, compile_query
+    from rekcli.service.context import ServiceContext
+
+    query = compile_query(settings.globals.query)
+    workers = _workers(values)
+    context = ServiceContext(region=settings.region)
+    journal = Journal(context.data_dir / "batch-journals", job_key(*job_key_parts))
+    progress = _progress_reporter(len(tasks), values)
+    failures = 0
+    try:
+        for index, result in run_in_order(tasks, workers=workers, journal=journal):
+            failures += "Error" in result
+            line = dict(labels[index], **result) if labels else _bare(result)
+            _print_line(apply_query(query, line), settings)
+            progress.advance(failed="Error" in result)
+        journal.finish()
+    finally:
+        journal.close()
+        progress.stop()
+    return EXIT_SERVICE if failures else EXIT_OK
+
+
+def _bare(result: dict):
+    return result["Response"] if "Response" in result else result
+
+
+def _print_line(value, settings) -> None:
+    if settings.output == "json":
+        if value != {}:
+            sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    else:
+        from rekcli.cli.output import write_output
+
+        write_output(value, settings.output, operation_name="Batch", stream=sys.stdout,
+                     color=settings.use_color)
+    sys.stdout.flush()
+
+
+def _workers(values: dict) -> int:
+    raw = values.get("--workers")
+    if raw is None:
+        return os.cpu_count() or 1
+    try:
+        workers = int(raw)
+    except ValueError:
+        raise UsageError(f"argument --workers: invalid int value: '{raw}'") from None
+    if workers < 1:
+        raise UsageError("argument --workers: must be at least 1")
+    return workers
+
+
+def _progress_reporter(total: int, values: dict):
+    from rekcli.cli.progress import ProgressReporter
+
+    wanted = not values.get("--no-progress") and (values.get("--progress") or sys.stderr.isatty())
+    return ProgressReporter(total, enabled=bool(wanted))
+
+
+# ---- batch ------------------------------------------------------------------------------------
+
+
+def run_batch(values: dict, positionals: list[str], settings) -> int:
+    if len(positionals) != 1 or positionals[0] not in model.COMMANDS:
+        raise UsageError("batch needs one command, e.g. `rekcli batch index-faces --input-file "
+                         "requests.jsonl`; valid commands: " + ", ".join(sorted(model.COMMANDS)))
+    operation = model.COMMANDS[positionals[0]]
+    source = values.get("--input-file", "-")
+    lines = _read_request_lines(source)
+    from rekcli.batch.worker import Task
+
+    tasks, failures_before = [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            members = json.loads(line)
+            if not isinstance(members, dict):
+                raise ValueError("expected a JSON object")
+        except ValueError as error:
+            raise ParamValidationError(f"Error parsing line {number} of {source}: {error}") from None
+        tasks.append(Task(operation, members, settings.region, str(_data_dir()), settings.binary_format))
+    return run_tasks(tasks, None, settings, values, ("batch", operation, lines, settings.region,
+                                                    str(_data_dir()), settings.binary_format))
+
+
+def _read_request_lines(source: str) -> list[str]:
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(os.path.expanduser(source), encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as error:
+        raise ParamValidationError(f"Unable to read --input-file {source}: {error}") from None
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _data_dir():
+    from rekcli.service.context import default_data_dir
+
+    return default_data_dir()
+
+
+# ---- folder jobs ----------------------------------------------------------------------------------
+
+
+def _images(values: dict) -> list:
+    from rekcli.batch.jobs import find_images
+
+    if not values.get("--images"):
+        raise UsageError("the following arguments are required: --images")
+    images = find_images(values["--images"], bool(values.get("--recursive")))
+    if not images:
+        raise ParamValidationError("No JPEG or PNG images found in: " + ", ".join(values["--images"]))
+    return images
+
+
+def _require(values: dict, *names: str) -> None:
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise UsageError("the following arguments are required: " + ", ".join(missing))
+
+
+def _fingerprint(images) -> list:
+    """Identify the job's files by path, size and modification time (cheap, no reading)."""
+    out = []
+    for path, _ in images:
+        stat = path.stat()
+        out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return out
+
+
+def _member_options(values: dict, option_to_member: dict, operation: str) -> dict:
+    """Convert the pass-through options (--quality-filter ...) by the operation's model."""
+    from rekcli.cli.argv import command_option_specs
+    from rekcli.cli.request import convert_option
+
+    specs = command_option_specs(operation)
+    return {member: convert_option(specs[name], values[name])
+            for name, member in option_to_member.items() if name in values}
+
+
+def run_index_folder(values: dict, positionals: list[str], settings) -> int:
+    from rekcli.batch.jobs import external_image_id
+    from rekcli.batch.worker import Task
+
+    _require(values, "--collection-id")
+    images = _images(values)
+    extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
+                                     "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
+    _check_collection_exists(values["--collection-id"], settings)
+    tasks, labels = [], []
+    for path, relative in images:
+        ext_id = external_image_id(relative)
+        members = {"CollectionId": values["--collection-id"], "ExternalImageId": ext_id, **extra}
+        tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
+                          image_files={"Image": str(path)}, skip_if_indexed=True))
+        labels.append({"Image": str(path), "ExternalImageId": ext_id})
+    return run_tasks(tasks, labels, settings, values,
+                     ("index-folder", values["--collection-id"], extra, _fingerprint(images),
+                      settings.region, str(_data_dir())))
+
+
+def run_search_folder(values: dict, positionals: list[str], settings) -> int:
+    from rekcli.batch.worker import Task
+
+    _require(values, "--collection-id")
+    images = _images(values)
+    extra = _member_options(values, {"--max-faces": "MaxFaces", "--face-match-threshold": "FaceMatchThreshold",
+                                     "--quality-filter": "QualityFilter"}, "SearchFacesByImage")
+    _check_collection_exists(values["--collection-id"], settings)
+    members = {"CollectionId": values["--collection-id"], **extra}
+    tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
+                  image_files={"Image": str(path)}) for path, _ in images]
+    labels = [{"Image": str(path)} for path, _ in images]
+    return run_tasks(tasks, labels, settings, values,
+                     ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
+                      _collection_version(values["--collection-id"], settings)))
+
+
+def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
+    from rekcli.batch.worker import Task
+    from rekcli.cli.argv import command_option_specs
+    from rekcli.cli.request import convert_option
+
+    _require(values, "--source-image-bytes")
+    source = convert_option(command_option_specs("CompareFaces")["--source-image-bytes"],
+                            values["--source-image-bytes"])
+    if isinstance(source, str):
+        from rekcli.cli.request import decode_blobs
+
+        source = decode_blobs(source, model.shape("ImageBlob"), settings.binary_format)
+    images = _images(values)
+    extra = _member_options(values, {"--similarity-threshold": "SimilarityThreshold",
+                                     "--quality-filter": "QualityFilter"}, "CompareFaces")
+    members = {"SourceImage": {"Bytes": source}, **extra}
+    tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
+                  image_files={"TargetImage": str(path)}) for path, _ in images]
+    labels = [{"Image": str(path)} for path, _ in images]
+    import hashlib
+
+    return run_tasks(tasks, labels, settings, values,
+                     ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
+
+
+def _check_collection_exists(collection_id: str, settings) -> None:
+    """Fail the whole job at once, before any image work, when the collection is missing."""
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+
+    invoke("DescribeCollection", {"CollectionId": collection_id}, ServiceContext(region=settings.region))
+
+
+def _collection_version(collection_id: str, settings) -> str:
+    """Search results depend on the collection's content: part of a search job's identity."""
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+
+    described = invoke("DescribeCollection", {"CollectionId": collection_id},
+                       ServiceContext(region=settings.region))
+    return f"{described.get('FaceCount')}"
+
+
+BATCH_COMMANDS: dict[str, BatchCommand] = {
+    command.name: command for command in (
+        BatchCommand("batch", "Run many requests of one command from JSON Lines (one "
+                              "--cli-input-json object per line), in parallel, output in order.",
+                     (_opt("--input-file", VALUE, "File of requests, one JSON object per line; "
+                                                  "- or nothing reads stdin."),), run_batch),
+        BatchCommand("index-folder", "Index every image of folders, files or globs into a "
+                                     "collection; images already indexed are skipped.",
+                     (_COLLECTION, _IMAGES, _RECURSIVE,
+                      _opt("--max-faces", VALUE, "Index at most this many faces per image."),
+                      _opt("--quality-filter", VALUE, "NONE, AUTO (default), LOW, MEDIUM or HIGH."),
+                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail).")),
+                     run_index_folder),
+        BatchCommand("search-folder", "Search a collection with the largest face of every image "
+                                      "of folders, files or globs.",
+                     (_COLLECTION, _IMAGES, _RECURSIVE,
+                      _opt("--max-faces", VALUE, "Return at most this many matches per image."),
+                      _opt("--face-match-threshold", VALUE, "Minimum similarity of a match (default 80)."),
+                      _opt("--quality-filter", VALUE, "NONE (default), AUTO, LOW, MEDIUM or HIGH.")),
+                     run_search_folder),
+        BatchCommand("compare-folder", "Compare one reference face with every image of folders, "
+                                       "files or globs.",
+                     (_opt("--source-image-bytes", VALUE, "The reference photo, usually fileb://ref.jpg."),
+                      _IMAGES, _RECURSIVE,
+                      _opt("--similarity-threshold", VALUE, "Minimum similarity of a match (default 80)."),
+                      _opt("--quality-filter", VALUE, "NONE (default), AUTO, LOW, MEDIUM or HIGH.")),
+                     run_compare_folder),
+    )
+}
+
+
+def print_batch_help(command: BatchCommand) -> None:
+    """Help for a batch command, rendered by Click from its option specs."""
+    import click
+
+    params = [click.Option([spec.name], is_flag=spec.kind == FLAG, help=spec.help)
+              for spec in list(command.options) + list(_COMMON.values())]
+    click_command = click.Command(command.name, params=params, help=command.summary + "\n\n"
+                                  + BATCH_HELP_FOOTER, add_help_option=False)
+    ctx = click.Context(click_command, info_name=f"rekcli {command.name}", terminal_width=100)
+    sys.stdout.write(click_command.get_help(ctx) + "\n")
+
+
+BATCH_HELP_FOOTER = (
+    "Output: one line per image or request, in input order (JSON Lines with --output json); "
+    "a failed item prints {\"Error\": {\"Code\": ..., \"Message\": ...}} and the batch goes "
+    "on. Exit code 0 when all succeeded, 254 when any failed, 130 on Ctrl-C. Re-running the "
+    "same command after an interruption continues where it stopped.")

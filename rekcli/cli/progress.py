@@ -1,0 +1,62 @@
+"""Progress of long jobs on stderr: a rich bar on a terminal, plain lines when forced.
+
+Shows done/total, rate, time left and failures so far. Nothing is printed unless enabled
+(by default only when stderr is a terminal), so stdout stays pure data for pipes and cron.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class ProgressReporter:
+    def __init__(self, total: int, *, enabled: bool):
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self._bar = None
+        self._started = time.monotonic()
+        self._last_plain = 0.0
+        if not enabled:
+            self._mode = "off"
+        elif sys.stderr.isatty():
+            self._mode = "bar"
+            self._start_bar()
+        else:
+            self._mode = "plain"
+
+    def _start_bar(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeRemainingColumn)
+
+        self._bar = Progress(TextColumn("[bold]rekcli"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                             TextColumn("[red]{task.fields[failures]}"),
+                             console=Console(file=sys.stderr), transient=False)
+        self._task = self._bar.add_task("batch", total=self.total, rate="", failures="")
+        self._bar.start()
+
+    def advance(self, *, failed: bool = False) -> None:
+        self.done += 1
+        self.failed += failed
+        if self._mode == "bar":
+            self._bar.update(self._task, advance=1, rate=self._rate_text(),
+                             failures=f"{self.failed} failed" if self.failed else "")
+        elif self._mode == "plain":
+            now = time.monotonic()
+            if now - self._last_plain >= 1.0 or self.done == self.total:
+                self._last_plain = now
+                sys.stderr.write(f"{self.done}/{self.total} done, {self._rate_text()}, "
+                                 f"{self.failed} failed\n")
+                sys.stderr.flush()
+
+    def _rate_text(self) -> str:
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        return f"{self.done / elapsed:.1f} images/s"
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
