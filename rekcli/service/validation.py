@@ -60,10 +60,11 @@ def _check(value, shape: dict, path: str) -> None:
         for key, item in value.items():
             _check(key, model.shape(shape["key"]), f"{path}.key")
             _check(item, model.shape(shape["value"]), f"{path}.{key}")
-    elif kind in ("string", "blob"):
+    elif kind == "string":
         _check_size(value, len(value), shape, path, "length")
-        if kind == "string":
-            _check_string(value, shape, path)
+        _check_string(value, shape, path)
+    # Blobs are images: their size limit is answered by the image intake with Rekognition's
+    # own ImageTooLargeException (rekcli/service/images.py), not as a validation error.
     elif kind in ("integer", "long", "float"):
         if "max" in shape and value > shape["max"]:
             raise _violation(value, path, f"Member must have value less than or equal to {shape['max']}")

@@ -1,0 +1,241 @@
+"""The operations that look at pixels: CompareFaces, DetectFaces, IndexFaces,
+SearchFacesByImage and SearchUsersByImage.
+
+Each reads its image(s) through rekcli.service.images, asks the engine for faces, applies
+Rekognition's rules (largest face, thresholds, QualityFilter, MaxFaces) and, for the
+collection operations, reads or writes the store. Collections are opened before any pixel
+work, so a missing collection is answered at once; writes happen after all the engine work,
+so the store's lock is held only briefly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from rekcli.service import face_details
+from rekcli.service.context import ServiceContext
+from rekcli.service.errors import NO_FACES_MESSAGE, InvalidParameterException
+from rekcli.service.images import load_image
+
+MAX_DETECTED_FACES = 100
+DEFAULT_SEARCH_MAX_FACES = 4096
+DEFAULT_MAX_USERS = 500
+# ImageIds are name-based UUIDs of the image content, so the same picture always gets the
+# same ImageId (reference §1.4); this namespace makes them rekcli's own.
+IMAGE_ID_NAMESPACE = uuid.UUID("8a4b1f2e-6a1d-5c3b-9e7f-2d0c4b6a8e13")
+
+
+def image_id_for(data: bytes) -> str:
+    return str(uuid.uuid5(IMAGE_ID_NAMESPACE, hashlib.sha256(data).hexdigest()))
+
+
+def _analyze(image, **options):
+    from rekcli import engine
+
+    return engine.analyze_faces(image.pixels, **options)
+
+
+def _distance(a, b) -> float:
+    from rekcli import engine
+
+    return engine.descriptor_distance(a, b)
+
+
+def _quality_reasons(face, level: str, image) -> list[str]:
+    from rekcli.service.quality import quality_filter_reasons
+
+    return quality_filter_reasons(face, level, image.width, image.height)
+
+
+def _largest_usable_face(image, quality_filter: str):
+    """The largest face of an image if it passes the quality filter, else None."""
+    faces = _analyze(image, max_faces=1, descriptors=True)
+    if not faces or _quality_reasons(faces[0], quality_filter, image):
+        return None
+    return faces[0]
+
+
+# ---- stateless ----------------------------------------------------------------------------
+
+
+def compare_faces(ctx: ServiceContext, request: dict) -> dict:
+    from rekcli.engine.similarity import similarity_from_distance
+
+    source = load_image(ctx, request["SourceImage"])
+    target = load_image(ctx, request["TargetImage"])
+    quality_filter = request.get("QualityFilter", "NONE")
+    threshold = request.get("SimilarityThreshold", 80.0)
+    source_face = _largest_usable_face(source, quality_filter)
+    if source_face is None:
+        raise InvalidParameterException(NO_FACES_MESSAGE)
+    target_faces = _analyze(target, max_faces=MAX_DETECTED_FACES, descriptors=True)
+    if not target_faces:
+        raise InvalidParameterException(NO_FACES_MESSAGE)
+    matches, unmatched = [], []
+    for face in target_faces:
+        if _quality_reasons(face, quality_filter, target):
+            continue  # filtered faces are not compared, and not reported (as in Rekognition)
+        similarity = similarity_from_distance(_distance(source_face.descriptor, face.descriptor))
+        compared = face_details.compared_face(face, target.width, target.height)
+        if similarity >= threshold:
+            matches.append({"Similarity": face_details.f32(similarity), "Face": compared})
+        else:
+            unmatched.append(compared)
+    matches.sort(key=lambda match: match["Similarity"], reverse=True)
+    return {
+        "SourceImageFace": {
+            "BoundingBox": face_details.bounding_box(source_face, source.width, source.height),
+            "Confidence": face_details.f32(source_face.confidence),
+        },
+        "FaceMatches": matches,
+        "UnmatchedFaces": unmatched,
+    }
+
+
+def detect_faces(ctx: ServiceContext, request: dict) -> dict:
+    image = load_image(ctx, request["Image"])
+    wanted = face_details.AttributeRequest(request.get("Attributes"))
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
+                     descriptors=False)
+    return {"FaceDetails": [face_details.face_detail(f, image.width, image.height, wanted)
+                            for f in faces]}
+
+
+# ---- collections --------------------------------------------------------------------------
+
+
+def _open_collection(ctx: ServiceContext, collection_id: str):
+    from rekcli.store import Store
+
+    return Store(ctx).open_collection(collection_id)
+
+
+def index_faces(ctx: ServiceContext, request: dict) -> dict:
+    from rekcli.store import NewFace, face_record
+
+    collection = _open_collection(ctx, request["CollectionId"])
+    image = load_image(ctx, request["Image"])
+    wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
+                     descriptors=True)
+    chosen, unindexed = _select_faces_to_index(faces, image, request)
+    details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
+    stored = collection.add_faces(
+        image_id_for(image.data), request.get("ExternalImageId"),
+        [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"], descriptor=f.descriptor)
+         for f, d in zip(chosen, details)]) if chosen else []
+    records = [{"Face": face_record(s), "FaceDetail": d} for s, d in _pair_by_box(stored, details)]
+    return {
+        "FaceRecords": records,
+        "FaceModelVersion": collection.face_model_version,
+        "UnindexedFaces": [
+            {"Reasons": reasons, "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
+            for f, reasons in unindexed],
+    }
+
+
+def _select_faces_to_index(faces, image, request):
+    """Apply QualityFilter (default AUTO) then MaxFaces (largest first).
+
+    Returns (faces to index, [(face, reasons)] not indexed), both largest first.
+    """
+    quality_filter = request.get("QualityFilter", "AUTO")
+    max_faces = request.get("MaxFaces")
+    passing, unindexed = [], []
+    for face in faces:
+        reasons = _quality_reasons(face, quality_filter, image)
+        (unindexed.append((face, reasons)) if reasons else passing.append(face))
+    if max_faces is not None and len(passing) > max_faces:
+        unindexed.extend((face, ["EXCEEDS_MAX_FACES"]) for face in passing[max_faces:])
+        passing = passing[:max_faces]
+    unindexed.sort(key=lambda item: item[0].box[2] * item[0].box[3], reverse=True)
+    return passing, unindexed
+
+
+def _pair_by_box(stored, details):
+    """Pair stored faces with this call's FaceDetails.
+
+    They correspond one to one, except when an image already indexed with the same
+    ExternalImageId returns its earlier faces: then each stored face gets the detail whose
+    box is closest to its own.
+    """
+    if len(stored) == len(details):
+        return list(zip(stored, details))
+
+    def gap(face, detail):
+        box, other = face.bounding_box, detail["BoundingBox"]
+        return sum(abs(box[k] - other[k]) for k in ("Width", "Height", "Left", "Top"))
+
+    return [(face, min(details, key=lambda d: gap(face, d))) for face in stored] if details else []
+
+
+def search_faces_by_image(ctx: ServiceContext, request: dict) -> dict:
+    from rekcli.engine.similarity import distance_from_similarity, similarity_from_distance
+    from rekcli.store import face_record
+
+    collection = _open_collection(ctx, request["CollectionId"])
+    image = load_image(ctx, request["Image"])
+    face = _largest_usable_face(image, request.get("QualityFilter", "NONE"))
+    if face is None:
+        raise InvalidParameterException(NO_FACES_MESSAGE)
+    threshold = request.get("FaceMatchThreshold", 80.0)
+    nearest = collection.nearest_faces(face.descriptor, request.get("MaxFaces", DEFAULT_SEARCH_MAX_FACES),
+                                       max_distance=distance_from_similarity(threshold))
+    matches = []
+    for stored, distance in nearest:
+        similarity = similarity_from_distance(distance)
+        if similarity >= threshold:
+            matches.append({"Similarity": face_details.f32(similarity), "Face": face_record(stored)})
+    return {
+        "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
+        "SearchedFaceConfidence": face_details.f32(face.confidence),
+        "FaceMatches": matches,
+        "FaceModelVersion": collection.face_model_version,
+    }
+
+
+def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
+    from rekcli.engine.similarity import distance_from_similarity, similarity_from_distance
+
+    collection = _open_collection(ctx, request["CollectionId"])
+    image = load_image(ctx, request["Image"])
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=True)
+    response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
+    if not faces:
+        return response  # no usable face is a success with no matches (reference §3.18)
+    largest, others = faces[0], faces[1:]
+    unsearched = [{"FaceDetails": {"BoundingBox": face_details.bounding_box(f, image.width, image.height)},
+                   "Reasons": ["FACE_NOT_LARGEST"]} for f in others]
+    reasons = _quality_reasons(largest, request.get("QualityFilter", "NONE"), image)
+    if reasons:
+        unsearched.insert(0, {"FaceDetails": {"BoundingBox": face_details.bounding_box(
+            largest, image.width, image.height)}, "Reasons": reasons})
+        response["UnsearchedFaces"] = unsearched
+        return response
+    threshold = request.get("UserMatchThreshold", 80.0)
+    users = collection.nearest_users(largest.descriptor, request.get("MaxUsers", DEFAULT_MAX_USERS),
+                                     max_distance=distance_from_similarity(threshold))
+    response["UserMatches"] = [
+        {"Similarity": face_details.f32(similarity_from_distance(distance)),
+         "User": {"UserId": user_id, "UserStatus": status}}
+        for user_id, status, distance in users
+        if similarity_from_distance(distance) >= threshold]
+    response["SearchedFace"] = {"FaceDetail": {"BoundingBox": face_details.bounding_box(
+        largest, image.width, image.height)}}
+    response["UnsearchedFaces"] = unsearched
+    return response
+
+
+def image_already_indexed(ctx: ServiceContext, collection_id: str, data: bytes,
+                          external_image_id: str | None) -> bool:
+    """Whether IndexFaces of this image with this ExternalImageId would store nothing new.
+
+    The batch jobs ask this before any pixel work, so re-running a nightly index of a folder
+    costs a hash per file instead of a face analysis.
+    """
+    if external_image_id is None:
+        return False  # without an ExternalImageId the same picture is indexed again, as in AWS
+    collection = _open_collection(ctx, collection_id)
+    with collection.read() as transaction:
+        return bool(transaction.faces_of_image(image_id_for(data), external_image_id))
