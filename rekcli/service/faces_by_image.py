@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from contextlib import contextmanager
 
 from rekcli.service import face_details
 from rekcli.service.context import ServiceContext
@@ -19,8 +20,6 @@ from rekcli.service.errors import NO_FACES_MESSAGE, InvalidParameterException
 from rekcli.service.images import load_image
 
 MAX_DETECTED_FACES = 100
-DEFAULT_SEARCH_MAX_FACES = 4096
-DEFAULT_MAX_USERS = 500
 # ImageIds are name-based UUIDs of the image content, so the same picture always gets the
 # same ImageId (reference §1.4); this namespace makes them rekcli's own.
 IMAGE_ID_NAMESPACE = uuid.UUID("8a4b1f2e-6a1d-5c3b-9e7f-2d0c4b6a8e13")
@@ -76,10 +75,11 @@ def compare_faces(ctx: ServiceContext, request: dict) -> dict:
     for face in target_faces:
         if _quality_reasons(face, quality_filter, target):
             continue  # filtered faces are not compared, and not reported (as in Rekognition)
-        similarity = similarity_from_distance(_distance(source_face.descriptor, face.descriptor))
+        similarity = face_details.f32(  # compared as printed, so output values reproduce
+            similarity_from_distance(_distance(source_face.descriptor, face.descriptor)))
         compared = face_details.compared_face(face, target.width, target.height)
         if similarity >= threshold:
-            matches.append({"Similarity": face_details.f32(similarity), "Face": compared})
+            matches.append({"Similarity": similarity, "Face": compared})
         else:
             unmatched.append(compared)
     matches.sort(key=lambda match: match["Similarity"], reverse=True)
@@ -105,34 +105,38 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
 # ---- collections --------------------------------------------------------------------------
 
 
-def _open_collection(ctx: ServiceContext, collection_id: str):
+@contextmanager
+def _collection(ctx: ServiceContext, collection_id: str):
+    """The open collection (ResourceNotFoundException at once if it does not exist)."""
     from rekcli.store import Store
 
-    return Store(ctx).open_collection(collection_id)
+    with Store(ctx) as store:
+        yield store.open_collection(collection_id)
 
 
 def index_faces(ctx: ServiceContext, request: dict) -> dict:
     from rekcli.store import NewFace, face_record
 
-    collection = _open_collection(ctx, request["CollectionId"])
-    image = load_image(ctx, request["Image"])
-    wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
-    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
-                     descriptors=True)
-    chosen, unindexed = _select_faces_to_index(faces, image, request)
-    details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
-    stored = collection.add_faces(
-        image_id_for(image.data), request.get("ExternalImageId"),
-        [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"], descriptor=f.descriptor)
-         for f, d in zip(chosen, details)]) if chosen else []
-    records = [{"Face": face_record(s), "FaceDetail": d} for s, d in _pair_by_box(stored, details)]
-    return {
-        "FaceRecords": records,
-        "FaceModelVersion": collection.face_model_version,
-        "UnindexedFaces": [
-            {"Reasons": reasons, "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
-            for f, reasons in unindexed],
-    }
+    with _collection(ctx, request["CollectionId"]) as collection:
+        image = load_image(ctx, request["Image"])
+        wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
+        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
+                         descriptors=True)
+        chosen, unindexed = _select_faces_to_index(faces, image, request)
+        details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
+        new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"],
+                             descriptor=f.descriptor) for f, d in zip(chosen, details)]
+        stored = collection.add_faces(image_id_for(image.data), request.get("ExternalImageId"),
+                                      new_faces) if new_faces else []
+        return {
+            "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
+                            for s, d in _pair_by_box(stored, details)],
+            "FaceModelVersion": collection.face_model_version,
+            "UnindexedFaces": [
+                {"Reasons": reasons,
+                 "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
+                for f, reasons in unindexed],
+        }
 
 
 def _select_faces_to_index(faces, image, request):
@@ -171,60 +175,50 @@ def _pair_by_box(stored, details):
 
 
 def search_faces_by_image(ctx: ServiceContext, request: dict) -> dict:
-    from rekcli.engine.similarity import distance_from_similarity, similarity_from_distance
-    from rekcli.store import face_record
+    from rekcli.service.faces_admin import match_faces
 
-    collection = _open_collection(ctx, request["CollectionId"])
-    image = load_image(ctx, request["Image"])
-    face = _largest_usable_face(image, request.get("QualityFilter", "NONE"))
-    if face is None:
-        raise InvalidParameterException(NO_FACES_MESSAGE)
-    threshold = request.get("FaceMatchThreshold", 80.0)
-    nearest = collection.nearest_faces(face.descriptor, request.get("MaxFaces", DEFAULT_SEARCH_MAX_FACES),
-                                       max_distance=distance_from_similarity(threshold))
-    matches = []
-    for stored, distance in nearest:
-        similarity = similarity_from_distance(distance)
-        if similarity >= threshold:
-            matches.append({"Similarity": face_details.f32(similarity), "Face": face_record(stored)})
-    return {
-        "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
-        "SearchedFaceConfidence": face_details.f32(face.confidence),
-        "FaceMatches": matches,
-        "FaceModelVersion": collection.face_model_version,
-    }
+    with _collection(ctx, request["CollectionId"]) as collection:
+        image = load_image(ctx, request["Image"])
+        face = _largest_usable_face(image, request.get("QualityFilter", "NONE"))
+        if face is None:
+            raise InvalidParameterException(NO_FACES_MESSAGE)
+        matches = match_faces(collection, face.descriptor, request.get("MaxFaces"),
+                              request.get("FaceMatchThreshold"))
+        return {
+            "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
+            "SearchedFaceConfidence": face_details.f32(face.confidence),
+            "FaceMatches": matches,
+            "FaceModelVersion": collection.face_model_version,
+        }
 
 
 def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
-    from rekcli.engine.similarity import distance_from_similarity, similarity_from_distance
+    from rekcli.service.users import match_users
 
-    collection = _open_collection(ctx, request["CollectionId"])
-    image = load_image(ctx, request["Image"])
-    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=True)
-    response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
-    if not faces:
-        return response  # no usable face is a success with no matches (reference §3.18)
-    largest, others = faces[0], faces[1:]
-    unsearched = [{"FaceDetails": {"BoundingBox": face_details.bounding_box(f, image.width, image.height)},
-                   "Reasons": ["FACE_NOT_LARGEST"]} for f in others]
-    reasons = _quality_reasons(largest, request.get("QualityFilter", "NONE"), image)
-    if reasons:
-        unsearched.insert(0, {"FaceDetails": {"BoundingBox": face_details.bounding_box(
-            largest, image.width, image.height)}, "Reasons": reasons})
+    with _collection(ctx, request["CollectionId"]) as collection:
+        image = load_image(ctx, request["Image"])
+        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=True)
+        response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
+        if not faces:
+            return response  # no usable face is a success with no matches (reference §3.18)
+        largest, others = faces[0], faces[1:]
+        unsearched = [_unsearched(f, image, ["FACE_NOT_LARGEST"]) for f in others]
+        reasons = _quality_reasons(largest, request.get("QualityFilter", "NONE"), image)
+        if reasons:
+            response["UnsearchedFaces"] = [_unsearched(largest, image, reasons)] + unsearched
+            return response
+        response["UserMatches"] = match_users(collection, largest.descriptor, request.get("MaxUsers"),
+                                              request.get("UserMatchThreshold"))
+        response["SearchedFace"] = {"FaceDetail": {"BoundingBox": face_details.bounding_box(
+            largest, image.width, image.height)}}
         response["UnsearchedFaces"] = unsearched
         return response
-    threshold = request.get("UserMatchThreshold", 80.0)
-    users = collection.nearest_users(largest.descriptor, request.get("MaxUsers", DEFAULT_MAX_USERS),
-                                     max_distance=distance_from_similarity(threshold))
-    response["UserMatches"] = [
-        {"Similarity": face_details.f32(similarity_from_distance(distance)),
-         "User": {"UserId": user_id, "UserStatus": status}}
-        for user_id, status, distance in users
-        if similarity_from_distance(distance) >= threshold]
-    response["SearchedFace"] = {"FaceDetail": {"BoundingBox": face_details.bounding_box(
-        largest, image.width, image.height)}}
-    response["UnsearchedFaces"] = unsearched
-    return response
+
+
+def _unsearched(face, image, reasons: list[str]) -> dict:
+    """UnsearchedFace: like the published examples, its FaceDetails carry the box only."""
+    return {"FaceDetails": {"BoundingBox": face_details.bounding_box(face, image.width, image.height)},
+            "Reasons": reasons}
 
 
 def image_already_indexed(ctx: ServiceContext, collection_id: str, data: bytes,
@@ -236,6 +230,5 @@ def image_already_indexed(ctx: ServiceContext, collection_id: str, data: bytes,
     """
     if external_image_id is None:
         return False  # without an ExternalImageId the same picture is indexed again, as in AWS
-    collection = _open_collection(ctx, collection_id)
-    with collection.read() as transaction:
+    with _collection(ctx, collection_id) as collection, collection.read() as transaction:
         return bool(transaction.faces_of_image(image_id_for(data), external_image_id))

@@ -1,0 +1,340 @@
+"""The store of one region: a catalog of collections and the collections' directories.
+
+Layout under `ctx.region_dir` (e.g. `$REKCLI_DATA_DIR/us-east-1/`):
+
+    catalog.sqlite                 WAL database: collections (id, CollectionId, directory
+                                   name, FaceModelVersion, creation time), tags, secrets
+    collections/<32 hex>/          one directory per collection, named by a random uuid
+                                   recorded in the catalog (see collection.py)
+    collections/.staging-<hex>/    a collection being created (not yet visible)
+    collections/.trash-<hex>/      a deleted collection being removed
+
+CollectionIds never become paths. Creating a collection builds it in a staging directory,
+then - inside one catalog write transaction - renames it into place and inserts its row;
+deleting removes the row in one transaction and only then moves the directory to the trash
+and removes it. A crash at any point leaves either a complete, listed collection or an
+unlisted directory; unlisted directories are removed by the next create/delete (while it
+holds the catalog's write lock, so no creator is between its rename and its commit).
+Read paths (describe, list, search) never create anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from rekcli.service.errors import (
+    ResourceAlreadyExistsException,
+    ServiceError,
+    ServiceQuotaExceededException,
+)
+from rekcli.store import constants
+from rekcli.store.collection import (
+    LOCK_FILE,
+    Collection,
+    fsync_path,
+    initialise_collection_dir,
+    not_found,
+)
+from rekcli.store.locking import WriteLock
+from rekcli.store.migrations import CATALOG_MIGRATIONS
+from rekcli.store.records import CollectionInfo
+from rekcli.store.sqlite import apply_migrations, connect, storage_errors, transaction
+
+CATALOG_DB = "catalog.sqlite"
+COLLECTIONS_DIR = "collections"
+STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".trash-"
+
+_INFO_COLUMNS = "collection_id, face_model_version, created_at, dir_name"
+
+
+class Store:
+    """All collections of one region. `Store(ctx)` with a ServiceContext (region_dir, clock).
+
+    Opening a Store touches nothing on disk; use it as a context manager (or call close()).
+    """
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.region_dir = Path(ctx.region_dir)
+        self.clock = ctx.clock
+        self.collections_dir = self.region_dir / COLLECTIONS_DIR
+        self._conn: sqlite3.Connection | None = None
+        self._open: list[Collection] = []
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _catalog(self, create: bool = False) -> sqlite3.Connection | None:
+        """The catalog connection; None when it does not exist and `create` is False."""
+        if self._conn is None:
+            path = self.region_dir / CATALOG_DB
+            if not path.exists():
+                if not create:
+                    return None
+                self.collections_dir.mkdir(parents=True, exist_ok=True)
+                conn = connect(path, create=True)
+            else:
+                conn = connect(path)
+            try:
+                apply_migrations(conn, CATALOG_MIGRATIONS, self.clock)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection | None]:
+        with storage_errors():
+            conn = self._catalog()
+            if conn is None:
+                yield None
+                return
+            with transaction(conn, write=False):
+                yield conn
+
+    def close(self) -> None:
+        for collection in self._open:
+            collection.close()
+        self._open.clear()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _now(self) -> float:
+        return round(self.clock(), 3)  # AWS timestamps carry milliseconds
+
+    # -- collections ------------------------------------------------------------------------
+
+    def create_collection(self, collection_id: str, tags: dict | None = None) -> CollectionInfo:
+        """Create an empty collection, atomically. ResourceAlreadyExistsException if taken."""
+        tags = dict(tags or {})
+        if len(tags) > constants.MAX_TAGS_PER_RESOURCE:
+            raise too_many_tags()
+        with storage_errors():
+            conn = self._catalog(create=True)
+            with transaction(conn, write=False):
+                if self._lookup(conn, collection_id) is not None:
+                    raise already_exists(collection_id)
+            face_model_version = constants.FACE_MODEL_VERSION
+            created_at = self._now()
+            dir_name = uuid.uuid4().hex
+            staging = self.collections_dir / f"{STAGING_PREFIX}{dir_name}"
+            final = self.collections_dir / dir_name
+            staging.mkdir(parents=True)
+            try:
+                initialise_collection_dir(staging, collection_id, face_model_version,
+                                          created_at, self.clock)
+                with transaction(conn):
+                    if self._lookup(conn, collection_id) is not None:
+                        raise already_exists(collection_id)
+                    os.rename(staging, final)
+                    cursor = conn.execute(
+                        "INSERT INTO collections (collection_id, dir_name, "
+                        "face_model_version, created_at) VALUES (?, ?, ?, ?)",
+                        (collection_id, dir_name, face_model_version, created_at))
+                    conn.executemany(
+                        "INSERT INTO tags (collection_pk, key, value) VALUES (?, ?, ?)",
+                        [(cursor.lastrowid, k, v) for k, v in tags.items()])
+                    fsync_path(self.collections_dir)  # the rename is durable before COMMIT
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                if final.exists() and not self._is_listed(conn, dir_name):
+                    shutil.rmtree(final, ignore_errors=True)
+                raise
+            self._sweep(conn)
+        return CollectionInfo(collection_id, face_model_version, created_at, dir_name)
+
+    def delete_collection(self, collection_id: str) -> None:
+        """Remove a collection: gone from the catalog in one transaction, then its files."""
+        with storage_errors():
+            conn = self._catalog()
+            if conn is None:
+                raise not_found(collection_id)
+            with transaction(conn):
+                row = conn.execute("SELECT id, dir_name FROM collections WHERE collection_id = ?",
+                                   (collection_id,)).fetchone()
+                if row is None:
+                    raise not_found(collection_id)
+                conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
+                conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
+            try:
+                self._remove_dir(row[1], wait=True)
+            except ServiceError:
+                pass  # a stuck writer holds it: the next sweep removes the directory
+            self._sweep(conn)
+
+    def _remove_dir(self, dir_name: str, wait: bool) -> None:
+        """Move a collection directory to the trash under its write lock, then delete it.
+
+        With wait=False a directory whose lock is held is left for a later sweep.
+        """
+        if self._move_to_trash(dir_name, wait):
+            shutil.rmtree(self.collections_dir / f"{TRASH_PREFIX}{dir_name}", ignore_errors=True)
+
+    def _move_to_trash(self, dir_name: str, wait: bool) -> bool:
+        path = self.collections_dir / dir_name
+        lock = WriteLock(path / LOCK_FILE)
+        try:
+            if not lock.acquire(blocking=wait):
+                return False
+        except FileNotFoundError:
+            lock = None  # damaged or already moved: nothing to wait for
+        try:
+            os.rename(path, self.collections_dir / f"{TRASH_PREFIX}{dir_name}")
+            return True
+        except FileNotFoundError:
+            return False
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _sweep(self, conn: sqlite3.Connection) -> None:
+        """Remove leftovers of interrupted creates/deletes. Best effort, never fails a call."""
+        try:
+            # Under the catalog's write lock no creator is between its rename and its commit,
+            # so a directory the catalog does not list is an orphan.
+            with transaction(conn):
+                known = {name for (name,) in conn.execute("SELECT dir_name FROM collections")}
+                for entry in os.scandir(self.collections_dir):
+                    if entry.name[0] != "." and entry.is_dir() and entry.name not in known:
+                        self._move_to_trash(entry.name, wait=False)
+            now = time.time()
+            for entry in os.scandir(self.collections_dir):
+                if entry.name.startswith(TRASH_PREFIX):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                elif (entry.name.startswith(STAGING_PREFIX)
+                      and now - entry.stat().st_mtime > constants.STALE_STAGING_SECONDS):
+                    # Young staging directories may belong to a create in progress.
+                    shutil.rmtree(entry.path, ignore_errors=True)
+        except (OSError, sqlite3.Error, ServiceError):
+            pass
+
+    @staticmethod
+    def _is_listed(conn: sqlite3.Connection, dir_name: str) -> bool:
+        try:
+            return conn.execute("SELECT 1 FROM collections WHERE dir_name = ?",
+                                (dir_name,)).fetchone() is not None
+        except sqlite3.Error:
+            return True  # cannot tell: keep the files, a later sweep decides
+
+    @staticmethod
+    def _lookup(conn: sqlite3.Connection, collection_id: str) -> CollectionInfo | None:
+        row = conn.execute(f"SELECT {_INFO_COLUMNS} FROM collections WHERE collection_id = ?",
+                           (collection_id,)).fetchone()
+        return CollectionInfo(*row) if row else None
+
+    def collection_info(self, collection_id: str) -> CollectionInfo:
+        with self._read() as conn:
+            info = self._lookup(conn, collection_id) if conn is not None else None
+        if info is None:
+            raise not_found(collection_id)
+        return info
+
+    def open_collection(self, collection_id: str) -> Collection:
+        """The collection, ready to read and write. ResourceNotFoundException if missing."""
+        info = self.collection_info(collection_id)
+        collection = Collection(self, info, self.collections_dir / info.dir_name)
+        self._open.append(collection)
+        return collection
+
+    def list_collections(self, limit: int, after_pk: int | None = None,
+                         offset: int = 0) -> tuple[list[tuple[int, CollectionInfo]], bool]:
+        """Collections in CollectionId order: ([(catalog pk, info)], more_after).
+
+        Resumes after the collection whose catalog pk is `after_pk`; if that one has been
+        deleted meanwhile, after the first `offset` collections instead.
+        """
+        with self._read() as conn:
+            if conn is None:
+                return [], False
+            after_id = None
+            if after_pk is not None:
+                row = conn.execute("SELECT collection_id FROM collections WHERE id = ?",
+                                   (after_pk,)).fetchone()
+                after_id = row[0] if row else None
+            if after_id is not None:
+                rows = conn.execute(
+                    f"SELECT id, {_INFO_COLUMNS} FROM collections WHERE collection_id > ? "
+                    "ORDER BY collection_id LIMIT ?", (after_id, limit + 1)).fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT id, {_INFO_COLUMNS} FROM collections ORDER BY collection_id "
+                    "LIMIT ? OFFSET ?", (limit + 1, offset if after_pk is not None else 0)
+                ).fetchall()
+        items = [(row[0], CollectionInfo(*row[1:])) for row in rows]
+        return items[:limit], len(items) > limit
+
+    def pagination_secret(self) -> bytes | None:
+        """The key that signs pagination tokens of this region (None: no catalog yet)."""
+        with self._read() as conn:
+            if conn is None:
+                return None
+            row = conn.execute("SELECT value FROM secrets WHERE name = 'pagination'").fetchone()
+        return bytes(row[0]) if row else None
+
+    # -- tags -------------------------------------------------------------------------------
+
+    def get_tags(self, collection_id: str) -> dict[str, str]:
+        with self._read() as conn:
+            pk = self._pk(conn, collection_id)
+            rows = conn.execute("SELECT key, value FROM tags WHERE collection_pk = ? "
+                                "ORDER BY key", (pk,)).fetchall()
+        return dict(rows)
+
+    def set_tags(self, collection_id: str, tags: dict[str, str]) -> None:
+        """Add or overwrite tags; ServiceQuotaExceededException past MAX_TAGS_PER_RESOURCE."""
+        with storage_errors():
+            conn = self._catalog()
+            if conn is None:
+                raise not_found(collection_id)
+            with transaction(conn):
+                pk = self._pk(conn, collection_id)
+                existing = {k for (k,) in conn.execute(
+                    "SELECT key FROM tags WHERE collection_pk = ?", (pk,))}
+                if len(existing | set(tags)) > constants.MAX_TAGS_PER_RESOURCE:
+                    raise too_many_tags()
+                conn.executemany(
+                    "INSERT OR REPLACE INTO tags (collection_pk, key, value) VALUES (?, ?, ?)",
+                    [(pk, k, v) for k, v in tags.items()])
+
+    def remove_tags(self, collection_id: str, keys) -> None:
+        with storage_errors():
+            conn = self._catalog()
+            if conn is None:
+                raise not_found(collection_id)
+            with transaction(conn):
+                pk = self._pk(conn, collection_id)
+                conn.executemany("DELETE FROM tags WHERE collection_pk = ? AND key = ?",
+                                 [(pk, k) for k in keys])
+
+    def _pk(self, conn: sqlite3.Connection | None, collection_id: str) -> int:
+        row = None
+        if conn is not None:
+            row = conn.execute("SELECT id FROM collections WHERE collection_id = ?",
+                               (collection_id,)).fetchone()
+        if row is None:
+            raise not_found(collection_id)
+        return row[0]
+
+
+def already_exists(collection_id: str) -> ResourceAlreadyExistsException:
+    return ResourceAlreadyExistsException(f"The collection id: {collection_id} already exists.")
+
+
+def too_many_tags() -> ServiceQuotaExceededException:
+    return ServiceQuotaExceededException(
+        f"A resource can have at most {constants.MAX_TAGS_PER_RESOURCE} tags.")

@@ -1,0 +1,37 @@
+"""Fixed numbers of the on-disk format and of the service quotas the store enforces."""
+
+# The version string of the face engine (dlib ResNet descriptors). Every collection records
+# the value current at its creation and keeps it forever (reference §1.10): vectors made by
+# another engine version are not comparable, so a collection never changes model.
+FACE_MODEL_VERSION = "1.0"
+
+# Descriptors are 128 float32 values. On disk each face is one row of ROW_FLOATS float32:
+#   [0:128]  the descriptor
+#   [128]    its squared norm |x|^2, or +inf once the face is deleted (a tombstone)
+#   [129:132] zero padding, so rows are 16-byte aligned (measured ~15% faster matvec)
+# With q' = [-2q, 1, 0, 0, 0] one matrix-vector product gives |x|^2 - 2x.q for every row,
+# and adding |q|^2 gives the squared Euclidean distance; a tombstoned row comes out +inf.
+DESCRIPTOR_SIZE = 128
+NORM_COLUMN = 128
+ROW_FLOATS = 132
+ROW_BYTES = ROW_FLOATS * 4
+
+# Hard limit of the real service (reference §1.11).
+MAX_FACES_PER_COLLECTION = 20_000_000
+# Faces per user (reference §1.11).
+MAX_FACES_PER_USER = 100
+# Tags per resource: the AWS-wide tagging convention (reference §1.11, unverified for
+# Rekognition). Going past it is a ServiceQuotaExceededException.
+MAX_TAGS_PER_RESOURCE = 50
+
+# Idempotency tokens (ClientRequestToken) are remembered this long, then forgotten, so the
+# table does not grow without bound (the CLI fills a fresh uuid4 into every call).
+REQUEST_TOKEN_TTL_SECONDS = 24 * 3600
+
+# How long a writer waits for another process's write lock on the same collection before
+# giving up with ThrottlingException (retryable). Writers hold it for milliseconds.
+WRITE_LOCK_TIMEOUT_SECONDS = 120.0
+# SQLite busy timeout, seconds.
+BUSY_TIMEOUT_SECONDS = 60.0
+# Leftover staging directories older than this are removed by the next create/delete.
+STALE_STAGING_SECONDS = 3600.0
