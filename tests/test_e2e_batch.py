@@ -1,0 +1,145 @@
+"""Batch jobs for real (issue 5): order with several workers, a corrupt image mid-batch,
+resume after SIGKILL without duplicates, and cheap idempotent re-runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cli_helpers import run_subprocess
+
+pytestmark = pytest.mark.e2e
+
+PHOTOS = ["people/obama/obama.jpg", "people/biden/biden.jpg", "people/alex_lacamoire/img1.jpg",
+          "people/kit_harington/john1.jpeg", "people/rose_leslie/img1.jpg",
+          "people/obama/obama2.jpg", "people/biden/biden2.jpg", "people/rose_leslie/img2.jpg"]
+
+
+@pytest.fixture
+def photo_folder(tmp_path, faces_dir):
+    """A folder of links to the shared photos (used in place, never copied), with a corrupt
+    one in the middle."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for number, photo in enumerate(PHOTOS):
+        (folder / f"{number:02d}-{os.path.basename(photo)}").symlink_to(faces_dir / photo)
+    (folder / "03b-truncated.jpg").symlink_to(faces_dir / "edge/obama_truncated.jpg")
+    return folder
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"REKCLI_DATA_DIR": str(tmp_path / "rekcli-data")}
+
+
+def lines(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.decode().splitlines()]
+
+
+def create_collection(env):
+    assert run_subprocess("create-collection", "--collection-id", "c", env=env).returncode == 0
+
+
+def all_faces(env) -> list[dict]:
+    result = run_subprocess("list-faces", "--collection-id", "c", env=env)
+    return json.loads(result.stdout)["Faces"]
+
+
+def test_index_folder_keeps_order_and_reports_the_corrupt_image(photo_folder, env):
+    create_collection(env)
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                            "--workers", "2", env=env)
+    assert result.returncode == 254  # one item failed
+    assert result.stderr == b""      # no progress when stderr is not a terminal
+    output = lines(result)
+    names = sorted(p.name for p in photo_folder.iterdir())
+    assert [os.path.basename(line["Image"]) for line in output] == names
+    corrupt = output[names.index("03b-truncated.jpg")]
+    assert corrupt["Error"] == {"Code": "InvalidImageFormatException",
+                                "Message": "Request has invalid image format"}
+    indexed = [line for line in output if "Response" in line]
+    assert len(indexed) == len(PHOTOS)
+    assert all(len(line["Response"]["FaceRecords"]) == 1 for line in indexed)
+    assert indexed[0]["ExternalImageId"] == names[0]
+
+
+def test_re_running_the_folder_job_skips_what_is_indexed(photo_folder, env):
+    create_collection(env)
+    run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                   "--workers", "2", env=env)
+    again = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                           "--workers", "2", "--query", "Skipped || Error.Code", env=env)
+    values = lines(again)
+    assert values.count("ALREADY_INDEXED") == len(PHOTOS)
+    assert values.count("InvalidImageFormatException") == 1
+    assert len(all_faces(env)) == len(PHOTOS)
+
+
+def test_resume_after_sigkill_indexes_nothing_twice(photo_folder, env):
+    create_collection(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rekcli", "index-folder", "--collection-id", "c", "--images",
+         str(photo_folder), "--workers", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    acknowledged = [json.loads(process.stdout.readline())]  # wait for the first result...
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)                       # ...then kill it mid-run
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    faces_after_kill = all_faces(env)
+    acknowledged_ids = {r["Face"]["FaceId"] for r in acknowledged[0]["Response"]["FaceRecords"]}
+    assert acknowledged_ids <= {f["FaceId"] for f in faces_after_kill}
+    assert len(faces_after_kill) < len(PHOTOS)
+
+    resumed = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                             "--workers", "2", env=env)
+    assert len(lines(resumed)) == len(PHOTOS) + 1
+    faces = all_faces(env)
+    assert len(faces) == len(PHOTOS)
+    assert len({(f["ImageId"], f["ExternalImageId"]) for f in faces}) == len(PHOTOS)
+    described = json.loads(run_subprocess("describe-collection", "--collection-id", "c", env=env).stdout)
+    assert described["FaceCount"] == len(PHOTOS)
+
+
+def test_batch_json_lines_in_order_with_an_error_object(tmp_path, faces_dir, env):
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps(r) for r in [
+        {"Image": {"Bytes": f"fileb://{faces_dir / 'groups/obama_and_biden.jpg'}"}},
+        {"Image": {"Bytes": f"fileb://{faces_dir / 'edge/obama.webp'}"}},
+        {"Image": {"Bytes": f"fileb://{faces_dir / 'people/biden/biden.jpg'}"}, "Attributes": ["ALL"]},
+    ]) + "\n")
+    result = run_subprocess("batch", "detect-faces", "--input-file", str(requests), "--workers", "2",
+                            "--query", "FaceDetails[].length(Landmarks) || Error.Code", env=env)
+    assert result.returncode == 254
+    assert lines(result) == [[5, 5, 5], "InvalidImageFormatException", [30]]
+
+
+def test_batch_reads_stdin_and_exits_zero_when_all_succeed(faces_dir, env):
+    request = json.dumps({"Image": {"Bytes": f"fileb://{faces_dir / 'people/obama/obama.jpg'}"}})
+    result = run_subprocess("batch", "detect-faces", "--query", "length(FaceDetails)",
+                            input=((request + "\n") * 3).encode(), env=env)
+    assert result.returncode == 0, result.stderr
+    assert lines(result) == [1, 1, 1]
+
+
+def test_compare_folder(photo_folder, faces_dir, env):
+    result = run_subprocess("compare-folder", "--source-image-bytes",
+                            f"fileb://{faces_dir / 'people/obama/obama3.jpg'}", "--images",
+                            str(photo_folder), "--query", "length(Response.FaceMatches || `[]`)", env=env)
+    matches = dict(zip(sorted(p.name for p in photo_folder.iterdir()), lines(result)))
+    assert matches["00-obama.jpg"] == 1 and matches["05-obama2.jpg"] == 1
+    assert matches["01-biden.jpg"] == 0
+
+
+def test_progress_can_be_forced_on_stderr(photo_folder, env):
+    create_collection(env)
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images",
+                            str(photo_folder / "00-obama.jpg"), "--progress", env=env)
+    assert result.returncode == 0
+    assert b"1/1 done" in result.stderr
