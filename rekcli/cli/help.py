@@ -1,86 +1,698 @@
-"""Help text, rendered by Click from the same option specs the parser uses.
+"""Help pages: `rekcli help`, `rekcli COMMAND help`, `--help`, and the man pages.
 
-`rekcli help`, `rekcli --help`, `rekcli COMMAND help` and `rekcli COMMAND --help` all land
-here. Commands are built as click.Command objects from the API model only when help is
-asked for, so ordinary calls never pay for them.
+A page is built from three sources: the API model (rekcli/service/model.py: types,
+constraints, enums, defaults, output members), the option specs the parser uses
+(rekcli/cli/argv.py: which options exist, in which order) and our own words
+(rekcli/cli/examples.py: descriptions, member docs, worked examples). It is a small document
+tree - sections of paragraphs, literal blocks, bullet lists and entries (a term with an
+indented body) - printed by one of three renderers:
+
+  render_text   plain text, 80 columns: help piped or redirected (stable, so tests read it)
+  _print_rich   the same layout with bold headings, on a terminal, through a pager like man
+  render_roff   man(7) source: man/rekcli.1 and man/rekcli-<command>.1, written by
+                tools/generate_docs.py
+
+`rekcli --help` goes through here on every call, so this module imports only the standard
+library and the model at load time; rich is imported only when stdout is a terminal and
+click only by build_click_command.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import textwrap
+from dataclasses import dataclass, field
 
-import click
-
-from rekcli.cli.argv import FLAG, LIST, command_option_specs, global_option_specs
+from rekcli.cli import examples
+from rekcli.cli.argv import FLAG, LIST, OPTIONAL_VALUE, command_option_specs, global_option_specs
 from rekcli.service import model
 
+PROG = "rekcli"
+TEXT_WIDTH = 80
+SECTION_INDENT = 7   # where section bodies start, as in man's output
+STEP = 3             # extra indent of an entry's body and of literal blocks
 
-def _type_label(spec) -> str:
-    if spec.kind == FLAG:
-        return ""
-    if spec.shape is None:
-        return "(" + "|".join(spec.choices) + ")" if spec.choices else "(string)"
+
+# ---- the document tree ---------------------------------------------------------------------
+
+@dataclass
+class Para:
+    text: str
+    label: bool = False        # a small heading inside a section ("JSON Syntax:")
+
+
+@dataclass
+class Code:
+    text: str                  # shown as is: never wrapped
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Entry:
+    name: str                  # "--collection-id", "Bytes", "" for a list's element
+    detail: str                # "(string) [required]", "-> (blob)"
+    body: list = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    title: str
+    body: list
+
+
+@dataclass
+class Page:
+    title: str                 # "rekcli compare-faces": how it is typed
+    man_name: str              # "rekcli-compare-faces": the man page's name
+    summary: str
+    sections: list[Section]
+
+
+# ---- pages of commands ---------------------------------------------------------------------
+
+PAGINATION_PARAGRAPH = (
+    "{command} is a paginated operation. Multiple calls may be made to the service to "
+    "retrieve the entire data set of results. You can disable pagination by providing the "
+    "--no-paginate argument. When using --output text and the --query argument on a "
+    "paginated response, the --query argument must extract data from the results of the "
+    "following query expressions: {keys}")
+
+CLI_OPTION_DOCS = {
+    "--starting-token": (
+        "(string)", "A token to specify where to start paginating: the NextToken of a "
+                    "previously truncated output."),
+    "--page-size": (
+        "(integer)", "The number of items fetched by each call to the service. It does not "
+                     "change the output, only how many calls make it up."),
+    "--max-items": (
+        "(integer)", "The total number of items to print. When more items remain, the output "
+                     "ends with a NextToken; give it to --starting-token to continue. Do not "
+                     "use that NextToken outside rekcli: it is not the service's token."),
+    "--cli-input-json | --cli-input-yaml": (
+        "(string)", "Read the request from the JSON (or YAML) text given, or from a file with "
+                    "file://path. The text follows the template that --generate-cli-skeleton "
+                    "prints. Options given on the command line override its values. Binary "
+                    "values cannot be given this way: a JSON string is taken literally. The two "
+                    "options cannot be used together."),
+    "--generate-cli-skeleton": (
+        "(string)", "Print a template and exit without calling the service. With no value or "
+                    "input, a JSON request template for --cli-input-json; with yaml-input, a "
+                    "YAML one for --cli-input-yaml; with output, the command's inputs are "
+                    "validated and a sample response is printed. The templates may change "
+                    "between versions of rekcli."),
+}
+
+EXAMPLES_NOTE = ("The examples run from the folder of the test photos (people/<name>/ with one "
+                 "face per photo, groups/ with several, as in ../shared/faces); any JPEG or PNG "
+                 "photos of yours work the same way. Outputs show small objects on one line to "
+                 "save space.")
+
+GLOBAL_TYPES = {"--cli-read-timeout": "(int)", "--cli-connect-timeout": "(int)"}
+GLOBAL_DEFAULTS = {"--output": "json", "--color": "auto", "--cli-binary-format": "base64",
+                   "--region": "us-east-1", "--cli-error-format": "enhanced"}
+
+
+def command_page(operation_name: str) -> Page:
+    op = model.operation(operation_name)
+    command = model.kebab(operation_name)
+    specs = [s for s in command_option_specs(operation_name).values() if not s.hidden]
+    options = [s for s in specs if not s.is_global]
+    sections = [
+        Section("DESCRIPTION", _description(operation_name)),
+        Section("SYNOPSIS", [Code(_synopsis(operation_name, specs))]),
+        Section("OPTIONS", _option_entries(operation_name, options)),
+        Section("GLOBAL OPTIONS", _global_entries()),
+        Section("EXAMPLES", [Para(EXAMPLES_NOTE)] + _example_blocks(
+            examples.EXAMPLES.get(operation_name, []))),
+        Section("OUTPUT", _output_entries(operation_name)),
+        Section("SEE ALSO", [Para(f"{PROG}(1); aws rekognition {command} help, the command "
+                                  f"this one mirrors.")]),
+    ]
+    return Page(f"{PROG} {command}", f"{PROG}-{command}", op["summary"], sections)
+
+
+def _description(operation_name: str) -> list:
+    op = model.operation(operation_name)
+    blocks = [Para(text) for text in examples.DESCRIPTIONS.get(operation_name, [])]
+    if op["paginator"]:
+        blocks.append(Para(PAGINATION_PARAGRAPH.format(
+            command=model.kebab(operation_name),
+            keys=", ".join(op["paginator"]["result_keys"]))))
+    return blocks
+
+
+def cli_required(operation_name: str, spec) -> bool:
+    """Required on the command line: image members are not, their --*-bytes helper can fill
+    them (the same rule as rekcli/cli/operation.py check_required_options)."""
+    op = model.operation(operation_name)
+    return (spec.member is not None and spec.shape != "ImageBlob"
+            and spec.member in op["input"]["required"] and spec.member not in model.BLOB_HELPERS)
+
+
+def _synopsis(operation_name: str, specs) -> str:
+    lines = [f"  {PROG} {model.kebab(operation_name)}"]
+    for spec in specs:
+        if spec.name == "--cli-input-yaml":
+            continue
+        if spec.name == "--cli-input-json":
+            lines.append("[--cli-input-json | --cli-input-yaml]")
+            continue
+        usage = spec.name if spec.kind == FLAG else f"{spec.name} <value>"
+        lines.append(usage if cli_required(operation_name, spec) else f"[{usage}]")
+    return "\n".join(lines)
+
+
+def _option_entries(operation_name: str, specs) -> list:
+    op = model.operation(operation_name)
+    entries = []
+    for spec in specs:
+        if spec.name == "--cli-input-yaml":
+            continue
+        if spec.name == "--cli-input-json":
+            name = "--cli-input-json | --cli-input-yaml"
+            detail, text = CLI_OPTION_DOCS[name]
+            entries.append(Entry(name, detail, [Para(text)]))
+        elif spec.member is None:
+            detail, text = CLI_OPTION_DOCS.get(spec.name, ("(string)", spec.help))
+            body = [Para(text)]
+            if spec.choices:
+                body += [Para("Possible values:", label=True), Bullets(list(spec.choices))]
+            entries.append(Entry(spec.name, detail, body))
+        elif spec.shape == "ImageBlob":
+            body = [Para(spec.help)] + _constraints(model.shape("ImageBlob"))
+            entries.append(Entry(spec.name, "(blob)", body))
+        else:
+            entries.append(_member_option(operation_name, op, spec))
+    return entries
+
+
+def _member_option(operation_name: str, op: dict, spec) -> Entry:
     shape = model.shape(spec.shape)
-    label = shape["type"]
-    if spec.kind == LIST:
-        label = f"list of {model.shape(shape['member'])['type']}"
-    return f"({label})"
+    detail = f"({shape['type']})" + (" [required]" if cli_required(operation_name, spec) else "")
+    body = _shape_body(spec.shape, spec.help, op["defaults"].get(spec.member))
+    helper = model.BLOB_HELPERS.get(spec.member) if spec.shape == "Image" else None
+    if helper:
+        body.insert(1, Para(f"To use a local file, give --{helper} fileb://path instead."))
+    kind = shape["type"]
+    if kind in ("structure", "map") or (
+            kind == "list" and model.shape(shape["member"])["type"] in ("structure", "map")):
+        body += [Para("Shorthand Syntax:", label=True), Code(shorthand_syntax(spec.shape)),
+                 Para("JSON Syntax:", label=True), Code(json_syntax(spec.shape))]
+    elif kind == "list":
+        item = model.shape(shape["member"])["type"]
+        body += [Para("Syntax:", label=True), Code(f'"{item}" "{item}" ...')]
+    return Entry(spec.name, detail, body)
 
 
-def _option_help(operation_name: str | None, spec) -> str:
-    text = spec.help
-    if spec.member and operation_name:
-        op = model.operation(operation_name)
-        shape = model.shape(spec.shape)
-        member_shape = shape if spec.kind != LIST else model.shape(shape["member"])
-        if "enum" in member_shape:
-            text += " Valid values: " + ", ".join(member_shape["enum"]) + "."
-        default = op["defaults"].get(spec.member)
-        if default is not None:
-            shown = " ".join(default) if isinstance(default, list) else default
-            text += f" Default: {shown}."
-        if spec.member in op["input"]["required"] and spec.shape != "ImageBlob":
-            text += " Required."
-    return text
+def _shape_body(shape_name: str, doc: str | None, default=None, *, output: bool = False) -> list:
+    """Doc, constraints, possible values, default and nested members of one shape."""
+    shape = model.shape(shape_name)
+    blocks: list = [Para(doc)] if doc else []
+    if not output:
+        blocks += _constraints(shape)
+    if "enum" in shape and output:   # read, not chosen: one paragraph is enough
+        blocks.append(Para("Possible values: " + ", ".join(shape["enum"])))
+    elif "enum" in shape:
+        blocks += [Para("Possible values:", label=True), Bullets(list(shape["enum"]))]
+    if default is not None:
+        blocks.append(Para(f"Default: {_format_default(default)}"))
+    kind = shape["type"]
+    if kind == "structure":
+        for member, member_shape in shape["members"].items():
+            required = not output and member in shape["required"]
+            blocks.append(_member_entry(member, member_shape, member_doc(shape_name, member),
+                                        required, output))
+    elif kind == "list":
+        item = model.shape(shape["member"])
+        blocks.append(Entry("", f"({item['type']})",
+                            _shape_body(shape["member"], None, output=output)))
+    elif kind == "map":
+        for part in ("key", "value"):
+            blocks.append(_member_entry(part, shape[part], member_doc(shape_name, part),
+                                        False, output))
+    return blocks
 
 
-def build_click_command(operation_name: str) -> click.Command:
-    """A click.Command mirroring `rekcli <command>`: used to render help and completions."""
+def _member_entry(name: str, shape_name: str, doc: str | None, required: bool,
+                  output: bool) -> Entry:
+    detail = f"-> ({model.shape(shape_name)['type']})" + (" [required]" if required else "")
+    return Entry(name, detail, _shape_body(shape_name, doc, output=output))
+
+
+def member_doc(container: str, member: str) -> str | None:
+    """Our sentence about `member` of a structure shape or operation (examples.MEMBER_DOCS)."""
+    return examples.MEMBER_DOCS.get(f"{container}.{member}") or examples.MEMBER_DOCS.get(member)
+
+
+def _constraints(shape: dict) -> list:
+    items = [f"{key}: {_format_number(shape[key])}" for key in ("min", "max") if key in shape]
+    if "pattern" in shape:
+        items.append(f"pattern: {shape['pattern']}")
+    return [Para("Constraints:", label=True), Bullets(items)] if items else []
+
+
+def _format_number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _format_default(value) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return _format_number(value)
+
+
+def shorthand_syntax(shape_name: str) -> str:
+    """`Bytes=blob,S3Object={Bucket=string,Name=string,Version=string}` (reference §3.4)."""
+    shape = model.shape(shape_name)
+    if shape["type"] == "map":
+        value = _shorthand_value(shape["value"])
+        return f"KeyName1={value},KeyName2={value}"
+    if shape["type"] == "list":
+        return _shorthand_value(shape["member"]).strip("{}") + " ..."
+    return _shorthand_value(shape_name)[1:-1]
+
+
+def _shorthand_value(shape_name: str) -> str:
+    shape = model.shape(shape_name)
+    kind = shape["type"]
+    if kind == "structure":
+        return "{" + ",".join(f"{m}={_shorthand_value(s)}"
+                              for m, s in shape["members"].items()) + "}"
+    if kind == "list":
+        item = _shorthand_value(shape["member"])
+        return f"[{item},{item}]"
+    if kind == "map":
+        value = _shorthand_value(shape["value"])
+        return "{KeyName1=" + value + ",KeyName2=" + value + "}"
+    return kind
+
+
+def json_syntax(shape_name: str) -> str:
+    lines: list[str] = []
+    _json_lines(shape_name, 0, "", lines)
+    return "\n".join(lines)
+
+
+def _json_lines(shape_name: str, indent: int, prefix: str, lines: list[str]) -> None:
+    """Append the JSON template of `shape_name`; `prefix` is `"Name": ` or empty."""
+    pad = "  " * indent
+    shape = model.shape(shape_name)
+    kind = shape["type"]
+    if kind == "structure":
+        lines.append(f"{pad}{prefix}{{")
+        members = list(shape["members"].items())
+        for i, (member, member_shape) in enumerate(members):
+            _json_lines(member_shape, indent + 1, f'"{member}": ', lines)
+            if i < len(members) - 1:
+                lines[-1] += ","
+        lines.append(f"{pad}}}")
+    elif kind == "list":
+        lines.append(f"{pad}{prefix}[")
+        _json_lines(shape["member"], indent + 1, "", lines)
+        lines[-1] += ","
+        lines.append(f"{pad}  ...")
+        lines.append(f"{pad}]")
+    elif kind == "map":
+        lines.append(f"{pad}{prefix}{{")
+        key = _json_scalar(model.shape(shape["key"]))
+        _json_lines(shape["value"], indent + 1, f"{key}: ", lines)
+        lines[-1] += ","
+        lines.append(f"{pad}  ...")
+        lines.append(f"{pad}}}")
+    else:
+        lines.append(f"{pad}{prefix}{_json_scalar(shape)}")
+
+
+def _json_scalar(shape: dict) -> str:
+    if "enum" in shape:
+        return "|".join(f'"{value}"' for value in shape["enum"])
+    kind = shape["type"]
+    if kind in ("string", "timestamp"):
+        return f'"{kind}"'
+    if kind == "boolean":
+        return "true|false"
+    return kind
+
+
+def _global_entries() -> list:
+    entries = []
+    for spec in global_option_specs().values():
+        detail = "(boolean)" if spec.kind == FLAG else GLOBAL_TYPES.get(spec.name, "(string)")
+        body = [Para(spec.help)]
+        if spec.choices:
+            body += [Para("Possible values:", label=True), Bullets(list(spec.choices))]
+        if spec.name in GLOBAL_DEFAULTS:
+            body.append(Para(f"Default: {GLOBAL_DEFAULTS[spec.name]}"))
+        entries.append(Entry(spec.name, detail, body))
+    return entries
+
+
+def _example_blocks(items) -> list:
+    blocks = []
+    for example in items:
+        blocks.append(Para(example.title, label=True))
+        if example.text:
+            blocks.append(Para(example.text))
+        blocks.append(Code(format_command(example.command)))
+        if example.output is not None:
+            blocks += [Para("Output:"), Code(example_output_text(example.output))]
+    return blocks
+
+
+def format_command(command: str, width: int = 66) -> str:
+    """Break long command lines before options, with shell continuations (" \\").
+
+    An option whose values alone are too long for a line gets one value per line.
+    """
+    out = []
+    for line in command.split("\n"):
+        chunks: list[list[str]] = []
+        for word in _shell_words(line):
+            if chunks and not word.startswith("--"):
+                chunks[-1].append(word)
+            else:
+                chunks.append([word])
+        current = " ".join(chunks[0])
+        for chunk in chunks[1:]:
+            text = " ".join(chunk)
+            if len(current) + 1 + len(text) + 2 <= width:
+                current += " " + text
+                continue
+            out.append(current + " \\")
+            current = "    " + text
+            if len(current) + 2 > width and len(chunk) > 2:
+                current = "    " + " ".join(chunk[:2])
+                for value in chunk[2:]:
+                    out.append(current + " \\")
+                    current = "        " + value
+        out.append(current)
+    return "\n".join(out)
+
+
+def _shell_words(line: str) -> list[str]:
+    """Split at spaces outside quotes, keeping the quotes (shlex would remove them)."""
+    words, current, quote = [], "", ""
+    for char in line:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == " ":
+            if current:
+                words.append(current)
+            current = ""
+            continue
+        current += char
+    return words + ([current] if current else [])
+
+
+def example_output_text(output) -> str:
+    """An example's output as --output json prints it, with small objects folded on one line.
+
+    Folding keeps landmarks and boxes to a line each; the text stays valid JSON.
+    """
+    if isinstance(output, str):
+        return output.rstrip("\n")
+    return _folded_json(output, 0)
+
+
+def _folded_json(value, depth: int, used: int = 0, width: int = 70) -> str:
+    """JSON with indent 4, where a container of plain values that fits goes on one line.
+
+    `used` is how many characters precede the value on its line; `width` leaves room for the
+    indent of literal blocks in an 80-column page.
+    """
+    pad, inner = "    " * depth, "    " * (depth + 1)
+    if not isinstance(value, (dict, list)) or not value:
+        return json.dumps(value, ensure_ascii=False)
+    children = value.values() if isinstance(value, dict) else value
+    if not any(isinstance(v, (dict, list)) and v for v in children):
+        folded = json.dumps(value, ensure_ascii=False)
+        if used + len(folded) + 1 <= width:   # +1: the comma after it
+            return folded
+    if isinstance(value, dict):
+        items = []
+        for key, child in value.items():
+            head = f"{inner}{json.dumps(key)}: "
+            items.append(head + _folded_json(child, depth + 1, len(head), width))
+    else:
+        items = [inner + _folded_json(child, depth + 1, len(inner), width) for child in value]
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    return opening + "\n" + ",\n".join(items) + f"\n{pad}{closing}"
+
+
+def _output_entries(operation_name: str) -> list:
+    output = model.operation(operation_name)["output"]
+    if not output["members"]:
+        return [Para("None")]
+    return [Entry(member, f"-> ({model.shape(shape_name)['type']})",
+                  _shape_body(shape_name, member_doc(operation_name, member), output=True))
+            for member, shape_name in output["members"].items()]
+
+
+# ---- the main page ---------------------------------------------------------------------------
+
+MAIN_DESCRIPTION = [
+    "rekcli is aws rekognition for faces, run on this machine: the same commands, options, "
+    "JSON output, errors and exit codes as the face commands of AWS CLI v2, computed locally "
+    "by dlib, with collections of faces kept in local files. A script written for "
+    "aws rekognition compare-faces ... runs with rekcli compare-faces ... and parses the same "
+    "output.",
+    "Options that take structures accept JSON or the aws shorthand syntax "
+    "(S3Object={Bucket=b,Name=k}); any value can be read from a file with file://path, and "
+    "image bytes with fileb://path (--image-bytes fileb://photo.jpg). --query filters the "
+    "response with JMESPath; --output picks json, text, table, yaml or yaml-stream.",
+    "Run rekcli COMMAND help for a command's options, examples and output, or read "
+    "man rekcli-COMMAND.",
+]
+
+ENVIRONMENT = [
+    ("REKCLI_DATA_DIR", "Where collections are kept (default: ${XDG_DATA_HOME:-~/.local/share}/"
+                        "rekcli), one folder per region."),
+    ("REKCLI_S3_ROOT", "Folder whose sub-folders stand in for S3 buckets: "
+                       "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k."),
+    ("AWS_REGION, AWS_DEFAULT_REGION", "Region, after --region and before the profile's region "
+                                       "(default us-east-1)."),
+    ("AWS_DEFAULT_OUTPUT", "Output format, after --output and before the profile's output."),
+    ("AWS_PROFILE", "Profile of the aws config file to read settings from."),
+    ("AWS_CONFIG_FILE", "The aws config file (default ~/.aws/config)."),
+    ("AWS_PAGER, PAGER", "Pager for output on a terminal (default less; empty for none)."),
+    ("MANPAGER, PAGER", "Pager for help on a terminal (default less)."),
+    ("AWS_CLI_ERROR_FORMAT", "How errors are printed, as --cli-error-format."),
+]
+
+EXIT_STATUS = [
+    ("0", "The command succeeded."),
+    ("130", "Interrupted (Ctrl-C)."),
+    ("252", "The command line was wrong: unknown option or command, bad or missing value."),
+    ("253", "Configuration problem, e.g. an unparseable config file."),
+    ("254", "The service answered with an error (printed as An error occurred (Code) ...)."),
+    ("255", "Any other failure."),
+]
+
+
+def main_page() -> Page:
+    commands = [Entry(name, "", [Para(model.operation(op)["summary"])])
+                for name, op in sorted(model.COMMANDS.items())]
+    see_also = ", ".join([f"{PROG}-{name}(1)" for name in sorted(model.COMMANDS)] + ["aws(1)"])
+    sections = [
+        Section("SYNOPSIS", [Code(f"  {PROG} [options] <command> [parameters]\n"
+                                  f"  {PROG} help\n  {PROG} <command> help")]),
+        Section("DESCRIPTION", [Para(text) for text in MAIN_DESCRIPTION]),
+        Section("AVAILABLE COMMANDS", commands),
+        Section("GLOBAL OPTIONS", _global_entries()),
+        Section("EXAMPLES", [Para(EXAMPLES_NOTE)] + _example_blocks(examples.TOUR)),
+        Section("ENVIRONMENT", [Entry(name, "", [Para(text)]) for name, text in ENVIRONMENT]),
+        Section("EXIT STATUS", [Entry(code, "", [Para(text)]) for code, text in EXIT_STATUS]),
+        Section("SEE ALSO", [Para(see_also)]),
+    ]
+    return Page(PROG, PROG, "aws rekognition for faces, computed on this machine", sections)
+
+
+# ---- plain (and styled) text -------------------------------------------------------------
+
+def layout(page: Page, width: int = TEXT_WIDTH) -> list[list[tuple[str, str]]]:
+    """The page as lines of (text, style) runs; styles: heading, term, label, code, ''."""
+    lines: list[list[tuple[str, str]]] = [[("NAME", "heading")]]
+    _wrap(f"{page.title} - {page.summary}", SECTION_INDENT, width, lines)
+    for section in page.sections:
+        lines.append([])
+        lines.append([(section.title, "heading")])
+        _layout_blocks(section.body, SECTION_INDENT, width, lines)
+    return lines
+
+
+def _layout_blocks(blocks, indent: int, width: int, lines) -> None:
+    for i, block in enumerate(blocks):
+        if i:
+            lines.append([])
+        if isinstance(block, Para):
+            _wrap(block.text, indent, width, lines, "label" if block.label else "")
+        elif isinstance(block, Code):
+            for line in block.text.split("\n"):
+                lines.append([(" " * (indent + STEP) + line, "code")] if line else [])
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                wrapped = textwrap.wrap(item, max(20, width - indent - 2), break_long_words=False,
+                                        break_on_hyphens=False) or [""]
+                lines.append([(" " * indent + "- " + wrapped[0], "")])
+                lines.extend([(" " * (indent + 2) + rest, "")] for rest in wrapped[1:])
+        elif isinstance(block, Entry):
+            runs = [(" " * indent, "")]
+            if block.name:
+                runs.append((block.name, "term"))
+            if block.detail:
+                runs.append(((" " if block.name else "") + block.detail, ""))
+            lines.append(runs)
+            _layout_blocks(block.body, indent + STEP, width, lines)
+
+
+def _wrap(text: str, indent: int, width: int, lines, style: str = "") -> None:
+    for line in textwrap.wrap(text, max(20, width - indent), break_long_words=False,
+                              break_on_hyphens=False):
+        lines.append([(" " * indent + line, style)])
+
+
+def render_text(page: Page, width: int = TEXT_WIDTH) -> str:
+    return "".join("".join(text for text, _ in runs) + "\n" for runs in layout(page, width))
+
+
+def command_help_text(operation_name: str) -> str:
+    return render_text(command_page(operation_name))
+
+
+def main_help_text() -> str:
+    return render_text(main_page())
+
+
+# ---- roff (man pages) --------------------------------------------------------------------
+
+def render_roff(page: Page) -> str:
+    from rekcli import __version__
+
+    out = [f'.TH "{page.man_name.upper()}" "1" "" "{PROG} {__version__}" "{PROG} manual"',
+           ".nh", ".ad l",   # no hyphenation (option names would break), ragged right
+           ".SH NAME", f"{_roff_text(page.man_name)} \\- {_roff_text(page.summary)}"]
+    for section in page.sections:
+        out.append(f'.SH "{section.title}"')
+        _roff_blocks(section.body, out)
+    return "\n".join(out) + "\n"
+
+
+def _roff_blocks(blocks, out: list[str]) -> None:
+    for block in blocks:
+        if isinstance(block, Para):
+            text = _roff_text(block.text)
+            out += [".PP", f"\\fB{text}\\fR" if block.label else _roff_line(text)]
+        elif isinstance(block, Code):
+            out += [".PP", ".RS 4", ".nf"]
+            out += [_roff_line(_roff_text(line)) for line in block.text.split("\n")]
+            out += [".fi", ".RE"]
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                out += [".IP \\(bu 2", _roff_line(_roff_text(item))]
+        elif isinstance(block, Entry):
+            term = f"\\fB{_roff_text(block.name)}\\fR" if block.name else ""
+            detail = _roff_text(block.detail)
+            out += [".PP", _roff_line(f"{term} {detail}".strip())]
+            if block.body:
+                out.append(".RS 4")
+                _roff_blocks(block.body, out)
+                out.append(".RE")
+
+
+def _roff_text(text: str) -> str:
+    """Escape for roff: backslashes, and hyphens as \\- so options copy as ASCII hyphens."""
+    return text.replace("\\", "\\e").replace("-", "\\-")
+
+
+def _roff_line(line: str) -> str:
+    """A text line must not start with a control character (. or ')."""
+    return "\\&" + line if line.startswith((".", "'")) else line
+
+
+# ---- Click mirror --------------------------------------------------------------------------
+
+def build_click_command(operation_name: str):
+    """A click.Command mirroring `rekcli <command>`, for tools that introspect Click commands.
+
+    rekcli does not parse with Click (rekcli/cli/argv.py explains why); this is a view.
+    """
+    import click
+
     op = model.operation(operation_name)
     params = []
     for spec in command_option_specs(operation_name).values():
         if spec.hidden:
             continue
-        params.append(click.Option([spec.name], is_flag=spec.kind == FLAG,
-                                   metavar=_type_label(spec) or None,
-                                   help=_option_help(operation_name, spec)))
+        if spec.kind == FLAG:
+            params.append(click.Option([spec.name], is_flag=True, help=spec.help))
+            continue
+        extra = {"flag_value": spec.const} if spec.kind == OPTIONAL_VALUE else {}
+        type_ = click.Choice(spec.choices) if spec.choices and spec.kind != LIST else None
+        params.append(click.Option([spec.name], type=type_, multiple=spec.kind == LIST,
+                                   is_flag=False, required=cli_required(operation_name, spec),
+                                   help=spec.help, **extra))
     return click.Command(model.kebab(operation_name), params=params, help=op["summary"],
                          add_help_option=False)
 
 
-def command_help_text(operation_name: str) -> str:
-    command = build_click_command(operation_name)
-    ctx = click.Context(command, info_name=f"rekcli {command.name}", terminal_width=100)
-    return command.get_help(ctx) + "\n"
+# ---- printing ------------------------------------------------------------------------------
 
-
-def main_help_text() -> str:
-    formatter = click.HelpFormatter(width=100)
-    formatter.write_usage("rekcli", "[options] <command> [parameters]")
-    formatter.write_paragraph()
-    formatter.write_text("aws rekognition for faces, computed on this machine: the same commands, "
-                         "options, JSON and exit codes as `aws rekognition`, with collections "
-                         "kept in local files.")
-    with formatter.section("Commands"):
-        formatter.write_dl([(name, model.operation(op)["summary"])
-                            for name, op in sorted(model.COMMANDS.items())])
-    with formatter.section("Global options"):
-        formatter.write_dl([(spec.name, spec.help) for spec in global_option_specs().values()])
-    formatter.write_paragraph()
-    formatter.write_text("Run `rekcli <command> help` for a command's options.")
-    return formatter.getvalue()
+STYLES = {"heading": "bold", "term": "bold", "label": "bold", "code": "cyan", "": ""}
 
 
 def print_help(operation_name: str | None) -> None:
-    text = command_help_text(operation_name) if operation_name else main_help_text()
+    """Print a page: plain text when piped, styled and paged like man on a terminal."""
+    page = command_page(operation_name) if operation_name else main_page()
+    if sys.stdout.isatty():
+        _print_rich(page)
+    else:
+        sys.stdout.write(render_text(page))
+        sys.stdout.flush()
+
+
+def _print_rich(page: Page) -> None:
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    terminal = Console()
+    width = max(40, min(terminal.width, 100))
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system=terminal.color_system,
+                      width=width, no_color=terminal.no_color, highlight=False)
+    for runs in layout(page, width):
+        console.print(Text.assemble(*[(text, STYLES[style]) for text, style in runs]),
+                      soft_wrap=True)
+    _page_text(buffer.getvalue())
+
+
+def _page_text(text: str) -> None:
+    """Through $MANPAGER or $PAGER (default less), as man does; empty means no pager."""
+    pager = os.environ.get("MANPAGER", os.environ.get("PAGER", "less"))
+    if pager:
+        import subprocess
+
+        env = dict(os.environ)
+        env.setdefault("LESS", "FRX")   # R: keep the styles; F: no paging for a short page
+        try:
+            process = subprocess.Popen(pager, shell=True, stdin=subprocess.PIPE, env=env)
+        except OSError:
+            process = None
+        if process is not None:
+            try:
+                process.communicate(text.encode("utf-8"))
+            except BrokenPipeError:   # the reader quit early: that is fine
+                return
+            if process.returncode != 127:   # 127: the shell could not find the pager
+                return
     sys.stdout.write(text)
+    sys.stdout.flush()

@@ -59,8 +59,8 @@ def run(args: list[str], invocation: Invocation) -> int:
     command, rest = argv_grammar.split_command(args)
     if command is None:
         return run_without_command(rest, invocation)
-    if command == "help":
-        return show_help(None, rest)
+    if command == "help":  # `rekcli help` or `rekcli help compare-faces`
+        return show_help(commands_by_name().get(rest[0]) if rest else None, [])
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
@@ -83,6 +83,12 @@ def run(args: list[str], invocation: Invocation) -> int:
 
     settings = prepare_settings(invocation)
     return run_operation(operation_name, specs, parsed.values, settings)
+
+
+def commands_by_name() -> dict:
+    from rekcli.service.model import COMMANDS
+
+    return COMMANDS
 
 
 BATCH_COMMAND_NAMES = ("batch", "index-folder", "search-folder", "compare-folder")

@@ -194,17 +194,22 @@ def _operation(summary: str, inputs: list[tuple[str, str, str]], outputs: list[s
 
 
 _COLLECTION = ("CollectionId", "CollectionId", "ID of the collection to use.")
-_IMAGE_HELP = ("The image, as {Bytes: ...} or {S3Object: {Bucket, Name}}; JPEG or PNG, "
-               "at least 80 pixels on each side. --image-bytes fileb://photo.jpg is easier.")
+def _image_help(helper: str = "image-bytes") -> str:
+    return ("The image, as {Bytes: ...} or {S3Object: {Bucket, Name}}; JPEG or PNG, at least 80 "
+            f"pixels on each side. --{helper} fileb://photo.jpg is easier.")
+
+
+_IMAGE_HELP = _image_help()
 _QUALITY_HELP = ("Drop faces of too low quality before using them: NONE, AUTO, LOW, MEDIUM or "
                  "HIGH.")
 
 OPERATIONS: dict[str, dict] = {
     "CompareFaces": _operation(
         "Compare the largest face of the source image with every face of the target image.",
-        [("SourceImage", "Image", "The image whose largest face is looked for. " + _IMAGE_HELP),
+        [("SourceImage", "Image", "The image whose largest face is looked for. "
+                                  + _image_help("source-image-bytes")),
          ("TargetImage", "Image", "The image searched for the source face; up to its 100 "
-                                  "largest faces are compared. " + _IMAGE_HELP),
+                                  "largest faces are compared. " + _image_help("target-image-bytes")),
          ("SimilarityThreshold", "Percent", "Minimum similarity (0-100) for a target face to "
                                             "count as a match."),
          ("QualityFilter", "QualityFilter", _QUALITY_HELP)],

@@ -1,0 +1,681 @@
+"""Shell completion: the bash, zsh and fish scripts, and the helper they call for collection ids.
+
+The scripts in completions/ are generated from the API model by tools/generate_docs.py and
+checked in. Everything they complete is written into them (commands, each command's options
+with the globals, enum values, fileb:// and file:// paths), so a TAB costs no Python start,
+except after --collection-id: then they run
+
+    python -m rekcli.cli.completion collection-ids [--region R] [--profile P]
+
+with the interpreter named on the first line of the `rekcli` script on PATH (or
+$REKCLI_PYTHON). It prints one collection id per line, imports no numpy, and prints nothing
+at all, exiting 0, when anything goes wrong: completion must never spill an error into the
+user's command line. `python -m rekcli.cli.completion script bash|zsh|fish` prints a script,
+for installs that have no checkout of completions/.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+
+# ---- what to complete, from the model ----------------------------------------------------
+
+FLAG, VALUE, LIST, OPTIONAL = "flag", "value", "list", "optional"
+_KINDS = {"flag": FLAG, "value": VALUE, "list": LIST, "optional-value": OPTIONAL}
+# Commands whose --collection-id names a collection that does not exist yet.
+_NEW_COLLECTION_COMMANDS = {"CreateCollection"}
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    name: str                        # --quality-filter
+    kind: str                        # flag | value | list | optional
+    action: str | None               # words | fileb | file | collection-id | None (free text)
+    values: tuple[str, ...] = ()     # for words
+    help: str = ""                   # one sentence, for zsh and fish
+
+
+def command_names() -> list[str]:
+    from rekcli.service import model
+
+    return sorted(model.COMMANDS)
+
+
+def command_summary(command: str) -> str:
+    from rekcli.service import model
+
+    return model.operation(model.COMMANDS[command])["summary"]
+
+
+def global_options() -> list[OptionInfo]:
+    from rekcli.cli.argv import global_option_specs
+
+    return [_option_info(spec, None) for spec in global_option_specs().values()]
+
+
+def command_options(command: str) -> list[OptionInfo]:
+    """The options of one command, globals excluded, in help order; hidden ones left out."""
+    from rekcli.cli.argv import command_option_specs
+    from rekcli.service import model
+
+    operation_name = model.COMMANDS[command]
+    return [_option_info(spec, operation_name)
+            for spec in command_option_specs(operation_name).values()
+            if not spec.hidden and not spec.is_global]
+
+
+def _option_info(spec, operation_name: str | None) -> OptionInfo:
+    action, values = _value_action(spec, operation_name)
+    return OptionInfo(spec.name, _KINDS[spec.kind], action, values, first_sentence(spec.help))
+
+
+def _value_action(spec, operation_name: str | None) -> tuple[str | None, tuple[str, ...]]:
+    from rekcli.cli.errors import ERROR_FORMATS
+    from rekcli.service import model
+
+    if spec.choices:
+        return "words", tuple(spec.choices)
+    if spec.name == "--cli-error-format":
+        return "words", tuple(ERROR_FORMATS)
+    if spec.name in ("--cli-input-json", "--cli-input-yaml"):
+        return "file", ()
+    if spec.shape is None:
+        return None, ()
+    shape = model.shape(spec.shape)
+    element = model.shape(shape["member"]) if shape["type"] == "list" else shape
+    if "enum" in element:
+        return "words", tuple(element["enum"])
+    if element["type"] == "blob":
+        return "fileb", ()
+    if element["type"] in ("structure", "map"):
+        return "file", ()
+    if spec.member == "CollectionId" and operation_name not in _NEW_COLLECTION_COMMANDS:
+        return "collection-id", ()
+    return None, ()
+
+
+def first_sentence(text: str, limit: int = 72) -> str:
+    sentence = re.split(r"(?<=\.)\s", text.strip(), maxsplit=1)[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[:limit - 3].rstrip() + "..."
+
+
+def _case_table(options_by_command: dict[str, list[OptionInfo]], value,
+                default: str) -> list[tuple[str, str]]:
+    """(case pattern, answer) pairs for `case "$command:$option"`, as few patterns as possible.
+
+    `value(option)` is the answer, None for `default` (what the script's `*)` branch gives).
+    The commonest answer of an option gets one `*:--option` pattern, after the exceptions.
+    """
+    answers: dict[str, dict[str | None, list[str]]] = {}
+    for command, options in options_by_command.items():
+        for option in options:
+            answer = value(option)
+            answers.setdefault(option.name, {}).setdefault(answer, []).append(command)
+    table = []
+    for name, by_answer in answers.items():
+        common = max(by_answer, key=lambda answer: len(by_answer[answer]))
+        for answer, commands in by_answer.items():
+            if answer != common:
+                table.append(("|".join(f"{c}:{name}" for c in commands),
+                              default if answer is None else answer))
+        if common is not None:
+            table.append((f"*:{name}", common))
+    return table
+
+
+def _all_options() -> dict[str, list[OptionInfo]]:
+    """Options per command; the key "" holds the globals (valid before the command too)."""
+    table = {"": global_options()}
+    table.update({command: command_options(command) for command in command_names()})
+    return table
+
+
+def _kind_answer(option: OptionInfo) -> str | None:
+    return None if option.kind == VALUE else option.kind
+
+
+def _values_answer(option: OptionInfo) -> str | None:
+    if option.action is None:
+        return None
+    return "words:" + " ".join(option.values) if option.action == "words" else option.action
+
+
+HEADER = "Generated by tools/generate_docs.py from rekcli's API model; do not edit."
+
+
+# ---- bash ------------------------------------------------------------------------------------
+
+def bash_script() -> str:
+    options = _all_options()
+    globals_ = " ".join(o.name for o in options[""])
+    lines = [
+        "# bash completion for rekcli                                -*- shell-script -*-",
+        f"# {HEADER}",
+        "# Install: source this file from ~/.bashrc, or copy it to",
+        "# ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).",
+        "",
+        f"_rekcli_commands='{' '.join(command_names() + ['help'])}'",
+        f"_rekcli_globals='{globals_}'",
+        "",
+        "# The options of command $1 (the globals apart) into _rekcli_reply.",
+        "_rekcli_command_options()",
+        "{",
+        "    case $1 in",
+    ]
+    for command in command_names():
+        names = " ".join(o.name for o in options[command])
+        lines.append(f"        {command}) _rekcli_reply='{names}' ;;")
+    lines += [
+        "        *) _rekcli_reply='' ;;",
+        "    esac",
+        "}",
+        "",
+        "# How option $2 of command $1 takes values: flag, value, list or optional.",
+        "_rekcli_option_kind()",
+        "{",
+        '    case $1:$2 in',
+    ]
+    lines += [f"        {pattern}) _rekcli_reply={answer} ;;"
+              for pattern, answer in _case_table(options, _kind_answer, "value")]
+    lines += [
+        "        *) _rekcli_reply=value ;;",
+        "    esac",
+        "}",
+        "",
+        "# What completes the value of option $2 of command $1: words:<values>, fileb, file,",
+        "# collection-id, or nothing (free text).",
+        "_rekcli_option_values()",
+        "{",
+        '    case $1:$2 in',
+    ]
+    lines += [f"        {pattern}) _rekcli_reply='{answer}' ;;"
+              for pattern, answer in _case_table(options, _values_answer, "")]
+    lines += [
+        "        *) _rekcli_reply='' ;;",
+        "    esac",
+        "}",
+        "",
+    ]
+    return "\n".join(lines) + BASH_FUNCTIONS
+
+
+BASH_FUNCTIONS = r'''
+# COMP_WORDS with the words bash split at ':' and '=' (COMP_WORDBREAKS) joined again, so
+# that fileb://x and --output=json are one word each: into _rekcli_words/_rekcli_cword.
+_rekcli_join_words()
+{
+    _rekcli_words=() _rekcli_cword=0
+    local i word join=0 n=-1
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+        word=${COMP_WORDS[i]}
+        if ((i > 0 && n >= 0)) && [[ $word && $word != *[!:=]* ]]; then
+            _rekcli_words[n]+=$word
+            join=1
+        elif ((join)) && [[ $word ]]; then
+            _rekcli_words[n]+=$word
+            join=0
+        else
+            _rekcli_words[++n]=$word
+            join=0
+        fi
+        ((i == COMP_CWORD)) && _rekcli_cword=$n
+    done
+    ((COMP_CWORD >= ${#COMP_WORDS[@]})) && _rekcli_words[++n]='' && _rekcli_cword=$n
+    return 0
+}
+
+# The interpreter of the installed rekcli (its #! line), or $REKCLI_PYTHON.
+_rekcli_python()
+{
+    if [[ ${REKCLI_PYTHON-} ]]; then
+        _rekcli_reply=$REKCLI_PYTHON
+        return 0
+    fi
+    local exe line
+    exe=$(type -P rekcli) || return 1
+    IFS= read -r line < "$exe" || return 1
+    [[ $line == '#!'* ]] || return 1
+    _rekcli_reply=${line#'#!'}
+}
+
+# Collection ids of the region the command line names (--region, --profile), one a line.
+_rekcli_collection_ids()
+{
+    local i IFS=$' \t\n' args=()
+    for ((i = 1; i < ${#_rekcli_words[@]}; i++)); do
+        case ${_rekcli_words[i]} in
+            --region | --profile) args+=("${_rekcli_words[i]}" "${_rekcli_words[i + 1]-}") ;;
+            --region=* | --profile=*) args+=("${_rekcli_words[i]}") ;;
+        esac
+    done
+    _rekcli_python || return 0
+    # Unquoted on purpose: the #! line may be "/usr/bin/env python3".
+    $_rekcli_reply -m rekcli.cli.completion collection-ids "${args[@]}" 2>/dev/null
+}
+
+# Paths after scheme $1 (fileb:// or file://) matching word $2; the scheme alone before.
+_rekcli_uri_paths()
+{
+    local scheme=$1 word=$2 path quoted
+    if [[ $word != "$scheme"* ]]; then
+        [[ $scheme == "$word"* ]] && _rekcli_candidates+=("$scheme")
+        return 0
+    fi
+    local IFS=$'\n'
+    for path in $(compgen -f -- "${word#"$scheme"}"); do
+        [[ -d $path ]] && path+=/
+        printf -v quoted '%q' "$path"
+        _rekcli_candidates+=("$scheme$quoted")
+    done
+}
+
+_rekcli()
+{
+    local _rekcli_reply _rekcli_words _rekcli_cword _rekcli_candidates=()
+    _rekcli_join_words
+    local cword=$_rekcli_cword cur=${_rekcli_words[_rekcli_cword]}
+    local bash_cur=${COMP_WORDS[COMP_CWORD]-}
+
+    # The command: the first word that is neither an option nor an option's value.
+    local i word command='' skip=0
+    for ((i = 1; i < cword; i++)); do
+        word=${_rekcli_words[i]}
+        if ((skip)); then
+            skip=0
+            continue
+        fi
+        case $word in
+            --*=*) ;;
+            -*)
+                _rekcli_option_kind "$command" "$word"
+                [[ $_rekcli_reply == value ]] && skip=1
+                ;;
+            *) [[ $command ]] || command=$word ;;
+        esac
+    done
+
+    # The option whose value is being typed: --opt=<cur>, --opt <cur>, or a list's next value.
+    local option='' prefix='' kind=''
+    if [[ $cur == --*=* ]]; then
+        option=${cur%%=*}
+        prefix=$option=
+        cur=${cur#*=}
+    elif ((cword > 1)) && [[ ${_rekcli_words[cword - 1]} == --* ]]; then
+        option=${_rekcli_words[cword - 1]}
+    else
+        for ((i = cword - 1; i > 1; i--)); do
+            word=${_rekcli_words[i]}
+            if [[ $word == --* ]]; then
+                _rekcli_option_kind "$command" "$word"
+                [[ $_rekcli_reply == list && $word != *=* ]] && option=$word
+                break
+            fi
+        done
+    fi
+    if [[ $option ]]; then
+        _rekcli_option_kind "$command" "$option"
+        kind=$_rekcli_reply
+        [[ $kind == flag ]] && option=''
+    fi
+
+    if [[ $option && ($kind == value || $cur != -*) ]]; then
+        _rekcli_option_values "$command" "$option"
+        case $_rekcli_reply in
+            words:*)
+                local IFS=$' \t\n'
+                _rekcli_candidates=($(compgen -W "${_rekcli_reply#words:}" -- "$cur"))
+                ;;
+            fileb | file) _rekcli_uri_paths "$_rekcli_reply://" "$cur" ;;
+            collection-id)
+                local IFS=$'\n'
+                _rekcli_candidates=($(compgen -W "$(_rekcli_collection_ids)" -- "$cur"))
+                ;;
+        esac
+    elif [[ $command || $cur == -* ]]; then
+        if [[ $command ]]; then
+            _rekcli_command_options "$command"
+        else
+            _rekcli_reply=''
+        fi
+        local used=" ${_rekcli_words[*]:1:cword-1} " name names=''
+        for name in $_rekcli_reply $_rekcli_globals; do
+            [[ $used == *" $name "* ]] || names+=" $name"
+        done
+        _rekcli_candidates=($(compgen -W "$names" -- "$cur"))
+    else
+        _rekcli_candidates=($(compgen -W "$_rekcli_commands" -- "$cur"))
+    fi
+
+    # Bash replaces only its own current word (after the last ':' or '='): cut what precedes.
+    local whole=$prefix$cur candidate
+    local head=${whole:0:${#whole}-${#bash_cur}}
+    COMPREPLY=()
+    for candidate in "${_rekcli_candidates[@]}"; do
+        candidate=$prefix$candidate
+        COMPREPLY+=("${candidate#"$head"}")
+        [[ $candidate == */ ]] && compopt -o nospace 2>/dev/null
+    done
+    return 0
+}
+
+complete -F _rekcli rekcli
+'''
+
+
+# ---- zsh -------------------------------------------------------------------------------------
+
+def _zsh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _zsh_described(name: str, text: str) -> str:
+    return _zsh_quote(f"{name.replace(':', chr(92) + ':')}:{text}")
+
+
+def zsh_script() -> str:
+    options = _all_options()
+    lines = [
+        "#compdef rekcli",
+        f"# zsh completion for rekcli. {HEADER}",
+        "# Install: copy to a folder of $fpath under the name _rekcli, e.g.",
+        "#   mkdir -p ~/.zfunc && cp _rekcli ~/.zfunc/ and, in ~/.zshrc before compinit:",
+        "#   fpath=(~/.zfunc $fpath)",
+        "",
+        "_rekcli_command_list() {",
+        "  reply=(",
+    ]
+    lines += [f"    {_zsh_described(c, first_sentence(command_summary(c)))}"
+              for c in command_names()]
+    lines += [f"    {_zsh_described('help', 'Show help for rekcli or a command')}",
+              "  )", "}", "",
+              "# The options of command $1 (with the globals) as name:description.",
+              "_rekcli_options() {",
+              "  case $1 in"]
+    for command in command_names():
+        described = " ".join(_zsh_described(o.name, o.help) for o in options[command])
+        lines.append(f"    ({command}) reply=({described}) ;;")
+    globals_ = " ".join(_zsh_described(o.name, o.help) for o in options[""])
+    lines += ["    (*) reply=() ;;", "  esac", f"  reply+=({globals_})", "}", "",
+              "# How option $2 of command $1 takes values: flag, value, list or optional.",
+              "_rekcli_option_kind() {",
+              '  case "$1:$2" in']
+    lines += [f"    ({pattern}) REPLY={answer} ;;"
+              for pattern, answer in _case_table(options, _kind_answer, "value")]
+    lines += ["    (*) REPLY=value ;;", "  esac", "}", "",
+              "# What completes option $2 of command $1: words:<values>, fileb, file,",
+              "# collection-id, or nothing.",
+              "_rekcli_option_values() {",
+              '  case "$1:$2" in']
+    lines += [f"    ({pattern}) REPLY={_zsh_quote(answer)} ;;"
+              for pattern, answer in _case_table(options, _values_answer, "")]
+    lines += ["    (*) REPLY='' ;;", "  esac", "}", ""]
+    return "\n".join(lines) + ZSH_FUNCTIONS
+
+
+ZSH_FUNCTIONS = r'''
+# Collection ids of the region the command line names (--region, --profile), one a line.
+_rekcli_collection_ids() {
+  local i region= profile= py=${REKCLI_PYTHON:-} line
+  for (( i = 2; i <= $#words; i++ )); do
+    case $words[i] in
+      (--region) region=${words[i+1]:-} ;;
+      (--region=*) region=${words[i]#*=} ;;
+      (--profile) profile=${words[i+1]:-} ;;
+      (--profile=*) profile=${words[i]#*=} ;;
+    esac
+  done
+  if [[ -z $py ]]; then
+    [[ -n ${commands[rekcli]:-} && -r ${commands[rekcli]} ]] || return 0
+    read -r line < ${commands[rekcli]}
+    [[ $line == '#!'* ]] || return 0
+    py=${line#\#!}
+  fi
+  ${=py} -m rekcli.cli.completion collection-ids ${region:+--region} ${region:+$region} \
+    ${profile:+--profile} ${profile:+$profile} 2>/dev/null
+}
+
+_rekcli() {
+  local i word command= skip=0 option= kind=
+  for (( i = 2; i < CURRENT; i++ )); do
+    word=$words[i]
+    if (( skip )); then
+      skip=0
+      continue
+    fi
+    case $word in
+      (--*=*) ;;
+      (-*) _rekcli_option_kind "$command" "$word"; [[ $REPLY == value ]] && skip=1 ;;
+      (*) [[ -n $command ]] || command=$word ;;
+    esac
+  done
+
+  if [[ $PREFIX == --*=* ]]; then
+    option=${PREFIX%%=*}
+    compset -P '*='
+  elif (( CURRENT > 2 )) && [[ $words[CURRENT-1] == --* ]]; then
+    option=$words[CURRENT-1]
+  else
+    for (( i = CURRENT - 1; i > 2; i-- )); do
+      if [[ $words[i] == --* ]]; then
+        _rekcli_option_kind "$command" "$words[i]"
+        [[ $REPLY == list && $words[i] != *=* ]] && option=$words[i]
+        break
+      fi
+    done
+  fi
+  if [[ -n $option ]]; then
+    _rekcli_option_kind "$command" "$option"
+    kind=$REPLY
+    [[ $kind == flag ]] && option=
+  fi
+
+  if [[ -n $option && ( $kind == value || $PREFIX != -* ) ]]; then
+    _rekcli_option_values "$command" "$option"
+    case $REPLY in
+      (words:*)
+        local -a values
+        values=(${=REPLY#words:})
+        compadd -a values
+        return ;;
+      (fileb|file)
+        if compset -P "$REPLY://"; then
+          _files
+        else
+          compadd -S '' -- "$REPLY://"
+        fi
+        return ;;
+      (collection-id)
+        local -a ids
+        ids=(${(f)"$(_rekcli_collection_ids)"})
+        compadd -a ids
+        return ;;
+    esac
+    return 1
+  fi
+  local -a reply
+  if [[ -n $command || $PREFIX == -* ]]; then
+    _rekcli_options "$command"
+    _describe -t options 'option' reply
+  else
+    _rekcli_command_list
+    _describe -t commands 'command' reply
+  fi
+}
+
+_rekcli "$@"
+'''
+
+
+# ---- fish ------------------------------------------------------------------------------------
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _fish_option_line(option: OptionInfo, condition: str | None) -> str:
+    parts = ["complete -c rekcli"]
+    if condition:
+        parts.append(f"-n {_fish_quote(condition)}")
+    parts.append(f"-l {option.name[2:]}")
+    if option.kind != FLAG:
+        parts.append("-x")   # takes a value; files only through the fileb:// helper
+    if option.action == "words":
+        parts.append(f"-a {_fish_quote(' '.join(option.values))}")
+    elif option.action in ("fileb", "file"):
+        parts.append(f"-a {_fish_quote(f'(__rekcli_uri_paths {option.action}://)')}")
+    elif option.action == "collection-id":
+        parts.append("-a '(__rekcli_collection_ids)'")
+    if option.help:
+        parts.append(f"-d {_fish_quote(option.help)}")
+    return " ".join(parts)
+
+
+def fish_script() -> str:
+    options = _all_options()
+    commands = command_names()
+    lines = [
+        f"# fish completion for rekcli. {HEADER}",
+        "# Install: copy to ~/.config/fish/completions/rekcli.fish",
+        "",
+        f"set -g __rekcli_commands {' '.join(commands)} help",
+        FISH_FUNCTIONS,
+        "complete -c rekcli -f",
+        "",
+        "# commands",
+    ]
+    lines += [f"complete -c rekcli -n __rekcli_needs_command -a {c} "
+              f"-d {_fish_quote(first_sentence(command_summary(c)))}" for c in commands]
+    lines.append("complete -c rekcli -n __rekcli_needs_command -a help "
+                 "-d 'Show help for rekcli or a command'")
+    lines += ["", "# global options"]
+    lines += [_fish_option_line(o, None) for o in options[""]]
+    for command in commands:
+        lines += ["", f"# {command}"]
+        lines += [_fish_option_line(o, f"__rekcli_using_command {command}")
+                  for o in options[command]]
+    return "\n".join(lines) + "\n"
+
+
+FISH_FUNCTIONS = r'''
+# The command word: the first argument that is one of rekcli's commands.
+function __rekcli_command
+    for token in (commandline -opc)[2..-1]
+        if contains -- $token $__rekcli_commands
+            echo $token
+            return 0
+        end
+    end
+    return 1
+end
+
+function __rekcli_needs_command
+    not __rekcli_command >/dev/null
+end
+
+function __rekcli_using_command
+    set -l command (__rekcli_command)
+    test "$command" = "$argv[1]"
+end
+
+# Paths after the scheme $argv[1] (fileb:// or file://); the scheme alone before it.
+function __rekcli_uri_paths
+    set -l scheme $argv[1]
+    set -l token (string replace -r -- '^--[^=]*=' '' (commandline -ct))
+    if string match -q -- "$scheme*" $token
+        set -l path (string sub -s (math (string length -- $scheme) + 1) -- $token)
+        for candidate in (__fish_complete_path $path)
+            printf '%s%s\n' $scheme $candidate
+        end
+    else
+        echo $scheme
+    end
+end
+
+# Collection ids of the region the command line names (--region, --profile).
+function __rekcli_collection_ids
+    set -l tokens (commandline -opc)
+    set -l args
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case --region --profile
+                if test $i -lt (count $tokens)
+                    set -a args $tokens[$i] $tokens[(math $i + 1)]
+                end
+            case '--region=*' '--profile=*'
+                set -a args $tokens[$i]
+        end
+    end
+    set -l python $REKCLI_PYTHON
+    if test -z "$python"
+        set -l exe (command -s rekcli); or return 0
+        read -l line < $exe
+        string match -q -- '#!*' $line; or return 0
+        set python (string split ' ' -- (string sub -s 3 -- $line))
+    end
+    $python -m rekcli.cli.completion collection-ids $args 2>/dev/null
+end
+'''
+
+
+# ---- the helper the scripts call -----------------------------------------------------------
+
+def collection_ids(region: str | None = None, profile: str | None = None) -> list[str]:
+    """The collection ids of a region, resolved like rekcli resolves --region."""
+    from rekcli.cli.settings import GlobalOptions, Settings, load_profile_config
+    from rekcli.service.collections import list_collections
+    from rekcli.service.context import ServiceContext
+
+    try:
+        profile_config = load_profile_config(profile)
+    except Exception:  # noqa: BLE001 - an unknown profile just means no profile settings
+        profile_config = {}
+    settings = Settings(GlobalOptions(region=region, profile=profile), profile_config)
+    context = ServiceContext(region=settings.region)
+    ids: list[str] = []
+    request: dict = {"MaxResults": 4096}
+    for _ in range(1000):   # pages; a bound in case a token never ends
+        page = list_collections(context, request)
+        ids.extend(page.get("CollectionIds", []))
+        token = page.get("NextToken")
+        if not token:
+            break
+        request = {"MaxResults": 4096, "NextToken": token}
+    return ids
+
+
+def _read_flags(args: list[str]) -> dict[str, str]:
+    flags, i = {}, 0
+    while i < len(args):
+        name, has_value, value = args[i].partition("=")
+        if not has_value and i + 1 < len(args):
+            value, i = args[i + 1], i + 1
+        flags[name] = value
+        i += 1
+    return flags
+
+
+SCRIPTS = {"bash": bash_script, "zsh": zsh_script, "fish": fish_script}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`collection-ids [--region R] [--profile P]`, or `script bash|zsh|fish` (prints the
+    completion script, for installs without a checkout of completions/)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if len(args) == 2 and args[0] == "script" and args[1] in SCRIPTS:
+        sys.stdout.write(SCRIPTS[args[1]]())
+        return 0
+    if not args or args[0] != "collection-ids":
+        return 2
+    try:
+        flags = _read_flags(args[1:])
+        ids = collection_ids(flags.get("--region") or None, flags.get("--profile") or None)
+        sys.stdout.write("".join(f"{collection_id}\n" for collection_id in ids))
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - completion never shows an error
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

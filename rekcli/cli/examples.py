@@ -1,0 +1,575 @@
+"""The words of help that the API model does not carry: examples, descriptions, member docs.
+
+rekcli/service/model.py says what each operation takes and returns, with a one-line help per
+input member. Help pages (rekcli/cli/help.py) and man pages also want a few paragraphs per
+command, a sentence per nested or output member, and worked examples; they live here so that
+the model stays a compact description of the API.
+
+Examples run from the folder of the shared test photos (`../shared/faces`: `people/<name>/`
+with one face per photo, `groups/` with several). Their outputs are Python values printed the
+way `--output json` prints them; tests/test_help.py parses every example command with the
+real argv grammar and checks every output against the model (member names and order), so an
+example cannot drift away from the command it documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Example:
+    title: str             # "To compare a face with the faces of a group photo"
+    text: str              # what the command does, one or two sentences
+    command: str           # one line per command; help breaks long ones with " \"
+    output: Any = None     # a JSON value (printed like --output json), a str (printed as is),
+                           # or None when the command prints nothing
+
+
+# ---- longer descriptions: paragraphs after the model's one-line summary --------------------
+
+DESCRIPTIONS: dict[str, list[str]] = {
+    "CompareFaces": [
+        "Only the largest face of the source image is used. Up to the 100 largest faces of the "
+        "target image are compared with it: those at or above --similarity-threshold are "
+        "returned in FaceMatches, most similar first, and the others in UnmatchedFaces. An "
+        "image without a face is an InvalidParameterException.",
+        "Similarity comes from the distance between dlib's 128-dimensional face descriptors, "
+        "mapped onto Rekognition's 0-100 scale so that dlib's own same-person distance (0.6) "
+        "lands at the default threshold of 80.",
+    ],
+    "DetectFaces": [
+        "Each face comes with its bounding box, five landmarks, pose, image quality and a "
+        "confidence, as ratios of the EXIF-corrected image size. An image without faces gives "
+        "an empty FaceDetails list, not an error.",
+    ],
+    "IndexFaces": [
+        "Faces are detected as by detect-faces, filtered by --quality-filter and --max-faces "
+        "(largest first), and their descriptors are stored in the collection. Each stored face "
+        "gets a new FaceId; the image gets an ImageId. Faces that were not stored are listed in "
+        "UnindexedFaces with the reasons why.",
+        "Give --external-image-id to tag every face of the image with your own id (a file "
+        "name, say); it comes back in search results.",
+    ],
+    "SearchFaces": [
+        "The face is looked up by its FaceId, then compared with every other face of the "
+        "collection. Matches at or above --face-match-threshold are returned, most similar "
+        "first; the searched face itself is never among them.",
+    ],
+    "SearchFacesByImage": [
+        "Only the largest face of the image is searched for; SearchedFaceBoundingBox tells "
+        "which one it was. Matches at or above --face-match-threshold are returned, most "
+        "similar first. An image without a face is an InvalidParameterException.",
+    ],
+    "CreateCollection": [
+        "A collection keeps face descriptors, never the images. Collections are kept per "
+        "region, on this machine, in the data directory ($REKCLI_DATA_DIR, else "
+        "${XDG_DATA_HOME:-~/.local/share}/rekcli).",
+    ],
+    "DeleteCollection": [
+        "The collection and everything in it are removed from disk. This cannot be undone.",
+    ],
+    "DescribeCollection": [
+        "Use the CollectionARN it prints with tag-resource, untag-resource and "
+        "list-tags-for-resource.",
+    ],
+    "ListCollections": [
+        "FaceModelVersions[i] is the face model version of CollectionIds[i].",
+    ],
+    "ListFaces": [
+        "Give --user-id to list only the faces associated with that user, or --face-ids to "
+        "list only those faces.",
+    ],
+    "DeleteFaces": [
+        "Faces that could not be deleted (unknown, or still associated with a user) are listed "
+        "in UnsuccessfulFaceDeletions with the reasons why.",
+    ],
+    "CreateUser": [
+        "A user groups the faces of one person, so that search-users and "
+        "search-users-by-image can answer with a person instead of single faces. A new user "
+        "has no faces; add them with associate-faces.",
+    ],
+    "DeleteUser": [
+        "The faces that were associated with the user stay in the collection, no longer "
+        "associated with anyone.",
+    ],
+    "ListUsers": [
+        "Each user comes with its UserStatus: CREATED while it has no faces, ACTIVE once it "
+        "has.",
+    ],
+    "AssociateFaces": [
+        "A user holds at most 100 faces. When the user already has faces, a new face is only "
+        "associated if it matches them with at least --user-match-threshold similarity; faces "
+        "that were not associated are listed in UnsuccessfulFaceAssociations with the reasons "
+        "why.",
+    ],
+    "DisassociateFaces": [
+        "The faces stay in the collection.",
+    ],
+    "SearchUsers": [
+        "Give either --user-id or --face-id. Users at or above --user-match-threshold are "
+        "returned, most similar first; a searched user is never among its own matches.",
+    ],
+    "SearchUsersByImage": [
+        "Only the largest face of the image is searched for; the other faces are listed in "
+        "UnsearchedFaces with the reasons why.",
+    ],
+    "TagResource": [
+        "Tags are key=value pairs kept with the collection, for your own bookkeeping.",
+    ],
+    "UntagResource": [
+        "Keys the collection does not have are ignored.",
+    ],
+    "ListTagsForResource": [
+        "The tags come back as a map of key to value.",
+    ],
+}
+
+
+# ---- docs of members the model describes only by name and shape ---------------------------
+# Looked up as "<Structure or Operation>.<Member>" first, then "<Member>".
+
+MEMBER_DOCS: dict[str, str] = {
+    # input structures
+    "Image.Bytes": "The image file's bytes (base64 in JSON). From the command line, "
+                   "fileb://path reads them from a file.",
+    "Image.S3Object": "An image in a local bucket folder: the file "
+                      "$REKCLI_S3_ROOT/<Bucket>/<Name>.",
+    "S3Object.Bucket": "Name of the bucket: a folder under $REKCLI_S3_ROOT.",
+    "S3Object.Name": "Key of the object: the file's path inside the bucket folder.",
+    "S3Object.Version": "Version of the object; accepted and ignored (local folders have no "
+                        "versions).",
+    "TagMap.key": "Tag key; must not start with aws:.",
+    "TagMap.value": "Tag value.",
+    # geometry
+    "BoundingBox": "Where the face is, as ratios of the image width and height (origin top "
+                   "left); values may fall outside 0-1 for a face cut by the image edge.",
+    "SearchedFaceBoundingBox": "Bounding box of the face that was searched for (the largest "
+                               "face of the image).",
+    "Width": "Width of the box, as a ratio of the image width.",
+    "Height": "Height of the box, as a ratio of the image height.",
+    "Left": "Left edge of the box, as a ratio of the image width.",
+    "Top": "Top edge of the box, as a ratio of the image height.",
+    "Landmarks": "Points of the face (eyes, nose, mouth corners ...); left and right are as "
+                 "seen in the image, not by the person.",
+    "Landmark.Type": "Which point of the face.",
+    "Emotion.Type": "Which emotion.",
+    "X": "Horizontal position, as a ratio of the image width.",
+    "Y": "Vertical position, as a ratio of the image height.",
+    "Pose": "Head orientation in degrees.",
+    "Roll": "Rotation of the head in the image plane (degrees).",
+    "Yaw": "Rotation of the head left or right (degrees).",
+    "Pitch": "Rotation of the head up or down (degrees).",
+    "Quality": "Brightness and sharpness of the face, 0-100, higher is better.",
+    "Brightness": "Brightness of the face region, 0-100.",
+    "Sharpness": "Sharpness of the face region, 0-100.",
+    "Confidence": "Confidence (0-100) that the box holds a face.",
+    "UnsuccessfulFaceAssociation.Confidence": "Similarity of the face to the user's faces, set "
+                                              "when it was too low.",
+    # face attributes
+    "AgeRange": "Estimated age range in years.",
+    "Low": "Lowest estimated age.",
+    "High": "Highest estimated age.",
+    "Smile": "Whether the face smiles.",
+    "Eyeglasses": "Whether the face wears glasses.",
+    "Sunglasses": "Whether the face wears sunglasses.",
+    "Gender": "Predicted gender presentation.",
+    "Beard": "Whether the face has a beard.",
+    "Mustache": "Whether the face has a mustache.",
+    "EyesOpen": "Whether the eyes are open.",
+    "MouthOpen": "Whether the mouth is open.",
+    "FaceOccluded": "Whether part of the face is hidden (mask, hand, dark glasses).",
+    "Emotions": "Emotions the face appears to show, most likely first.",
+    "EyeDirection": "Where the eyes look, independent of the head pose.",
+    "BooleanAttribute.Value": "True when the face has the attribute.",
+    "Gender.Value": "The predicted gender.",
+    "BooleanAttribute.Confidence": "Confidence (0-100) in the value.",
+    "Gender.Confidence": "Confidence (0-100) in the value.",
+    "Emotion.Confidence": "Confidence (0-100) that the face shows this emotion.",
+    "EyeDirection.Confidence": "Confidence (0-100) in the direction.",
+    "FaceDetail": "What was detected about the face: box, landmarks, pose, quality and the "
+                  "attributes asked for.",
+    "FaceDetails": "The faces found, each with its details.",
+    "UnsearchedFace.FaceDetails": "The face that was not searched for.",
+    "OrientationCorrection": "Not returned: images are turned upright by their EXIF "
+                             "orientation and coordinates refer to the upright image.",
+    "SourceImageOrientationCorrection": "Not returned (see OrientationCorrection).",
+    "TargetImageOrientationCorrection": "Not returned (see OrientationCorrection).",
+    # compare-faces
+    "SourceImageFace": "The face of the source image that was compared (its largest).",
+    "CompareFaces.FaceMatches": "Target faces at or above the similarity threshold, most "
+                                "similar first.",
+    "CompareFaces.UnmatchedFaces": "Target faces below the similarity threshold.",
+    "UnmatchedFaces": "Target faces below the similarity threshold.",
+    "Similarity": "How alike the two faces are, 0-100.",
+    "CompareFacesMatch.Face": "The matching face of the target image.",
+    # collection faces
+    "Face": "A face stored in the collection.",
+    "FaceId": "ID the collection gave the face.",
+    "ImageId": "ID of the image the face was indexed from.",
+    "ExternalImageId": "The --external-image-id given when the face was indexed.",
+    "IndexFacesModelVersion": "Face model version that made the face's descriptor.",
+    "UserId": "User the face is associated with, if any.",
+    "User": "The matching user.",
+    "UserStatus": "State of the user: ACTIVE (searchable), UPDATING, CREATING or CREATED "
+                  "(no faces yet).",
+    "FaceModelVersion": "Face model version of the collection.",
+    "FaceModelVersions": "Face model version of each collection, in the order of CollectionIds.",
+    "FaceRecords": "The faces added to the collection, largest first.",
+    "FaceRecord.Face": "The face as stored in the collection.",
+    "FaceRecord.FaceDetail": "What was detected about the face (not stored).",
+    "UnindexedFaces": "Faces that were found but not added, with the reasons why.",
+    "Reasons": "Why the face was left out.",
+    "FaceMatches": "Faces of the collection at or above the match threshold, most similar "
+                   "first.",
+    "SearchedFaceId": "ID of the face that was searched for.",
+    "SearchedFaceConfidence": "Confidence (0-100) that the searched box holds a face.",
+    "Faces": "Faces of the collection, sorted by FaceId.",
+    "NextToken": "Token for the next page; absent on the last page.",
+    "DeletedFaces": "IDs of the faces that were deleted.",
+    "UnsuccessfulFaceDeletions": "Faces that could not be deleted, with the reasons why.",
+    # collections
+    "StatusCode": "200 when the call succeeded.",
+    "CollectionArn": "ARN of the new collection (without the arn: prefix, as AWS prints it).",
+    "CollectionARN": "ARN of the collection, for the tagging commands.",
+    "CollectionIds": "IDs of the collections of this region.",
+    "FaceCount": "Number of faces in the collection.",
+    "UserCount": "Number of users in the collection.",
+    "CreationTimestamp": "When the collection was created.",
+    "Tags": "The collection's tags.",
+    # users
+    "Users": "Users of the collection.",
+    "AssociatedFaces": "Faces now associated with the user.",
+    "UnsuccessfulFaceAssociations": "Faces that were not associated, with the reasons why.",
+    "DisassociatedFaces": "Faces no longer associated with the user.",
+    "UnsuccessfulFaceDisassociations": "Faces that were not disassociated, with the reasons "
+                                       "why.",
+    "UnsuccessfulFaceDisassociation.UserId": "User the face belongs to instead, if any.",
+    "UnsuccessfulFaceAssociation.UserId": "User the face already belongs to, if any.",
+    "UnsuccessfulFaceDeletion.UserId": "User the face is still associated with.",
+    "UserMatches": "Users at or above the match threshold, most similar first.",
+    "SearchedFace": "The face that was searched for.",
+    "SearchedUser": "The user that was searched for.",
+    "UnsearchedFaces": "Faces of the image that were not searched for, with the reasons why.",
+}
+
+
+# ---- worked examples -------------------------------------------------------------------
+
+OBAMA_FACE_ID = "bebd0bb2-a3f4-49bb-8067-05ddfe62d4eb"
+OBAMA2_FACE_ID = "82a4d072-ccbd-41bd-acee-98ac41eb0155"
+BIDEN_FACE_ID = "30f48669-bb1c-447a-8c45-edaa00003741"
+OBAMA_IMAGE_ID = "6f1c3b9e-2a7d-5c44-8e19-3d0b7a5f2c81"
+OBAMA2_IMAGE_ID = "0d8e4a27-91b3-5f6c-a2d4-7e5c1b9f3a60"
+COLLECTION_ARN = "arn:aws:rekognition:us-east-1:000000000000:collection/family"
+
+# Examples of the tagging commands first read the collection's ARN into a shell variable.
+_ARN_FROM_DESCRIBE = ("ARN=$(rekcli describe-collection --collection-id family "
+                      "--query CollectionARN --output text)")
+SHELL_VARIABLES = {"ARN": COLLECTION_ARN}   # what the examples' variables hold, for tests
+
+# Numbers as rekcli printed them for these photos, rounded to four places.
+_OBAMA_BOX = {"Width": 0.2945, "Height": 0.2357, "Left": 0.3852, "Top": 0.1253}
+_OBAMA2_BOX = {"Width": 0.5521, "Height": 0.288, "Left": 0.23, "Top": 0.2467}
+_OBAMA3_BOX = {"Width": 0.1984, "Height": 0.1208, "Left": 0.4497, "Top": 0.1301}
+
+
+def _landmarks(eye_left, eye_right, mouth_left, mouth_right, nose) -> list[dict]:
+    points = (("eyeLeft", eye_left), ("eyeRight", eye_right), ("mouthLeft", mouth_left),
+              ("mouthRight", mouth_right), ("nose", nose))
+    return [{"Type": name, "X": x, "Y": y} for name, (x, y) in points]
+
+
+def _face_detail(box, landmarks, pose, quality, confidence) -> dict:
+    return {"BoundingBox": box, "Landmarks": landmarks,
+            "Pose": dict(zip(("Roll", "Yaw", "Pitch"), pose)),
+            "Quality": dict(zip(("Brightness", "Sharpness"), quality)),
+            "Confidence": confidence}
+
+
+_OBAMA_DETAIL = _face_detail(
+    _OBAMA_BOX, _landmarks((0.4879, 0.1897), (0.6027, 0.1887), (0.4758, 0.2832),
+                           (0.6099, 0.2797), (0.5473, 0.2401)),
+    (0.0783, 1.665, 1.1915), (57.0441, 99.5006), 99.9821)
+_TWO_PEOPLE_OBAMA = {
+    "BoundingBox": {"Width": 0.1492, "Height": 0.2542, "Left": 0.2075, "Top": 0.075},
+    "Confidence": 99.7544,
+    "Landmarks": _landmarks((0.2575, 0.15), (0.316, 0.1616), (0.254, 0.2572),
+                            (0.3108, 0.2663), (0.294, 0.1861)),
+    "Pose": {"Roll": 7.8212, "Yaw": 9.9468, "Pitch": 23.1469},
+    "Quality": {"Brightness": 47.4207, "Sharpness": 96.8625},
+}
+_TWO_PEOPLE_BIDEN = {
+    "BoundingBox": {"Width": 0.1478, "Height": 0.2542, "Left": 0.6991, "Top": 0.1307},
+    "Confidence": 99.5666,
+    "Landmarks": _landmarks((0.7512, 0.1904), (0.8071, 0.2126), (0.7442, 0.2995),
+                            (0.7948, 0.3162), (0.7806, 0.2526)),
+    "Pose": {"Roll": 9.958, "Yaw": 10.5832, "Pitch": 2.9741},
+    "Quality": {"Brightness": 41.8201, "Sharpness": 97.7763},
+}
+
+
+def _stored_face(face_id, box, image_id, external_id, confidence, user_id=None) -> dict:
+    face = {"FaceId": face_id, "BoundingBox": box, "ImageId": image_id,
+            "ExternalImageId": external_id, "Confidence": confidence,
+            "IndexFacesModelVersion": "1.0"}
+    if user_id:
+        face["UserId"] = user_id
+    return face
+
+
+EXAMPLES: dict[str, list[Example]] = {
+    "CompareFaces": [
+        Example(
+            "To compare a face with the faces of a group photo",
+            "Compares the face of obama.jpg with both faces of two_people.jpg: the left one "
+            "matches, the other does not.",
+            "rekcli compare-faces --source-image-bytes fileb://people/obama/obama.jpg "
+            "--target-image-bytes fileb://groups/two_people.jpg",
+            {"SourceImageFace": {"BoundingBox": _OBAMA_BOX, "Confidence": 99.9821},
+             "FaceMatches": [{"Similarity": 97.7631, "Face": _TWO_PEOPLE_OBAMA}],
+             "UnmatchedFaces": [_TWO_PEOPLE_BIDEN]}),
+        Example(
+            "To print only the similarity of the best match",
+            "Images may also come from a local bucket folder: with REKCLI_S3_ROOT=$PWD the "
+            "bucket 'people' is the folder people/. A stricter threshold and --query keep the "
+            "output to one number.",
+            "rekcli compare-faces "
+            "--source-image 'S3Object={Bucket=people,Name=obama/obama.jpg}' "
+            "--target-image 'S3Object={Bucket=people,Name=obama/obama2.jpg}' "
+            "--similarity-threshold 90 --query 'FaceMatches[0].Similarity' --output text",
+            "97.1796875\n"),
+    ],
+    "DetectFaces": [
+        Example(
+            "To detect the faces of a photo",
+            "Prints the bounding box, five landmarks, pose, quality and confidence of the one "
+            "face of obama.jpg.",
+            "rekcli detect-faces --image-bytes fileb://people/obama/obama.jpg",
+            {"FaceDetails": [_OBAMA_DETAIL]}),
+        Example(
+            "To count the faces of a photo",
+            "--query turns the response into the number of faces found.",
+            "rekcli detect-faces --image-bytes fileb://groups/obama_and_biden.jpg "
+            "--query 'length(FaceDetails)'",
+            "3\n"),
+    ],
+    "IndexFaces": [
+        Example(
+            "To add the faces of a photo to a collection",
+            "Indexes the face of obama.jpg into the collection family and tags it with the "
+            "file name.",
+            "rekcli index-faces --collection-id family "
+            "--image-bytes fileb://people/obama/obama.jpg --external-image-id obama.jpg",
+            {"FaceRecords": [{"Face": _stored_face(OBAMA_FACE_ID, _OBAMA_BOX, OBAMA_IMAGE_ID,
+                                                   "obama.jpg", 99.9821),
+                              "FaceDetail": _OBAMA_DETAIL}],
+             "FaceModelVersion": "1.0",
+             "UnindexedFaces": []}),
+    ],
+    "SearchFaces": [
+        Example(
+            "To find the faces that match a face of the collection",
+            "Searches the collection family for faces like the face indexed from obama.jpg.",
+            f"rekcli search-faces --collection-id family --face-id {OBAMA_FACE_ID}",
+            {"SearchedFaceId": OBAMA_FACE_ID,
+             "FaceMatches": [{"Similarity": 97.1797,
+                              "Face": _stored_face(OBAMA2_FACE_ID, _OBAMA2_BOX,
+                                                   OBAMA2_IMAGE_ID, "obama2.jpg", 99.8888)}],
+             "FaceModelVersion": "1.0"}),
+    ],
+    "SearchFacesByImage": [
+        Example(
+            "To find who is in a photo",
+            "Searches the collection family (which holds the faces of obama.jpg and "
+            "obama2.jpg) for the largest face of obama3.jpg.",
+            "rekcli search-faces-by-image --collection-id family "
+            "--image-bytes fileb://people/obama/obama3.jpg",
+            {"SearchedFaceBoundingBox": _OBAMA3_BOX,
+             "SearchedFaceConfidence": 99.8636,
+             "FaceMatches": [
+                 {"Similarity": 97.9952,
+                  "Face": _stored_face(OBAMA_FACE_ID, _OBAMA_BOX, OBAMA_IMAGE_ID, "obama.jpg",
+                                       99.9821)},
+                 {"Similarity": 96.0502,
+                  "Face": _stored_face(OBAMA2_FACE_ID, _OBAMA2_BOX, OBAMA2_IMAGE_ID,
+                                       "obama2.jpg", 99.8888)}],
+             "FaceModelVersion": "1.0"}),
+        Example(
+            "To print only the file name of the best match",
+            "",
+            "rekcli search-faces-by-image --collection-id family "
+            "--image-bytes fileb://people/obama/obama3.jpg "
+            "--query 'FaceMatches[0].Face.ExternalImageId' --output text",
+            "obama.jpg\n"),
+    ],
+    "CreateCollection": [
+        Example(
+            "To create a collection",
+            "Creates the collection family in the current region (us-east-1 unless --region, "
+            "AWS_REGION or the profile says otherwise).",
+            "rekcli create-collection --collection-id family",
+            {"StatusCode": 200,
+             "CollectionArn": "aws:rekognition:us-east-1:000000000000:collection/family",
+             "FaceModelVersion": "1.0"}),
+    ],
+    "DeleteCollection": [
+        Example(
+            "To delete a collection",
+            "Deletes the collection family with all its faces and users.",
+            "rekcli delete-collection --collection-id family",
+            {"StatusCode": 200}),
+    ],
+    "DescribeCollection": [
+        Example(
+            "To describe a collection",
+            "",
+            "rekcli describe-collection --collection-id family",
+            {"FaceCount": 2, "FaceModelVersion": "1.0", "CollectionARN": COLLECTION_ARN,
+             "CreationTimestamp": "2024-05-04T09:12:31.482000+00:00", "UserCount": 1}),
+    ],
+    "ListCollections": [
+        Example(
+            "To list the collections",
+            "Lists the collections of the current region.",
+            "rekcli list-collections",
+            {"CollectionIds": ["family", "office"], "FaceModelVersions": ["1.0", "1.0"]}),
+    ],
+    "ListFaces": [
+        Example(
+            "To list the faces of a collection",
+            "",
+            "rekcli list-faces --collection-id family",
+            {"Faces": [_stored_face(OBAMA2_FACE_ID, _OBAMA2_BOX, OBAMA2_IMAGE_ID, "obama2.jpg",
+                                    99.8888, "barack"),
+                       _stored_face(OBAMA_FACE_ID, _OBAMA_BOX, OBAMA_IMAGE_ID, "obama.jpg",
+                                    99.9821, "barack")],
+             "FaceModelVersion": "1.0"}),
+        Example(
+            "To list the file names of the faces, a page at a time",
+            "--max-items stops after one face and prints a NextToken; give it to "
+            "--starting-token to continue.",
+            "rekcli list-faces --collection-id family --max-items 1 "
+            "--query '{Names: Faces[].ExternalImageId, NextToken: NextToken}'",
+            {"Names": ["obama2.jpg"],
+             "NextToken": "eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAxfQ=="}),
+    ],
+    "DeleteFaces": [
+        Example(
+            "To delete a face from a collection",
+            "",
+            f"rekcli delete-faces --collection-id family --face-ids {BIDEN_FACE_ID}",
+            {"DeletedFaces": [BIDEN_FACE_ID], "UnsuccessfulFaceDeletions": []}),
+        Example(
+            "To see why a face was not deleted",
+            "Deleting it a second time: the face is gone.",
+            f"rekcli delete-faces --collection-id family --face-ids {BIDEN_FACE_ID}",
+            {"DeletedFaces": [],
+             "UnsuccessfulFaceDeletions": [{"FaceId": BIDEN_FACE_ID,
+                                            "Reasons": ["FACE_NOT_FOUND"]}]}),
+    ],
+    "CreateUser": [
+        Example(
+            "To create a user",
+            "Creates the user barack in the collection family. The command prints nothing.",
+            "rekcli create-user --collection-id family --user-id barack",
+            None),
+    ],
+    "DeleteUser": [
+        Example(
+            "To delete a user",
+            "The user's faces stay in the collection. The command prints nothing.",
+            "rekcli delete-user --collection-id family --user-id barack",
+            None),
+    ],
+    "ListUsers": [
+        Example(
+            "To list the users of a collection",
+            "",
+            "rekcli list-users --collection-id family",
+            {"Users": [{"UserId": "barack", "UserStatus": "ACTIVE"}]}),
+    ],
+    "AssociateFaces": [
+        Example(
+            "To associate two faces with a user",
+            "",
+            "rekcli associate-faces --collection-id family --user-id barack "
+            f"--face-ids {OBAMA_FACE_ID} {OBAMA2_FACE_ID}",
+            {"AssociatedFaces": [{"FaceId": OBAMA_FACE_ID}, {"FaceId": OBAMA2_FACE_ID}],
+             "UnsuccessfulFaceAssociations": [],
+             "UserStatus": "ACTIVE"}),
+    ],
+    "DisassociateFaces": [
+        Example(
+            "To remove a face from a user",
+            "",
+            "rekcli disassociate-faces --collection-id family --user-id barack "
+            f"--face-ids {OBAMA2_FACE_ID}",
+            {"DisassociatedFaces": [{"FaceId": OBAMA2_FACE_ID}],
+             "UnsuccessfulFaceDisassociations": [],
+             "UserStatus": "ACTIVE"}),
+    ],
+    "SearchUsers": [
+        Example(
+            "To find the user a face belongs to",
+            "The face is one of barack's own faces, hence the perfect score.",
+            f"rekcli search-users --collection-id family --face-id {OBAMA2_FACE_ID}",
+            {"UserMatches": [{"Similarity": 100.0,
+                              "User": {"UserId": "barack", "UserStatus": "ACTIVE"}}],
+             "FaceModelVersion": "1.0",
+             "SearchedFace": {"FaceId": OBAMA2_FACE_ID}}),
+    ],
+    "SearchUsersByImage": [
+        Example(
+            "To find which user is in a photo",
+            "Searches the users of the collection family for the largest face of obama3.jpg.",
+            "rekcli search-users-by-image --collection-id family "
+            "--image-bytes fileb://people/obama/obama3.jpg",
+            {"UserMatches": [{"Similarity": 97.9952,
+                              "User": {"UserId": "barack", "UserStatus": "ACTIVE"}}],
+             "FaceModelVersion": "1.0",
+             "SearchedFace": {"FaceDetail": {"BoundingBox": _OBAMA3_BOX}},
+             "UnsearchedFaces": []}),
+    ],
+    "TagResource": [
+        Example(
+            "To tag a collection",
+            "The ARN comes from describe-collection. The command prints nothing.",
+            f"{_ARN_FROM_DESCRIBE}\n"
+            'rekcli tag-resource --resource-arn "$ARN" --tags owner=anna,purpose=door-camera',
+            None),
+    ],
+    "UntagResource": [
+        Example(
+            "To remove a tag from a collection",
+            "The command prints nothing.",
+            f"{_ARN_FROM_DESCRIBE}\n"
+            'rekcli untag-resource --resource-arn "$ARN" --tag-keys purpose',
+            None),
+    ],
+    "ListTagsForResource": [
+        Example(
+            "To list the tags of a collection",
+            "",
+            f"{_ARN_FROM_DESCRIBE}\n"
+            'rekcli list-tags-for-resource --resource-arn "$ARN"',
+            {"Tags": {"owner": "anna"}}),
+    ],
+}
+
+# The walk-through of `rekcli help` and rekcli(1): a collection from start to search.
+TOUR: list[Example] = [
+    Example("To compare two photos", "",
+            "rekcli compare-faces --source-image-bytes fileb://people/obama/obama.jpg "
+            "--target-image-bytes fileb://groups/two_people.jpg", None),
+    Example("To build a collection and search it", "",
+            "rekcli create-collection --collection-id family\n"
+            "rekcli index-faces --collection-id family "
+            "--image-bytes fileb://people/obama/obama.jpg --external-image-id obama.jpg\n"
+            "rekcli search-faces-by-image --collection-id family "
+            "--image-bytes fileb://people/obama/obama2.jpg "
+            "--query 'FaceMatches[0].Face.ExternalImageId' --output text", "obama.jpg\n"),
+    Example("To list the faces of a collection ten at a time", "",
+            "rekcli list-faces --collection-id family --max-items 10", None),
+]

@@ -1,0 +1,391 @@
+"""Help pages: what `rekcli help`, `rekcli COMMAND help` and `--help` print.
+
+The text is built from the API model and rekcli/cli/examples.py; these tests pin the aws-like
+layout (sections, synopsis, option entries, syntax blocks, OUTPUT tree), check that every
+command has a description and an example, and that every example is a command line the real
+parser accepts with an output shaped like the model says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from cli_helpers import run_cli
+from conftest import FACES_DIR
+from rekcli.cli import examples, help
+from rekcli.cli.argv import command_option_specs, parse_tokens, reject_leftovers
+from rekcli.cli.request import build_request
+from rekcli.service import model
+
+COMMANDS = sorted(model.COMMANDS)
+SECTIONS = ["NAME", "DESCRIPTION", "SYNOPSIS", "OPTIONS", "GLOBAL OPTIONS", "EXAMPLES", "OUTPUT",
+            "SEE ALSO"]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def section(text: str, title: str) -> str:
+    """The body of one section of a help page (up to the next heading)."""
+    match = re.search(rf"^{title}\n(.*?)(?=^[A-Z][A-Z ]+\n|\Z)", text, re.M | re.S)
+    assert match, f"no {title} section"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def compare_faces_help() -> str:
+    return help.command_help_text("CompareFaces")
+
+
+# ---- how help is reached ---------------------------------------------------------------
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_has_the_aws_sections_in_order(capsys, command):
+    code, out, err = run_cli(capsys, command, "help")
+    assert (code, err) == (0, "")
+    headings = [line for line in out.splitlines() if line and not line[0].isspace()]
+    assert headings == SECTIONS
+    assert out == help.command_help_text(model.COMMANDS[command])
+
+
+@pytest.mark.parametrize("args", [["compare-faces", "--help"],
+                                  ["compare-faces", "--region", "eu-west-1", "--help"],
+                                  ["--debug", "compare-faces", "help"]])
+def test_help_and_dash_dash_help_print_the_same_page(capsys, args, compare_faces_help):
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    assert out == compare_faces_help
+
+
+@pytest.mark.parametrize("args", [["help"], ["--help"]])
+def test_main_help_lists_every_command_with_its_summary(capsys, args):
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    commands = section(out, "AVAILABLE COMMANDS")
+    for name in COMMANDS:
+        assert f"\n       {name}\n" in "\n" + commands
+    assert "Compare the largest face of the source image" in commands
+    for title in ("SYNOPSIS", "GLOBAL OPTIONS", "EXAMPLES", "ENVIRONMENT", "EXIT STATUS"):
+        assert section(out, title).strip()
+    assert "252" in section(out, "EXIT STATUS")
+
+
+def test_piped_help_is_plain_text_within_80_columns():
+    for page in [help.main_page()] + [help.command_page(model.COMMANDS[c]) for c in COMMANDS]:
+        text = help.render_text(page)
+        assert not ANSI.search(text)
+        assert all(line == line.rstrip() for line in text.splitlines()), "trailing spaces"
+        for runs in help.layout(page):
+            prose = "".join(t for t, style in runs if style != "code")
+            assert len(prose) <= 80, prose
+
+
+# ---- DESCRIPTION and SYNOPSIS --------------------------------------------------------------
+
+def test_name_line_and_description(compare_faces_help):
+    assert compare_faces_help.startswith(
+        "NAME\n       rekcli compare-faces - Compare the largest face of the source image")
+    assert "the others in UnmatchedFaces" in section(compare_faces_help, "DESCRIPTION")
+
+
+def test_synopsis_has_one_option_per_line_then_cli_input_skeleton_and_globals(compare_faces_help):
+    lines = [line.strip() for line in section(compare_faces_help, "SYNOPSIS").splitlines()
+             if line.strip()]
+    assert lines[:9] == [
+        "rekcli compare-faces",
+        "[--source-image <value>]",
+        "[--source-image-bytes <value>]",
+        "[--target-image <value>]",
+        "[--target-image-bytes <value>]",
+        "[--similarity-threshold <value>]",
+        "[--quality-filter <value>]",
+        "[--cli-input-json | --cli-input-yaml]",
+        "[--generate-cli-skeleton <value>]",
+    ]
+    assert lines[9:12] == ["[--debug]", "[--endpoint-url <value>]", "[--no-verify-ssl]"]
+    assert lines[-1] == "[--cli-error-format <value>]"
+
+
+def test_required_options_have_no_brackets_in_the_synopsis():
+    synopsis = section(help.command_help_text("IndexFaces"), "SYNOPSIS")
+    assert "\n          --collection-id <value>\n" in synopsis
+    # --image can come from --image-bytes, so it is optional on the command line (as in aws)
+    assert "[--image <value>]" in synopsis
+    assert "[--external-image-id <value>]" in synopsis
+
+
+def test_paginated_commands_carry_the_pagination_paragraph_and_paging_options():
+    text = help.command_help_text("ListFaces")
+    description = " ".join(section(text, "DESCRIPTION").split())
+    assert "list-faces is a paginated operation." in description
+    assert "--no-paginate" in description
+    assert "following query expressions: Faces" in description
+    options = section(text, "OPTIONS")
+    for name in ("--starting-token (string)", "--page-size (integer)", "--max-items (integer)"):
+        assert f"\n       {name}\n" in options
+    assert "--next-token" not in text and "--max-results" not in text
+    collections = " ".join(section(help.command_help_text("ListCollections"),
+                                   "DESCRIPTION").split())
+    assert "query expressions: CollectionIds, FaceModelVersions" in collections
+    assert "paginated" not in help.command_help_text("CompareFaces")
+
+
+# ---- OPTIONS -------------------------------------------------------------------------------
+
+def test_structure_option_has_members_shorthand_and_json_syntax(compare_faces_help):
+    options = section(compare_faces_help, "OPTIONS")
+    entry = options[options.index("--source-image (structure)"):
+                    options.index("--source-image-bytes (blob)")]
+    assert "To use a local file, give --source-image-bytes fileb://path instead." in entry
+    assert "\n          Bytes -> (blob)\n" in entry
+    assert "\n          S3Object -> (structure)\n" in entry
+    assert "\n             Bucket -> (string)\n" in entry
+    assert "- pattern: [0-9A-Za-z\\.\\-_]*" in entry
+    shorthand = "Bytes=blob,S3Object={Bucket=string,Name=string,Version=string}"
+    assert f"Shorthand Syntax:\n\n             {shorthand}\n" in entry
+    json_block = entry[entry.index("JSON Syntax:"):].strip()
+    assert json_block.split("\n", 2)[2].strip() == "\n".join(
+        "             " + line for line in [
+            "{",
+            '  "Bytes": blob,',
+            '  "S3Object": {',
+            '    "Bucket": "string",',
+            '    "Name": "string",',
+            '    "Version": "string"',
+            "  }",
+            "}"]).strip()
+
+
+def test_map_option_syntax():
+    assert help.shorthand_syntax("TagMap") == "KeyName1=string,KeyName2=string"
+    assert help.json_syntax("TagMap") == '{\n  "string": "string",\n  ...\n}'
+    options = section(help.command_help_text("CreateCollection"), "OPTIONS")
+    assert "--tags (map)" in options
+    assert "key -> (string)" in options and "value -> (string)" in options
+
+
+def test_scalar_option_shows_type_constraints_enum_default_and_required():
+    options = "\n" + section(help.command_help_text("IndexFaces"), "OPTIONS")
+    assert "\n       --collection-id (string) [required]\n" in options
+    collection = options[options.index("--collection-id"):options.index("--image (structure)")]
+    assert "- min: 1\n          - max: 255\n          - pattern: [a-zA-Z0-9_.\\-]+" in collection
+    quality = options[options.index("--quality-filter"):]
+    assert "Possible values:\n\n          - NONE\n          - AUTO" in quality
+    assert "Default: AUTO" in quality
+    attributes = options[options.index("--detection-attributes (list)"):]
+    assert "\n          (string)\n" in attributes
+    assert 'Syntax:\n\n             "string" "string" ...' in attributes
+    assert "Default: DEFAULT" in attributes
+    compare = section(help.command_help_text("CompareFaces"), "OPTIONS")
+    assert "--similarity-threshold (float)" in compare and "Default: 80\n" in compare
+
+
+def test_cli_only_options_are_documented(compare_faces_help):
+    options = section(compare_faces_help, "OPTIONS")
+    assert "\n       --cli-input-json | --cli-input-yaml (string)\n" in options
+    skeleton = options[options.index("--generate-cli-skeleton (string)"):]
+    assert "- input\n          - yaml-input\n          - output" in skeleton
+
+
+def test_global_options_section():
+    text = section(help.command_help_text("DetectFaces"), "GLOBAL OPTIONS")
+    assert "\n       --debug (boolean)\n" in "\n" + text
+    assert "--cli-read-timeout (int)" in text
+    output = text[text.index("--output (string)"):text.index("--query")]
+    assert "- yaml-stream" in output and "Default: json" in output
+
+
+# ---- OUTPUT --------------------------------------------------------------------------------
+
+def test_output_lists_members_as_a_nested_tree(compare_faces_help):
+    output = section(compare_faces_help, "OUTPUT")
+    assert output.startswith("       SourceImageFace -> (structure)\n")
+    assert "\n       FaceMatches -> (list)\n" in output
+    assert "\n          (structure)\n             Similarity -> (float)\n" in output
+    assert "\n                Landmarks -> (list)\n" in output
+    assert "Possible values: eyeLeft, eyeRight, nose" in output
+    assert "\n       TargetImageOrientationCorrection -> (string)\n" in output
+
+
+def test_commands_without_output_say_so():
+    assert section(help.command_help_text("CreateUser"), "OUTPUT").strip() == "None"
+
+
+def _walk_members(shape_name: str, path: str):
+    """(structure shape, member) for every member reachable from a shape."""
+    shape = model.shape(shape_name)
+    if shape["type"] == "structure":
+        for member, member_shape in shape["members"].items():
+            yield shape_name, member
+            yield from _walk_members(member_shape, f"{path}.{member}")
+    elif shape["type"] == "list":
+        yield from _walk_members(shape["member"], path)
+    elif shape["type"] == "map":
+        yield from _walk_members(shape["value"], path)
+
+
+@pytest.mark.parametrize("operation", sorted(model.OPERATIONS))
+def test_every_member_in_help_has_a_sentence(operation):
+    op = model.operation(operation)
+    missing = [m for m in op["output"]["members"] if not help.member_doc(operation, m)]
+    for member_shape in list(op["output"]["members"].values()) + list(
+            op["input"]["members"].values()):
+        missing += [f"{s}.{m}" for s, m in _walk_members(member_shape, "")
+                    if not help.member_doc(s, m)]
+    assert not missing, f"add these to MEMBER_DOCS in rekcli/cli/examples.py: {missing}"
+
+
+# ---- EXAMPLES ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("operation", sorted(model.OPERATIONS))
+def test_every_command_has_a_description_and_an_example(operation):
+    assert examples.DESCRIPTIONS.get(operation), f"no description for {operation}"
+    assert examples.EXAMPLES.get(operation), f"no example for {operation}"
+    text = help.command_help_text(operation)
+    assert f"rekcli {model.kebab(operation)}" in section(text, "EXAMPLES")
+
+
+def _example_command_lines(command: str) -> list[str]:
+    """The rekcli command lines of an example; VAR=$(rekcli ...) lines count too."""
+    lines = []
+    for line in command.split("\n"):
+        assignment = re.fullmatch(r"\w+=\$\((.*)\)", line)
+        line = assignment.group(1) if assignment else line
+        for name, value in examples.SHELL_VARIABLES.items():
+            line = line.replace(f'"${name}"', value)
+        lines.append(line)
+    return lines
+
+
+ALL_EXAMPLES = [(operation, example) for operation, items in sorted(examples.EXAMPLES.items())
+                for example in items] + [(None, example) for example in examples.TOUR]
+
+
+@pytest.mark.parametrize("operation,example", ALL_EXAMPLES,
+                         ids=[f"{op}-{i}" for i, (op, _) in enumerate(ALL_EXAMPLES)])
+def test_example_commands_parse_with_the_real_grammar(operation, example, monkeypatch):
+    lines = _example_command_lines(example.command)
+    if operation is not None:
+        assert shlex.split(lines[-1])[:2] == ["rekcli", model.kebab(operation)]
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "rekcli"
+        name = model.COMMANDS[words[1]]
+        specs = command_option_specs(name)
+        parsed = parse_tokens(words[2:], specs)
+        reject_leftovers(parsed)
+        if "fileb://" in line:
+            if not (FACES_DIR / "people").is_dir():
+                continue   # the photos are needed to read the files; parsing was checked
+            monkeypatch.chdir(FACES_DIR)
+        member_values = {k: v for k, v in parsed.values.items() if specs[k].member}
+        build_request(name, specs, member_values, "base64")   # validates like botocore
+
+
+def _check_shape(value, shape_name: str, where: str) -> None:
+    shape = model.shape(shape_name)
+    kind = shape["type"]
+    if kind == "structure":
+        assert isinstance(value, dict), where
+        members = list(shape["members"])
+        assert list(value) == [m for m in members if m in value], f"{where}: keys or order"
+        for member, item in value.items():
+            _check_shape(item, shape["members"][member], f"{where}.{member}")
+    elif kind == "list":
+        assert isinstance(value, list), where
+        for i, item in enumerate(value):
+            _check_shape(item, shape["member"], f"{where}[{i}]")
+    elif kind == "map":
+        assert isinstance(value, dict), where
+    elif "enum" in shape:
+        assert value in shape["enum"], where
+    else:
+        expected = {"string": str, "timestamp": str, "boolean": bool, "integer": int,
+                    "long": int, "float": (int, float)}[kind]
+        assert isinstance(value, expected), where
+
+
+@pytest.mark.parametrize("operation,example", [(op, ex) for op, ex in ALL_EXAMPLES if op],
+                         ids=[f"{op}-{i}" for i, (op, _) in enumerate(ALL_EXAMPLES) if op])
+def test_example_outputs_follow_the_model(operation, example):
+    output_shape = model.operation(operation)["output"]
+    if example.output is None:   # commands that print nothing
+        assert not output_shape["members"]
+        return
+    printed = help.example_output_text(example.output)
+    if isinstance(example.output, str):
+        assert "--output text" in example.command or "--query" in example.command
+        return
+    assert json.loads(printed) == example.output   # folded, but still JSON
+    if "--query" not in example.command:
+        members = list(output_shape["members"])
+        assert list(example.output) == [m for m in members if m in example.output]
+        for member, value in example.output.items():
+            _check_shape(value, output_shape["members"][member], member)
+
+
+def test_example_output_folds_small_objects_and_stays_json():
+    text = help.example_output_text({"Pose": {"Roll": 1.5, "Yaw": 2, "Pitch": 3},
+                                     "Faces": [{"FaceId": "x"}]})
+    assert text == ('{\n    "Pose": {"Roll": 1.5, "Yaw": 2, "Pitch": 3},\n'
+                    '    "Faces": [\n        {"FaceId": "x"}\n    ]\n}')
+
+
+def test_long_example_commands_are_broken_before_options():
+    text = help.format_command(
+        "rekcli compare-faces --source-image-bytes fileb://people/obama/obama.jpg "
+        "--target-image-bytes fileb://groups/two_people.jpg --query 'A[0].B C'")
+    assert text == ("rekcli compare-faces \\\n"
+                    "    --source-image-bytes fileb://people/obama/obama.jpg \\\n"
+                    "    --target-image-bytes fileb://groups/two_people.jpg \\\n"
+                    "    --query 'A[0].B C'")
+    assert shlex.split(text.replace("\\\n", "")) == shlex.split(
+        "rekcli compare-faces --source-image-bytes fileb://people/obama/obama.jpg "
+        "--target-image-bytes fileb://groups/two_people.jpg --query 'A[0].B C'")
+
+
+# ---- terminal rendering and cost -----------------------------------------------------------
+
+def test_help_on_a_terminal_is_styled_with_rich_and_paged(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")   # rich reads the width from it first
+    monkeypatch.delenv("MANPAGER", raising=False)
+    paged = tmp_path / "paged.txt"
+    monkeypatch.setenv("PAGER", f"cat > '{paged}'")
+    help.print_help("CompareFaces")
+    assert capsys.readouterr().out == ""
+    styled = paged.read_text(encoding="utf-8")
+    assert "\x1b[1mNAME" in styled
+    assert ANSI.sub("", styled) == help.render_text(help.command_page("CompareFaces"), 80)
+
+
+def test_an_empty_pager_prints_directly(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("MANPAGER", "")
+    help.print_help(None)
+    assert "AVAILABLE COMMANDS" in ANSI.sub("", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["compare-faces", "--help"],
+                                  ["index-faces", "help"]])
+def test_piped_help_imports_neither_rich_click_nor_the_engine(args):
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "rekcli", *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0]
+                for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert not imported & {"numpy", "cv2", "dlib", "rich", "click"}
+
+
+def test_build_click_command_mirrors_the_options():
+    command = help.build_click_command("ListFaces")
+    names = [param.opts[0] for param in command.params]
+    assert names[:3] == ["--collection-id", "--user-id", "--face-ids"]
+    assert "--next-token" not in names and "--starting-token" in names
+    assert next(p for p in command.params if p.opts[0] == "--collection-id").required

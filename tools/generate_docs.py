@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Write the generated, checked-in documentation: man pages and shell completions.
+
+    python tools/generate_docs.py           # regenerate man/ and completions/
+    python tools/generate_docs.py --check   # exit 1 and print a diff if anything is stale
+
+Everything comes from rekcli's API model and help text (rekcli/cli/help.py,
+rekcli/cli/completion.py), so after changing an operation, an option or a help sentence, run
+it and commit the result. CI runs --check (tests/test_man_pages.py and
+tests/test_completions.py do the same comparison), so a change that forgets to regenerate
+fails the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:   # run as a script from a checkout
+    sys.path.insert(0, str(REPO_ROOT))
+
+# Folders this tool owns entirely: a file in them that it does not generate is stale.
+OWNED_FOLDERS = ("man", "completions")
+
+
+def generated_files() -> dict[str, str]:
+    """Repository-relative path -> text, for every file this tool writes."""
+    from rekcli.cli import completion, help
+    from rekcli.service import model
+
+    files = {"man/rekcli.1": help.render_roff(help.main_page())}
+    for command, operation_name in sorted(model.COMMANDS.items()):
+        files[f"man/rekcli-{command}.1"] = help.render_roff(help.command_page(operation_name))
+    files["completions/rekcli.bash"] = completion.bash_script()
+    files["completions/_rekcli"] = completion.zsh_script()
+    files["completions/rekcli.fish"] = completion.fish_script()
+    return files
+
+
+def stale_files(root: Path = REPO_ROOT) -> dict[str, tuple[str | None, str | None]]:
+    """Files that differ from what would be generated: path -> (on disk, generated).
+
+    None on disk means missing; None generated means a leftover (e.g. a removed command).
+    """
+    expected = generated_files()
+    stale: dict[str, tuple[str | None, str | None]] = {}
+    for relative, text in expected.items():
+        path = root / relative
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current != text:
+            stale[relative] = (current, text)
+    for folder in OWNED_FOLDERS:
+        if (root / folder).is_dir():
+            for path in sorted((root / folder).iterdir()):
+                relative = f"{folder}/{path.name}"
+                if path.is_file() and relative not in expected:
+                    stale[relative] = (path.read_text(encoding="utf-8", errors="replace"), None)
+    return stale
+
+
+def diff(relative: str, current: str | None, generated: str | None) -> str:
+    return "".join(difflib.unified_diff(
+        (current or "").splitlines(keepends=True), (generated or "").splitlines(keepends=True),
+        fromfile=f"a/{relative}" if current is not None else "/dev/null",
+        tofile=f"b/{relative}" if generated is not None else "/dev/null"))
+
+
+def write(root: Path = REPO_ROOT) -> list[str]:
+    """Bring the files up to date; returns the paths that changed."""
+    changed = []
+    for relative, (_, text) in stale_files(root).items():
+        path = root / relative
+        if text is None:
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        changed.append(relative)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 and print a diff if a file is stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_files()
+        for relative, (current, generated) in stale.items():
+            sys.stdout.write(diff(relative, current, generated))
+        if stale:
+            sys.stderr.write(f"{len(stale)} generated file(s) are stale: run "
+                             f"python tools/generate_docs.py\n")
+            return 1
+        return 0
+    for relative in write():
+        print(f"wrote {relative}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
