@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The engine caches its deserialised HOG detector; keep the test run's copy out of ~/.cache.
+os.environ.setdefault("REKCLI_CACHE_DIR", tempfile.mkdtemp(prefix="rekcli-test-cache-"))
 
 
 def _faces_dir() -> Path:

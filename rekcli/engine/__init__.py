@@ -1,0 +1,127 @@
+"""The face engine: pixels in, faces and 128-d descriptors out, computed by dlib.
+
+This package is imported by every command that might touch an image, so importing it must
+stay cheap: nothing here imports numpy, cv2 or dlib. The heavy work lives in submodules
+that load on the first call:
+
+    images.py      bytes -> upright RGB pixels (magic bytes, header limits, EXIF orientation)
+    models.py      the dlib model files, each loaded once per process and only when needed
+    detection.py   where the faces are (HOG by default, CNN with REKCLI_DETECTOR=cnn)
+    landmarks.py   dlib's 68 points -> Rekognition's 30 landmark types
+    pose.py        roll, yaw, pitch from landmarks and a 3-D head model (cv2.solvePnP)
+    quality.py     brightness and sharpness of a face's pixels
+    attributes.py  EyesOpen, MouthOpen, Smile: what landmark geometry honestly measures
+    analysis.py    analyze_faces: the pipeline that ties the steps together
+    similarity.py  descriptor distance -> Rekognition-style Similarity
+
+The engine knows nothing of AWS: no error codes, no ratios, no JSON. The service layer
+turns a `FaceAnalysis` into a FaceDetail and an `ImageError` into an AWS exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rekcli.engine.errors import (
+    CorruptImage,
+    ImageError,
+    ImageTooManyPixels,
+    UnknownDetector,
+    UnsupportedImageFormat,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    import numpy as np
+
+__all__ = [
+    "CorruptImage",
+    "DecodedImage",
+    "FaceAnalysis",
+    "ImageError",
+    "ImageTooManyPixels",
+    "UnknownDetector",
+    "UnsupportedImageFormat",
+    "analyze_faces",
+    "decode_image",
+    "descriptor_distance",
+    "image_dimensions",
+]
+
+
+@dataclass
+class DecodedImage:
+    """An image ready for analysis: H x W x 3 uint8 RGB, EXIF orientation already applied."""
+
+    pixels: "np.ndarray"
+    width: int
+    height: int
+
+
+@dataclass
+class FaceAnalysis:
+    """One face, in pixel coordinates of the upright image.
+
+    box: left, top, width, height; may extend past the image edges.
+    confidence: 0-100, from the detector score (see detection.confidence_from_score).
+    landmarks: Rekognition landmark type -> (x, y) pixels; "Left"/"Right" are the viewer's
+        sides. The 5 default types always, all 30 when analysed with detailed=True.
+    pose: roll, yaw, pitch in degrees with Rekognition's signs (see pose.py); None only
+        for faces analysed with landmarks=False.
+    quality: brightness, sharpness, each 0-100 (see quality.py).
+    attributes: only with detailed=True: "EyesOpen", "MouthOpen", "Smile" -> (value, confidence).
+    descriptor: float32 (128,) dlib ResNet descriptor, or None when not asked for.
+    """
+
+    box: tuple[float, float, float, float]
+    confidence: float
+    landmarks: dict[str, tuple[float, float]]
+    pose: "tuple[float, float, float] | None"
+    quality: tuple[float, float]
+    attributes: dict[str, tuple[bool, float]] = field(default_factory=dict)
+    descriptor: "np.ndarray | None" = None
+
+
+def image_dimensions(data: bytes) -> tuple[int, int]:
+    """(width, height) from the JPEG/PNG header alone, in stored (not EXIF-rotated) orientation."""
+    from rekcli.engine.images import image_dimensions as _image_dimensions
+
+    return _image_dimensions(data)
+
+
+def decode_image(data: bytes) -> DecodedImage:
+    """Check and decode JPEG/PNG bytes into upright RGB pixels (see images.decode_image)."""
+    from rekcli.engine.images import decode_image as _decode_image
+
+    return _decode_image(data)
+
+
+def analyze_faces(
+    image: DecodedImage,
+    *,
+    max_faces: int = 100,
+    detailed: bool = False,
+    descriptors: bool = True,
+    landmarks: bool = True,
+) -> list[FaceAnalysis]:
+    """The `max_faces` largest faces of `image`, largest first (see analysis.analyze_faces).
+
+    Models load on first use. `landmarks=False` (an addition to the agreed API, default off)
+    skips the 68-point landmark model for callers that need only boxes and descriptors.
+    """
+    from rekcli.engine.analysis import analyze_faces as _analyze_faces
+
+    return _analyze_faces(
+        image,
+        max_faces=max_faces,
+        detailed=detailed,
+        descriptors=descriptors,
+        landmarks=landmarks,
+    )
+
+
+def descriptor_distance(a, b) -> float:
+    """Euclidean distance between two face descriptors."""
+    import numpy as np
+
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float32) - np.asarray(b, dtype=np.float32)))

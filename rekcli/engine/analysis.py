@@ -1,0 +1,116 @@
+"""analyze_faces: the whole pipeline for one image, one step per function.
+
+detect (working copy) -> keep the largest max_faces -> 68 landmarks (original pixels) ->
+pose, quality, attributes -> descriptors for all kept faces in one batched dlib call.
+
+Models are loaded when first needed (models.py). Which shape model, and why:
+Rekognition's DEFAULT landmarks include the mouth corners, and Pose needs points at several
+depths (nose tip, mouth, chin); dlib's 5-point model gives only the four eye corners and the
+base of the nose. Mouth corners guessed from those would be wrong exactly when they matter
+(smiles, open mouths, turned heads), and pitch from five nearly coplanar points is noise. The
+68-point model costs 0.4-0.6 s to load; measured cold, the whole compare-faces workload
+(benchmarks/bench_engine.py) still takes ~1.1 s of its 1.8 s budget. So every analysis that
+reports landmarks uses the 68-point model, which also aligns the descriptor chips. The
+5-point model is loaded only for `landmarks=False` calls, which need alignment alone; the
+ResNet only when descriptors are asked for.
+"""
+
+from __future__ import annotations
+
+from rekcli.engine import DecodedImage, FaceAnalysis, models
+from rekcli.engine.detection import Detection, detect_faces
+
+
+def analyze_faces(
+    image: DecodedImage,
+    *,
+    max_faces: int = 100,
+    detailed: bool = False,
+    descriptors: bool = True,
+    landmarks: bool = True,
+) -> list[FaceAnalysis]:
+    """The `max_faces` largest faces of `image`, sorted by box area, largest first.
+
+    detailed: all 30 landmark types and the geometric attributes (EyesOpen, MouthOpen,
+        Smile) instead of the 5 default landmarks and no attributes.
+    descriptors: compute the 128-d descriptor of every returned face (one batched call).
+    landmarks: False skips the 68-point model (saving its 0.6 s load) for callers that only
+        need boxes, confidences, quality and descriptors (e.g. a search query face); the
+        faces then have no landmarks ({}), pose None and no attributes, and descriptors
+        are aligned with the 5-point model.
+    """
+    import cv2
+    import dlib
+    import numpy as np
+
+    pixels = np.ascontiguousarray(image.pixels)  # dlib reads C-ordered buffers only
+    kept = largest_faces(detect_faces(pixels), max_faces)
+    if not kept:
+        return []
+
+    gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    predictor = models.shape_predictor_68() if landmarks else models.shape_predictor_5()
+    shapes = [predictor(pixels, _dlib_rectangle(dlib, d.box)) for d in kept]
+
+    vectors = _descriptors(pixels, shapes) if descriptors else [None] * len(kept)
+
+    from rekcli.engine.quality import face_quality
+
+    faces = []
+    for detection, shape, vector in zip(kept, shapes, vectors):
+        quality = face_quality(gray, detection.box)
+        if landmarks:
+            face_landmarks, pose, attributes = _geometry(shape, image, detailed)
+        else:
+            face_landmarks, pose, attributes = {}, None, {}
+        faces.append(
+            FaceAnalysis(
+                box=detection.box,
+                confidence=detection.confidence,
+                landmarks=face_landmarks,
+                pose=pose,
+                quality=quality,
+                attributes=attributes,
+                descriptor=vector,
+            )
+        )
+    return faces
+
+
+def largest_faces(detections: list[Detection], max_faces: int) -> list[Detection]:
+    """The max_faces largest detections by box area, largest first (ties: higher score)."""
+    ordered = sorted(detections, key=lambda d: (-(d.box[2] * d.box[3]), -d.score))
+    return ordered[: max(0, max_faces)]
+
+
+def _geometry(shape, image: DecodedImage, detailed: bool):
+    from rekcli.engine.attributes import face_attributes
+    from rekcli.engine.landmarks import rekognition_landmarks, shape_to_array
+    from rekcli.engine.pose import estimate_pose
+
+    points = shape_to_array(shape)
+    face_landmarks = rekognition_landmarks(points, detailed)
+    pose = estimate_pose(points, image.width, image.height)
+    attributes = face_attributes(points) if detailed else {}
+    return face_landmarks, pose, attributes
+
+
+def _descriptors(pixels, shapes):
+    """128-d float32 descriptors, all faces in one call (dlib batches the chips)."""
+    import dlib
+    import numpy as np
+
+    model = models.face_recognition_model()
+    # full_object_detections is the list type compute_face_descriptor batches over.
+    batch = dlib.full_object_detections()
+    for shape in shapes:
+        batch.append(shape)
+    vectors = model.compute_face_descriptor(pixels, batch)
+    return [np.asarray(vector, dtype=np.float32).reshape(128) for vector in vectors]
+
+
+def _dlib_rectangle(dlib, box):
+    left, top, width, height = box
+    return dlib.rectangle(
+        int(round(left)), int(round(top)), int(round(left + width)), int(round(top + height))
+    )

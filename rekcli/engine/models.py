@@ -1,0 +1,199 @@
+"""The dlib models, each loaded on first use and kept for the life of the process.
+
+Which operation needs what (load times measured on the 2-core reference machine):
+
+| model | file | load | needed for |
+|---|---|---|---|
+| HOG face detector | built into dlib | 230 ms; 1 ms from our cache | detection (default) |
+| MMOD CNN face detector | mmod_human_face_detector.dat | 5 ms | REKCLI_DETECTOR=cnn |
+| 68-point shape model | shape_predictor_68_face_landmarks.dat, 100 MB | 370-560 ms | landmarks |
+| 5-point shape model | shape_predictor_5_face_landmarks.dat, 9 MB | 50 ms | alignment only |
+| ResNet descriptor | dlib_face_recognition_resnet_model_v1.dat, 22 MB | 50-90 ms | descriptors |
+
+The 68-point model serves every analysis that reports landmarks (it also aligns the chips for
+descriptors, as well as the 5-point model does); the 5-point model only analyses run with
+landmarks=False. Licences: the ResNet and the 5-point model are permissive; the 68-point
+model was trained on iBUG 300-W, which is for non-commercial use.
+
+The weight files come from the `face-recognition-models` distribution. Its `__init__` imports
+`pkg_resources`, which current setuptools no longer ships, so we never execute it: the
+package's directory is found with importlib's spec machinery alone.
+
+dlib builds the HOG detector by decoding a large text literal, which costs ~230 ms at every
+start. Its serialised form loads in ~1 ms, so the first process writes it to
+`$REKCLI_CACHE_DIR` (default `${XDG_CACHE_HOME:-~/.cache}/rekcli`), atomically, keyed by
+the dlib version, and later processes read it. A missing, unwritable or unreadable cache just
+means the slow path.
+
+A dlib object detector is not safe to run from two threads at once (it keeps scan state in
+the object), so each worker thread gets its own copy, cloned from the loaded one through
+pickle in about a millisecond.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from pathlib import Path
+
+from rekcli.engine.errors import UnknownDetector
+
+DETECTOR_ENV = "REKCLI_DETECTOR"
+DETECTORS = ("hog", "cnn")
+DEFAULT_DETECTOR = "hog"
+
+_MODELS_PACKAGE = "face_recognition_models"
+_load_lock = threading.RLock()
+
+
+def detector_name() -> str:
+    """The detector chosen by $REKCLI_DETECTOR ("hog" unless set); read at every call."""
+    name = os.environ.get(DETECTOR_ENV, "").strip().lower() or DEFAULT_DETECTOR
+    if name not in DETECTORS:
+        raise UnknownDetector(
+            f"{DETECTOR_ENV}={os.environ.get(DETECTOR_ENV)!r} is not a face detector; "
+            f"choose one of: {', '.join(DETECTORS)}"
+        )
+    return name
+
+
+@functools.lru_cache(maxsize=None)
+def models_dir() -> Path:
+    """The `models/` directory of face-recognition-models, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(_MODELS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the face-recognition-models package is not installed "
+            "(pip install face-recognition-models)"
+        )
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "models"
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no models/ directory in {list(spec.submodule_search_locations)}")
+
+
+def model_path(file_name: str) -> Path:
+    path = models_dir() / file_name
+    if not path.is_file():
+        raise FileNotFoundError(f"model file missing: {path}")
+    return path
+
+
+def _cached_once(loader):
+    """Like functools.cache, but two threads asking at once still load the model only once."""
+    result = []
+
+    @functools.wraps(loader)
+    def get():
+        if not result:
+            with _load_lock:
+                if not result:
+                    result.append(loader())
+        return result[0]
+
+    get.is_loaded = lambda: bool(result)  # type: ignore[attr-defined]
+    return get
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("REKCLI_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "rekcli"
+
+
+@_cached_once
+def hog_detector():
+    """dlib's frontal-face HOG detector (5 sub-detectors: front, left/right profile, tilted)."""
+    import dlib
+
+    cached = cache_dir() / f"dlib-{dlib.__version__}-frontal_face_detector.svm"
+    try:
+        if cached.is_file():
+            return dlib.fhog_object_detector(str(cached))
+    except (OSError, RuntimeError):
+        pass  # unreadable or damaged: rebuild it below
+    detector = dlib.get_frontal_face_detector()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        detector.save(str(partial))
+        os.replace(partial, cached)
+    except (OSError, RuntimeError):
+        try:
+            partial.unlink()  # type: ignore[possibly-undefined]
+        except (OSError, NameError):
+            pass
+    return detector
+
+
+@functools.lru_cache(maxsize=1)
+def _hog_detector_bytes() -> bytes:
+    import pickle
+
+    return pickle.dumps(hog_detector())
+
+
+_per_thread = threading.local()
+
+
+def hog_detector_for_this_thread():
+    """A HOG detector owned by the calling thread (see module docstring)."""
+    detector = getattr(_per_thread, "hog", None)
+    if detector is None:
+        if threading.current_thread() is threading.main_thread():
+            detector = hog_detector()
+        else:
+            import pickle
+
+            detector = pickle.loads(_hog_detector_bytes())
+        _per_thread.hog = detector
+    return detector
+
+
+def _load_cnn_detector():
+    import dlib
+
+    return dlib.cnn_face_detection_model_v1(str(model_path("mmod_human_face_detector.dat")))
+
+
+cnn_detector = _cached_once(_load_cnn_detector)
+cnn_detector.__doc__ = "dlib's MMOD CNN face detector (slow on a CPU; REKCLI_DETECTOR=cnn)."
+
+
+def cnn_detector_for_this_thread():
+    """A CNN detector owned by the calling thread (a network keeps per-run state too)."""
+    if threading.current_thread() is threading.main_thread():
+        return cnn_detector()
+    detector = getattr(_per_thread, "cnn", None)
+    if detector is None:
+        detector = _per_thread.cnn = _load_cnn_detector()  # 0.7 MB file, ~5 ms
+    return detector
+
+
+@_cached_once
+def shape_predictor_68():
+    import dlib
+
+    return dlib.shape_predictor(str(model_path("shape_predictor_68_face_landmarks.dat")))
+
+
+@_cached_once
+def shape_predictor_5():
+    import dlib
+
+    return dlib.shape_predictor(str(model_path("shape_predictor_5_face_landmarks.dat")))
+
+
+@_cached_once
+def face_recognition_model():
+    import dlib
+
+    return dlib.face_recognition_model_v1(
+        str(model_path("dlib_face_recognition_resnet_model_v1.dat"))
+    )

@@ -1,0 +1,164 @@
+"""Face detection on real photos: recall on the marked set, no false faces, small faces."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from rekcli.engine import UnknownDetector, decode_image
+from rekcli.engine import detection
+
+np = pytest.importorskip("numpy")
+cv2 = pytest.importorskip("cv2")
+
+pytestmark = pytest.mark.e2e
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = min(ax + aw, bx + bw) - max(ax, bx)
+    ih = min(ay + ah, by + bh) - max(ay, by)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / (aw * ah + bw * bh - inter)
+
+
+def decode(path):
+    return decode_image(path.read_bytes())
+
+
+def marked_faces(faces_dir):
+    """(file name, [boxes]) from dlib imglab's training.xml and testing.xml."""
+    for name in ("training.xml", "testing.xml"):
+        root = ET.parse(faces_dir / "detection" / name).getroot()
+        for image in root.iter("image"):
+            boxes = [
+                tuple(int(box.get(k)) for k in ("left", "top", "width", "height"))
+                for box in image.iter("box")
+            ]
+            yield image.get("file"), boxes
+
+
+def test_every_marked_face_is_found(faces_dir):
+    total, found, missed = 0, 0, []
+    for file_name, boxes in marked_faces(faces_dir):
+        detections = detection.detect_faces(decode(faces_dir / "detection" / file_name).pixels)
+        for box in boxes:
+            total += 1
+            best = max((iou(box, d.box) for d in detections), default=0.0)
+            if best >= 0.3:
+                found += 1
+            else:
+                missed.append((file_name, box, round(best, 2)))
+    assert total == 43
+    assert found == total, f"recall {found}/{total}; missed {missed}"
+
+
+def test_no_face_is_reported_in_photos_without_people(faces_dir):
+    reported = {}
+    for path in sorted((faces_dir / "noface").iterdir()):
+        detections = detection.detect_faces(decode(path).pixels)
+        if detections:
+            reported[path.name] = [(d.box, d.score) for d in detections]
+    assert reported == {}
+
+
+def test_face_cut_by_the_edge_gets_a_box_past_the_edge(faces_dir):
+    image = decode(faces_dir / "edge" / "obama_partial_face.jpg")
+    (face,) = detection.detect_faces(image.pixels)
+    left, top, width, height = face.box
+    assert left < 0 < left + width <= image.width
+
+
+# --- the working resolution ------------------------------------------------------------------
+
+
+def test_working_resolution_keeps_the_promise_at_bounded_cost():
+    assert detection.smallest_promised_face(1920, 1080) == pytest.approx(40.0)
+    assert detection.smallest_promised_face(3840, 2160) == pytest.approx(80.0)
+    assert detection.smallest_promised_face(500, 375) == detection.MIN_FACE_FLOOR_PX
+    assert detection.working_scale(500, 375) == pytest.approx(2.0)
+    reference = detection.working_scale(1920, 1080) ** 2 * 1920 * 1080
+    for width, height in [(1920, 1080), (4000, 3000), (8000, 8000), (1080, 1920), (20000, 500)]:
+        working = detection.working_scale(width, height) ** 2 * width * height
+        assert working == pytest.approx(reference)
+    assert reference < 5_000_000
+
+
+def test_big_face_across_the_split_is_found_whole(faces_dir):
+    """A face larger than the overlap of the two parts, wherever it sits, is found once."""
+    photo = decode(faces_dir / "people" / "obama" / "obama.jpg").pixels
+    (face,) = detection.detect_faces(photo)
+    left, top, width, height = (int(v) for v in face.box)
+    rows = slice(max(0, top - height // 2), top + height * 3 // 2)
+    columns = slice(max(0, left - width // 2), left + width * 3 // 2)
+    crop = photo[rows, columns]
+    k = 420 / width  # a 420-px face: 630 working px, more than twice the overlap
+    crop = cv2.resize(crop, None, fx=k, fy=k)
+    for x in (600, 700, 800, 900):
+        canvas = np.full((1080, 1920, 3), 90, np.uint8)
+        canvas[100 : 100 + crop.shape[0], x : x + crop.shape[1]] = crop[: 980, : 1920 - x]
+        found = detection.detect_faces(canvas)
+        assert len(found) == 1, (x, [d.box for d in found])
+        assert found[0].box[2] == pytest.approx(420, rel=0.25)
+
+
+def test_split_scan_finds_what_one_pass_finds(faces_dir, monkeypatch):
+    image = decode(faces_dir / "groups" / "bald_guys.jpg")
+    split = detection.detect_faces(image.pixels)
+    monkeypatch.setattr(detection, "SPLIT_MIN_PIXELS", 10**12)
+    whole = detection.detect_faces(image.pixels)
+    assert len(split) == len(whole) >= 20
+    for face in whole:
+        assert max(iou(face.box, other.box) for other in split) > 0.5
+
+
+# --- confidence and the detector choice ---------------------------------------------------
+
+
+def test_confidence_mapping():
+    assert detection.confidence_from_score(0.0) == pytest.approx(88.08, abs=0.01)
+    assert detection.confidence_from_score(2.0) > 99.9
+    scores = np.linspace(-3, 5, 81)
+    confidences = [detection.confidence_from_score(float(s)) for s in scores]
+    assert all(0.0 <= c <= 100.0 for c in confidences)
+    assert confidences == sorted(confidences)
+    assert detection.confidence_from_score(1e6) == 100.0
+    assert detection.confidence_from_score(-1e6) == 0.0
+
+
+def test_portrait_faces_get_high_confidence(faces_dir):
+    (face,) = detection.detect_faces(decode(faces_dir / "people" / "obama" / "obama.jpg").pixels)
+    assert face.confidence > 99
+
+
+def test_non_max_suppression_keeps_the_best_of_each_face():
+    found = [
+        ((0, 0, 100, 100), 1.0),
+        ((5, 5, 100, 100), 2.0),  # the same face, better scored
+        ((30, 30, 40, 40), 0.5),  # inside it
+        ((300, 0, 50, 50), 0.1),  # another face
+    ]
+    kept = detection.non_max_suppression(found)
+    assert kept == [((5, 5, 100, 100), 2.0), ((300, 0, 50, 50), 0.1)]
+
+
+def test_unknown_detector_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("REKCLI_DETECTOR", "yolo")
+    with pytest.raises(UnknownDetector, match="hog, cnn"):
+        detection.detect_faces(np.zeros((100, 100, 3), np.uint8))
+    assert issubclass(UnknownDetector, ValueError)
+
+
+def test_cnn_detector_is_selectable(faces_dir, monkeypatch):
+    monkeypatch.setenv("REKCLI_DETECTOR", "CNN")
+    pixels = decode(faces_dir / "people" / "obama" / "obama_small.jpg").pixels
+    pixels = cv2.resize(pixels, (160, 120), interpolation=cv2.INTER_AREA)  # the CNN is slow
+    (face,) = detection.detect_faces(pixels)
+    monkeypatch.setenv("REKCLI_DETECTOR", "hog")
+    (hog_face,) = detection.detect_faces(pixels)
+    assert iou(face.box, hog_face.box) > 0.5
+    assert face.confidence > 95
