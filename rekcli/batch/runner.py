@@ -10,11 +10,12 @@ what was journaled, and propagates so the CLI can exit 130.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
 from rekcli.batch.journal import Journal
-from rekcli.batch.worker import execute, ignore_interrupts
+from rekcli.batch.worker import execute, init_worker
 
 
 def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
@@ -42,7 +43,9 @@ def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
 
 def _parallel(tasks, pending, workers, work):
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts)
+    fills_the_cores = workers >= (os.cpu_count() or 1)
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                   initializer=init_worker, initargs=(fills_the_cores,))
     try:
         queue = iter(pending)
         in_flight = {}

@@ -72,9 +72,22 @@ def analyze_faces(
                 quality=quality,
                 attributes=attributes,
                 descriptor=vector,
+                alignment=shape,
             )
         )
     return faces
+
+
+def compute_descriptors(image: DecodedImage, faces: list[FaceAnalysis]) -> None:
+    """Fill the missing descriptors of `faces` (analysed from `image`) in one batched call."""
+    import numpy as np
+
+    missing = [face for face in faces if face.descriptor is None]
+    if not missing:
+        return
+    pixels = np.ascontiguousarray(image.pixels)
+    for face, vector in zip(missing, _descriptors(pixels, [face.alignment for face in missing])):
+        face.descriptor = vector
 
 
 def largest_faces(detections: list[Detection], max_faces: int) -> list[Detection]:

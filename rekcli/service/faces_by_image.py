@@ -35,6 +35,12 @@ def _analyze(image, **options):
     return engine.analyze_faces(image.pixels, **options)
 
 
+def _compute_descriptors(image, faces) -> None:
+    from rekcli import engine
+
+    engine.compute_descriptors(image.pixels, faces)
+
+
 def _distance(a, b) -> float:
     from rekcli import engine
 
@@ -72,13 +78,15 @@ def compare_faces(ctx: ServiceContext, request: dict) -> dict:
     source_face = _largest_usable_face(source, quality_filter)
     if source_face is None:
         raise InvalidParameterException(NO_FACES_MESSAGE)
-    target_faces = _analyze(target, max_faces=MAX_DETECTED_FACES, descriptors=True)
+    target_faces = _analyze(target, max_faces=MAX_DETECTED_FACES, descriptors=False)
     if not target_faces:
         raise InvalidParameterException(NO_FACES_MESSAGE)
+    # Filtered faces are not compared, and not reported (as in Rekognition); descriptors,
+    # the costly step, are computed only for the faces that are compared.
+    compared_faces = [f for f in target_faces if not _quality_reasons(f, quality_filter, target)]
+    _compute_descriptors(target, compared_faces)
     matches, unmatched = [], []
-    for face in target_faces:
-        if _quality_reasons(face, quality_filter, target):
-            continue  # filtered faces are not compared, and not reported (as in Rekognition)
+    for face in compared_faces:
         similarity = face_details.f32(  # compared as printed, so output values reproduce
             similarity_from_distance(_distance(source_face.descriptor, face.descriptor)))
         compared = face_details.compared_face(face, target.width, target.height)
@@ -125,8 +133,9 @@ def index_faces(ctx: ServiceContext, request: dict) -> dict:
         image = load_image(ctx, request["Image"])
         wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
         faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
-                         descriptors=True)
+                         descriptors=False)
         chosen, unindexed = _select_faces_to_index(faces, image, request)
+        _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
         details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
         new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"],
                              descriptor=f.descriptor) for f, d in zip(chosen, details)]

