@@ -107,8 +107,9 @@ def bench_peer(work: Path, images: list[Path], env: dict) -> dict | None:
     (known / "obama.jpg").symlink_to(FACES / "people/obama/obama.jpg")
     seconds, rss, result = measured([str(venv / "bin/face_recognition"), "--cpus", "2", str(known),
                                      str(images[0].parent)], env)
+    # One line per face found (or per image without one): proof the peer really worked.
     answered = len(result.stdout.decode().splitlines())
-    return report("face_recognition --cpus 2", len(images), seconds, rss)
+    return report("face_recognition --cpus 2", len(images), seconds, rss, lines_answered=answered)
 
 
 def main() -> None:

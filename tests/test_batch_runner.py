@@ -92,3 +92,13 @@ def test_find_images_takes_files_folders_and_globs(tmp_path):
     assert deep == ["a.jpg", "b.PNG", "sub/c.jpeg"]
     globbed = [rel for _, rel in find_images([str(tmp_path / "*.jpg")], recursive=False)]
     assert globbed == ["a.jpg"]
+
+
+def test_retryable_failures_are_not_journaled_so_a_resume_retries_them(tmp_path):
+    def flaky(task):
+        return {"Error": {"Code": "ThrottlingException", "Message": "busy"}} if task == "b" else {"Response": task}
+
+    journal = Journal(tmp_path, "k")
+    list(run_in_order(["a", "b"], workers=1, journal=journal, work=flaky))
+    journal.close()
+    assert Journal(tmp_path, "k").load() == {0: {"Response": "a"}}

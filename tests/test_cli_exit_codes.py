@@ -158,3 +158,21 @@ def test_help_exits_zero():
         result = run_subprocess(*args)
         assert result.returncode == 0, args
         assert result.stdout
+
+
+def test_a_region_that_is_not_a_region_name_is_refused(tmp_path):
+    """The region names a folder of the data dir: `..` or a path must never get there."""
+    for region in ("..", "/tmp/x", "a/b"):
+        result = run_subprocess("create-collection", "--collection-id", "c", "--region", region,
+                                env={"REKCLI_DATA_DIR": str(tmp_path / "data")})
+        assert result.returncode in (252, 255), region
+        assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("catalog.sqlite"))
+    result = run_subprocess("list-collections", "--region", "../x")
+    assert result.returncode == 255
+    assert "Provided region_name '../x' doesn't match a supported format." in result.stderr.decode()
+
+
+def test_help_for_an_unknown_command_is_a_usage_error():
+    result = run_subprocess("help", "compare-face")
+    assert result.returncode == 252
+    assert "Found invalid choice 'compare-face'" in result.stderr.decode()

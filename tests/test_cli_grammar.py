@@ -218,3 +218,12 @@ def test_given_idempotency_token_is_kept():
 def test_attributes_list():
     request = request_for("detect-faces", "--image-bytes", "aGk=", "--attributes", "ALL")
     assert request["Attributes"] == ["ALL"]
+
+
+def test_null_members_are_type_errors_as_in_botocore():
+    with pytest.raises(ParamValidationError) as raised:
+        request_for("compare-faces", "--source-image-bytes", "aGk=", "--target-image-bytes", "aGk=",
+                    "--cli-input-json", '{"SimilarityThreshold": null}')
+    assert raised.value.message == (
+        "Parameter validation failed:\nInvalid type for parameter SimilarityThreshold, value: None, "
+        "type: <class 'NoneType'>, valid types: <class 'float'>, <class 'decimal.Decimal'>, <class 'int'>")

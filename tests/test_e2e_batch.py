@@ -74,10 +74,10 @@ def test_re_running_the_folder_job_skips_what_is_indexed(photo_folder, env):
     run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
                    "--workers", "2", env=env)
     again = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
-                           "--workers", "2", "--query", "Skipped || Error.Code", env=env)
+                           "--workers", "2", "--query", "Skipped", env=env)
     values = lines(again)
     assert values.count("ALREADY_INDEXED") == len(PHOTOS)
-    assert values.count("InvalidImageFormatException") == 1
+    assert [v["Error"]["Code"] for v in values if isinstance(v, dict)] == ["InvalidImageFormatException"]
     assert len(all_faces(env)) == len(PHOTOS)
 
 
@@ -115,9 +115,10 @@ def test_batch_json_lines_in_order_with_an_error_object(tmp_path, faces_dir, env
         {"Image": {"Bytes": f"fileb://{faces_dir / 'people/biden/biden.jpg'}"}, "Attributes": ["ALL"]},
     ]) + "\n")
     result = run_subprocess("batch", "detect-faces", "--input-file", str(requests), "--workers", "2",
-                            "--query", "FaceDetails[].length(Landmarks) || Error.Code", env=env)
+                            "--query", "FaceDetails[].length(Landmarks)", env=env)
     assert result.returncode == 254
-    assert lines(result) == [[5, 5, 5], "InvalidImageFormatException", [30]]
+    assert lines(result) == [[5, 5, 5], {"Error": {"Code": "InvalidImageFormatException",
+                                                   "Message": "Request has invalid image format"}}, [30]]
 
 
 def test_batch_reads_stdin_and_exits_zero_when_all_succeed(faces_dir, env):
@@ -126,6 +127,18 @@ def test_batch_reads_stdin_and_exits_zero_when_all_succeed(faces_dir, env):
                             input=((request + "\n") * 3).encode(), env=env)
     assert result.returncode == 0, result.stderr
     assert lines(result) == [1, 1, 1]
+
+
+def test_a_query_that_fails_on_one_line_fails_only_that_line(tmp_path, faces_dir, env):
+    requests = tmp_path / "requests.jsonl"
+    photo = f"fileb://{faces_dir / 'people/obama/obama.jpg'}"
+    requests.write_text(json.dumps({"Image": {"Bytes": photo}}) + "\n"
+                        + json.dumps({"Image": {"Bytes": photo}, "Attributes": ["ALL"]}) + "\n")
+    result = run_subprocess("batch", "detect-faces", "--input-file", str(requests), "--query",
+                            "length(FaceDetails[0].EyesOpen)", env=env)
+    output = lines(result)
+    assert result.returncode == 254
+    assert output[0]["Error"]["Code"] == "QueryError" and output[1] == 2
 
 
 def test_compare_folder(photo_folder, faces_dir, env):

@@ -88,6 +88,12 @@ def test_the_top_match_is_always_the_right_person(capsys, faces_dir, family, pho
     assert not others, f"{photo} also matched {others}"
 
 
+def test_an_indexed_photo_finds_itself_at_100(capsys, faces_dir, family):
+    response = cli_json(capsys, "search-faces-by-image", "--collection-id", "family",
+                        "--image-bytes", f"fileb://{faces_dir / ENROLLED['biden']}")
+    assert response["FaceMatches"][0]["Similarity"] == 100.0
+
+
 def test_a_stranger_falls_below_80(capsys, faces_dir, family):
     response = cli_json(capsys, "search-faces-by-image", "--collection-id", "family",
                         "--image-bytes", f"fileb://{faces_dir / STRANGER}", "--face-match-threshold", "0")

@@ -51,6 +51,13 @@ def test_compare_faces_finds_obama_among_two_people(capsys, faces_dir):
     assert 0 <= face["Confidence"] <= 100
 
 
+@pytest.mark.parametrize("quality_filter", ["NONE", "LOW"])
+def test_the_same_photo_scores_exactly_100_whatever_the_options(capsys, faces_dir, quality_filter):
+    photo = faces_dir / "people/obama/obama.jpg"
+    code, out, _ = compare(capsys, photo, photo, "--quality-filter", quality_filter)
+    assert json.loads(out)["FaceMatches"][0]["Similarity"] == 100.0
+
+
 def test_threshold_moves_faces_between_matches_and_unmatched(capsys, faces_dir):
     code, out, _ = compare(capsys, faces_dir / "people/obama/obama.jpg", faces_dir / "groups/two_people.jpg",
                            "--similarity-threshold", "100")

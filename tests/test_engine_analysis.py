@@ -19,8 +19,8 @@ from rekcli.engine import (
 )
 from rekcli.engine.landmarks import ALL_LANDMARKS, DEFAULT_LANDMARKS
 
-np = pytest.importorskip("numpy")
-cv2 = pytest.importorskip("cv2")
+import numpy as np  # noqa: E402 - a required dependency: a broken install must fail
+import cv2  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -301,11 +301,11 @@ def test_models_load_lazily_and_only_when_needed(faces_dir, tmp_path):
     steps = json.loads(output.stdout)
     assert not any(steps["start"].values())
     assert steps["boxes only"] == {
-        "hog_detector": True, "cnn_detector": False, "shape_predictor_5": True,
-        "shape_predictor_68": False, "face_recognition_model": False,
+        "hog_detector": True, "cnn_detector": False, "shape_predictor_5": False,
+        "shape_predictor_68": True, "face_recognition_model": False,
     }
     assert steps["descriptors"]["face_recognition_model"] is True
-    assert steps["descriptors"]["shape_predictor_68"] is False
+    assert steps["descriptors"]["shape_predictor_5"] is False
     assert steps["default"]["shape_predictor_68"] is True
     assert steps["default"]["cnn_detector"] is False
     # The HOG detector was cached for the next process.

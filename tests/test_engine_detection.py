@@ -9,8 +9,8 @@ import pytest
 from rekcli.engine import UnknownDetector, decode_image
 from rekcli.engine import detection
 
-np = pytest.importorskip("numpy")
-cv2 = pytest.importorskip("cv2")
+import numpy as np  # noqa: E402 - a required dependency: a broken install must fail
+import cv2  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -20,8 +20,8 @@ from rekcli.engine import (
 )
 from rekcli.engine.images import MAX_PIXELS, apply_exif_orientation
 
-np = pytest.importorskip("numpy")
-cv2 = pytest.importorskip("cv2")
+import numpy as np  # noqa: E402 - a required dependency: a broken install must fail
+import cv2  # noqa: E402
 
 
 # --- helpers that build images in memory ---------------------------------------------------

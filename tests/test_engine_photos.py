@@ -17,8 +17,8 @@ from rekcli.engine import analyze_faces, decode_image, descriptor_distance, dete
 from rekcli.engine.similarity import similarity_from_distance
 from rekcli.service.quality import quality_filter_reasons
 
-np = pytest.importorskip("numpy")
-cv2 = pytest.importorskip("cv2")
+import numpy as np  # noqa: E402 - a required dependency: a broken install must fail
+import cv2  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

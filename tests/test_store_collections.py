@@ -176,6 +176,20 @@ def test_crash_during_create_leaves_no_visible_collection_and_is_swept(ctx):
     assert names == listed
 
 
+def test_a_collection_folder_the_catalog_forgot_is_kept_aside_never_deleted(ctx):
+    """A lost or restored-from-backup catalog must not cost the collections' files."""
+    with Store(ctx) as store:
+        store.create_collection("precious")
+        dir_name = store.collection_info("precious").dir_name
+    (ctx.region_dir / "catalog.sqlite").unlink()
+    for suffix in ("-wal", "-shm"):
+        (ctx.region_dir / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    with Store(ctx) as store:
+        store.create_collection("other")  # runs the sweep
+    kept = ctx.region_dir / "collections" / f".orphan-{dir_name}"
+    assert (kept / "meta.sqlite").exists()
+
+
 def test_crash_during_delete_leaves_collection_gone_and_files_swept(ctx):
     with Store(ctx) as store:
         store.create_collection("doomed")

@@ -10,7 +10,6 @@ what was journaled, and propagates so the CLI can exit 130.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
@@ -30,7 +29,7 @@ def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
     ready: dict[int, dict] = dict(done)
     next_index = 0
     for index, result in results:
-        if journal:
+        if journal and not is_retryable(result):
             journal.record(index, result)
         ready[index] = result
         while next_index in ready:
@@ -41,11 +40,17 @@ def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
         next_index += 1
 
 
+# Failures that another try may not repeat: a resumed run tries these items again.
+RETRYABLE_CODES = {"ThrottlingException", "InternalServerError", "FileError", "InternalError"}
+
+
+def is_retryable(result: dict) -> bool:
+    return result.get("Error", {}).get("Code") in RETRYABLE_CODES
+
+
 def _parallel(tasks, pending, workers, work):
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    fills_the_cores = workers >= (os.cpu_count() or 1)
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                   initializer=init_worker, initargs=(fills_the_cores,))
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
     try:
         queue = iter(pending)
         in_flight = {}

@@ -25,17 +25,9 @@ class Task:
     skip_if_indexed: bool = False                    # index-folder: skip images already in
 
 
-def init_worker(fills_the_cores: bool) -> None:
-    """Pool initializer. Ctrl-C is handled by the parent, which stops the workers itself.
-
-    When the workers already keep every core busy, one scan split over two threads only
-    adds CPU (about 20%), so detection scans in one piece.
-    """
+def init_worker() -> None:
+    """Pool initializer: Ctrl-C is handled by the parent, which stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if fills_the_cores:
-        from rekcli import engine
-
-        engine.set_parallel_scan(False)
 
 
 def execute(task: Task) -> dict:

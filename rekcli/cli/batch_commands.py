@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
-from rekcli.cli.errors import EXIT_OK, EXIT_SERVICE, ParamValidationError, UsageError
+from rekcli.cli.errors import EXIT_OK, EXIT_SERVICE, CliError, ParamValidationError, UsageError
 from rekcli.service import model
 
 
@@ -70,9 +70,14 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
     failures = 0
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal):
-            failures += "Error" in result
             line = dict(labels[index], **result) if labels else _bare(result)
-            _print_line(apply_query(query, line), settings)
+            try:  # as in aws, errors are never filtered by --query
+                shown = line if "Error" in result else apply_query(query, line)
+            except CliError as error:  # a query that does not fit this line fails it alone
+                result = {"Error": {"Code": "QueryError", "Message": error.message}}
+                shown = dict(labels[index], **result) if labels else result
+            failures += "Error" in result
+            _print_line(shown, settings)
             progress.advance(failed="Error" in result)
         journal.finish()
     finally:

@@ -79,8 +79,8 @@ class OutputWriter:
 
 def _pager_message(error) -> str:
     return ("Unable to redirect output to pager. Received the following error when opening "
-            f"pager:\n{error}\n\nLearn more about configuring the output pager by running "
-            f'"rekcli help config-vars".')
+            f"pager:\n{error}\n\nSet AWS_PAGER (or PAGER) to a pager that exists, or to an empty "
+            f"value to turn paging off; --no-cli-pager turns it off for one call.")
 
 
 def write_response(response, *, settings, query, operation_name: str, stream) -> None:

@@ -60,7 +60,9 @@ def run(args: list[str], invocation: Invocation) -> int:
     if command is None:
         return run_without_command(rest, invocation)
     if command == "help":  # `rekcli help` or `rekcli help compare-faces`
-        return show_help(commands_by_name().get(rest[0]) if rest else None, [])
+        if rest and rest[0] not in commands_by_name():
+            raise UsageError(argv_grammar._invalid_choice("command", rest[0], commands_by_name()))
+        return show_help(commands_by_name()[rest[0]] if rest else None, [])
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)

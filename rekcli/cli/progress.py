@@ -21,8 +21,9 @@ class ProgressReporter:
         if not enabled:
             self._mode = "off"
         elif sys.stderr.isatty():
+            # The bar starts with the first result, not here: rich's refresh thread must not
+            # exist yet when the batch forks its worker processes.
             self._mode = "bar"
-            self._start_bar()
         else:
             self._mode = "plain"
 
@@ -42,6 +43,9 @@ class ProgressReporter:
         self.done += 1
         self.failed += failed
         if self._mode == "bar":
+            if self._bar is None:
+                self._start_bar()
+                self._bar.update(self._task, completed=self.done - 1)
             self._bar.update(self._task, advance=1, rate=self._rate_text(),
                              failures=f"{self.failed} failed" if self.failed else "")
         elif self._mode == "plain":

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 
 from rekcli.cli.errors import ConfigurationError, GeneralError, ERROR_FORMATS
-from rekcli.service.context import DEFAULT_REGION
+from rekcli.service.context import DEFAULT_REGION, REGION_PATTERN
 
 OUTPUT_FORMATS = ("json", "text", "table", "yaml", "yaml-stream", "off")
 COLOR_CHOICES = ("on", "off", "auto")
@@ -100,9 +100,12 @@ class Settings:
 
     @property
     def region(self) -> str:
-        return (self.globals.region or os.environ.get("AWS_REGION")
-                or os.environ.get("AWS_DEFAULT_REGION") or self.profile_config.get("region")
-                or DEFAULT_REGION)
+        region = (self.globals.region or os.environ.get("AWS_REGION")
+                  or os.environ.get("AWS_DEFAULT_REGION") or self.profile_config.get("region")
+                  or DEFAULT_REGION)
+        if not REGION_PATTERN.match(region):
+            raise GeneralError(f"Provided region_name '{region}' doesn't match a supported format.")
+        return region
 
     @property
     def output(self) -> str:

@@ -80,14 +80,14 @@ def _has_valid_type(value, kind: str) -> bool:
 def _validate_structure(value: dict, shape: dict, path: str, errors: list[str]) -> None:
     where = path or "input"
     for name in shape["required"]:
-        if value.get(name) is None:
+        if name not in value:
             errors.append(f'Missing required parameter in {where}: "{name}"')
     members = shape["members"]
     for name, item in value.items():
         if name not in members:
             errors.append(f'Unknown parameter in {where}: "{name}", must be one of: '
                           f'{", ".join(members)}')
-        elif item is not None:
+        else:  # a null value is a type error, as in botocore, never silently "absent"
             _validate(item, model.shape(members[name]), f"{path}.{name}" if path else name, errors)
 
 

@@ -47,7 +47,6 @@ __all__ = [
     "decode_image",
     "descriptor_distance",
     "image_dimensions",
-    "set_parallel_scan",
 ]
 
 
@@ -111,8 +110,8 @@ def analyze_faces(
 ) -> list[FaceAnalysis]:
     """The `max_faces` largest faces of `image`, largest first (see analysis.analyze_faces).
 
-    Models load on first use. `landmarks=False` (an addition to the agreed API, default off)
-    skips the 68-point landmark model for callers that need only boxes and descriptors.
+    Models load on first use. `landmarks=False` skips the landmark geometry (pose,
+    attributes) for callers that need only boxes and descriptors; descriptors do not change.
     """
     from rekcli.engine.analysis import analyze_faces as _analyze_faces
 
@@ -135,17 +134,6 @@ def compute_descriptors(image: DecodedImage, faces: list[FaceAnalysis]) -> None:
     from rekcli.engine.analysis import compute_descriptors as _compute_descriptors
 
     _compute_descriptors(image, faces)
-
-
-def set_parallel_scan(enabled: bool) -> None:
-    """Whether detection may split one scan over two threads (the default).
-
-    The split makes one photo faster on an idle machine, at ~20% more CPU in all. A batch
-    that already keeps every core busy with worker processes turns it off.
-    """
-    from rekcli.engine import detection
-
-    detection.PARALLEL_SCAN = bool(enabled)
 
 
 def descriptor_distance(a, b) -> float:

@@ -87,10 +87,10 @@ HOG_THRESHOLD = 0.0
 HOG_SCORE_MIDPOINT = -0.6
 HOG_SCORE_SPREAD = 0.3
 
-# Split the scan over two threads only when there is enough work for it to pay, and only
-# while nothing else keeps the cores busy (engine.set_parallel_scan turns it off in batches).
+# Split the scan over two threads only when there is enough work for it to pay. The split
+# is part of what is detected (its coarse pass sees faces at another pyramid phase), so it
+# must not depend on how busy the machine is: batch workers split exactly as single calls.
 SPLIT_MIN_PIXELS = 600_000
-PARALLEL_SCAN = True
 # Overlap of the two parts, in smallest faces (working pixels = this x the native size).
 SPLIT_OVERLAP_FACES = 4
 
@@ -206,7 +206,7 @@ def _scan(source, scale: float, native_face_px: float, run_pass):
     working = _resize(source, scale)
     h, w = working.shape[:2]
     overlap = int(SPLIT_OVERLAP_FACES * native_face_px)
-    if not PARALLEL_SCAN or h * w < SPLIT_MIN_PIXELS or max(h, w) < 3 * overlap:
+    if h * w < SPLIT_MIN_PIXELS or max(h, w) < 3 * overlap:
         return run_pass(working, scale)
 
     # Faces up to 0.8 * overlap working px are whole in one part; the coarse copy must find

@@ -53,7 +53,7 @@ _OUTER_EYE_SPAN_MM = 90.0
 FOCAL_FACTOR = 2.0
 
 
-def estimate_pose(points, image_width: int, image_height: int) -> tuple[float, float, float]:
+def estimate_pose(points, image_width: int, image_height: int) -> tuple[float, float, float] | None:
     """(roll, yaw, pitch) in degrees, Rekognition signs, from the 68 dlib landmark points."""
     import cv2
     import numpy as np
@@ -83,7 +83,8 @@ def estimate_pose(points, image_width: int, image_height: int) -> tuple[float, f
         model, image_points, camera, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE
     )
     if not ok or not (np.isfinite(rvec).all() and np.isfinite(tvec).all()):
-        return 0.0, 0.0, 0.0
+        return None  # unknown, never a made-up frontal pose
+
     rotation, _ = cv2.Rodrigues(rvec)
     return _rekognition_angles(_relative_to_line_of_sight(rotation, tvec))
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 DEFAULT_REGION = "us-east-1"
+# botocore's rule for region names. A region names a folder of the data directory, so this
+# check is what keeps `--region ../x` from reaching outside it.
+REGION_PATTERN = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+
+
+class InvalidRegionError(ValueError):
+    """A region name botocore would refuse; the CLI reports it as a general error (255)."""
+
+    def __init__(self, region: str):
+        super().__init__(f"Provided region_name '{region}' doesn't match a supported format.")
 # The account id printed in ARNs. There is no AWS account behind rekcli; a fixed, obviously
 # local id keeps ARNs well formed and stable across runs.
 LOCAL_ACCOUNT_ID = "000000000000"
@@ -38,6 +49,10 @@ class ServiceContext:
     s3_root: Path | None = field(default_factory=default_s3_root)
     account_id: str = LOCAL_ACCOUNT_ID
     clock: Callable[[], float] = time.time
+
+    def __post_init__(self):
+        if not REGION_PATTERN.match(self.region or ""):
+            raise InvalidRegionError(self.region)
 
     @property
     def region_dir(self) -> Path:

@@ -72,7 +72,8 @@ def face_detail(face, width: int, height: int, request: AttributeRequest | None 
             value, confidence = face.attributes[member]
             detail[member] = {"Value": bool(value), "Confidence": f32(confidence)}
     detail["Landmarks"] = landmarks(face, width, height, request.all_landmarks)
-    detail["Pose"] = pose(face)
+    if face.pose is not None:  # a pose that could not be solved is omitted, not invented
+        detail["Pose"] = pose(face)
     detail["Quality"] = quality(face)
     detail["Confidence"] = f32(face.confidence)
     return detail
@@ -80,6 +81,9 @@ def face_detail(face, width: int, height: int, request: AttributeRequest | None 
 
 def compared_face(face, width: int, height: int) -> dict:
     """CompareFaces' ComparedFace: box, confidence, the 5 landmarks, pose and quality."""
-    return {"BoundingBox": bounding_box(face, width, height), "Confidence": f32(face.confidence),
-            "Landmarks": landmarks(face, width, height), "Pose": pose(face),
-            "Quality": quality(face)}
+    compared = {"BoundingBox": bounding_box(face, width, height), "Confidence": f32(face.confidence),
+                "Landmarks": landmarks(face, width, height)}
+    if face.pose is not None:
+        compared["Pose"] = pose(face)
+    compared["Quality"] = quality(face)
+    return compared

@@ -56,8 +56,8 @@ def _quality_reasons(face, level: str, image) -> list[str]:
 def _largest_usable_face(image, quality_filter: str):
     """The largest face of an image if it passes the quality filter, else None.
 
-    Only its box and descriptor are reported, so the 68-point landmark model (0.4 s to load)
-    is skipped unless the quality filter needs the pose.
+    Only its box and descriptor are reported, so the landmark geometry is skipped unless
+    the quality filter needs the pose; the descriptor is the same either way.
     """
     faces = _analyze(image, max_faces=1, descriptors=True, landmarks=quality_filter != "NONE")
     if not faces or _quality_reasons(faces[0], quality_filter, image):
@@ -211,7 +211,7 @@ def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
     with _collection(ctx, request["CollectionId"]) as collection:
         image = load_image(ctx, request["Image"])
         quality_filter = request.get("QualityFilter", "NONE")
-        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=True,
+        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=False,
                          landmarks=quality_filter != "NONE")  # boxes suffice otherwise
         response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
         if not faces:
@@ -222,6 +222,7 @@ def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
         if reasons:
             response["UnsearchedFaces"] = [_unsearched(largest, image, reasons)] + unsearched
             return response
+        _compute_descriptors(image, [largest])  # only the largest face is searched
         response["UserMatches"] = match_users(collection, largest.descriptor, request.get("MaxUsers"),
                                               request.get("UserMatchThreshold"))
         response["SearchedFace"] = {"FaceDetail": {"BoundingBox": face_details.bounding_box(

@@ -67,6 +67,8 @@ def quality_filter_reasons(face, level: str, image_width: int, image_height: int
         _roll, yaw, pitch = face.pose
         if abs(yaw) > max_yaw or pitch < min_pitch or pitch > max_pitch:
             reasons.append("EXTREME_POSE")
+    elif face.landmarks:  # landmarks were fitted but no head pose explains them
+        reasons.append("EXTREME_POSE")
     brightness, sharpness = face.quality
     if brightness < min_brightness:
         reasons.append("LOW_BRIGHTNESS")

@@ -186,7 +186,7 @@ def associate_faces(ctx: ServiceContext, request: dict) -> dict:
                 distances = tx.distances_to_faces([f.row for f in candidates],
                                                   [f.row for f in current])
                 for face, distance in zip(candidates, distances):
-                    confidence = similarity_from_distance(distance)
+                    confidence = f32(similarity_from_distance(distance))  # as printed
                     if confidence < threshold:
                         outcome[face.face_id] = {"FaceId": face.face_id,
                                                  "Confidence": confidence,

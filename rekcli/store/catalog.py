@@ -51,6 +51,15 @@ CATALOG_DB = "catalog.sqlite"
 COLLECTIONS_DIR = "collections"
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
+# Folders the catalog does not list are set aside under this prefix, never deleted: they are
+# usually the leftover of a crash between a create's rename and its commit, but they may also
+# be real collections whose catalog was lost or restored from an older backup.
+ORPHAN_PREFIX = ".orphan-"
+# Written into a collection folder just before the catalog change that could orphan it (a
+# create's rename, a delete's commit) and removed once that change is done: an unlisted
+# folder carrying one is a crash leftover and is deleted; one without is kept aside.
+CREATING_MARKER = "CREATING"
+DELETING_MARKER = "DELETING"
 
 _INFO_COLUMNS = "collection_id, face_model_version, created_at, dir_name"
 
@@ -138,6 +147,7 @@ class Store:
             try:
                 initialise_collection_dir(staging, collection_id, face_model_version,
                                           created_at, self.clock)
+                (staging / CREATING_MARKER).touch()
                 with transaction(conn):
                     if self._lookup(conn, collection_id) is not None:
                         raise already_exists(collection_id)
@@ -155,6 +165,7 @@ class Store:
                 if final.exists() and not self._is_listed(conn, dir_name):
                     shutil.rmtree(final, ignore_errors=True)
                 raise
+            _remove_marker(final / CREATING_MARKER)
             self._sweep(conn)
         return CollectionInfo(collection_id, face_model_version, created_at, dir_name)
 
@@ -169,8 +180,17 @@ class Store:
                                    (collection_id,)).fetchone()
                 if row is None:
                     raise not_found(collection_id)
-                conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
-                conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
+                marker = self.collections_dir / row[1] / DELETING_MARKER
+                try:
+                    marker.touch()
+                except FileNotFoundError:
+                    pass  # the folder is already gone; nothing to mark
+                try:
+                    conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
+                    conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
+                except BaseException:
+                    _remove_marker(marker)
+                    raise
             try:
                 self._remove_dir(row[1], wait=True)
             except ServiceError:
@@ -185,7 +205,7 @@ class Store:
         if self._move_to_trash(dir_name, wait):
             shutil.rmtree(self.collections_dir / f"{TRASH_PREFIX}{dir_name}", ignore_errors=True)
 
-    def _move_to_trash(self, dir_name: str, wait: bool) -> bool:
+    def _move_to_trash(self, dir_name: str, wait: bool, prefix: str = TRASH_PREFIX) -> bool:
         path = self.collections_dir / dir_name
         lock = WriteLock(path / LOCK_FILE)
         try:
@@ -194,7 +214,7 @@ class Store:
         except FileNotFoundError:
             lock = None  # damaged or already moved: nothing to wait for
         try:
-            os.rename(path, self.collections_dir / f"{TRASH_PREFIX}{dir_name}")
+            os.rename(path, self.collections_dir / f"{prefix}{dir_name}")
             return True
         except FileNotFoundError:
             return False
@@ -206,12 +226,13 @@ class Store:
         """Remove leftovers of interrupted creates/deletes. Best effort, never fails a call."""
         try:
             # Under the catalog's write lock no creator is between its rename and its commit,
-            # so a directory the catalog does not list is an orphan.
+            # so a directory the catalog does not list is an orphan: set aside, kept.
             with transaction(conn):
                 known = {name for (name,) in conn.execute("SELECT dir_name FROM collections")}
                 for entry in os.scandir(self.collections_dir):
                     if entry.name[0] != "." and entry.is_dir() and entry.name not in known:
-                        self._move_to_trash(entry.name, wait=False)
+                        self._move_to_trash(entry.name, wait=False,
+                                            prefix=TRASH_PREFIX if _crash_leftover(entry.path) else ORPHAN_PREFIX)
             now = time.time()
             for entry in os.scandir(self.collections_dir):
                 if entry.name.startswith(TRASH_PREFIX):
@@ -338,3 +359,15 @@ def already_exists(collection_id: str) -> ResourceAlreadyExistsException:
 def too_many_tags() -> ServiceQuotaExceededException:
     return ServiceQuotaExceededException(
         f"A resource can have at most {constants.MAX_TAGS_PER_RESOURCE} tags.")
+
+
+def _crash_leftover(path: str) -> bool:
+    """An unlisted collection folder left by a create or delete that died half-way."""
+    return any(os.path.exists(os.path.join(path, m)) for m in (CREATING_MARKER, DELETING_MARKER))
+
+
+def _remove_marker(path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
