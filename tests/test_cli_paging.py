@@ -128,3 +128,11 @@ def test_bad_page_size_is_a_usage_error(capsys, fake_list_faces):
     code, _, err = run_cli(capsys, "list-faces", "--collection-id", "c", "--page-size", "x")
     assert code == 252
     assert "argument --page-size: invalid int value: 'x'" in err
+
+
+def test_yaml_stream_prints_raw_pages_with_their_service_tokens(capsys, fake_list_faces):
+    _, out, _ = run_cli(capsys, "list-faces", "--collection-id", "c", "--output", "yaml-stream")
+    pages = out.split("\n- ")
+    assert len(pages) == 3
+    assert out.count("FaceModelVersion: '1.0'") == 3
+    assert "NextToken: '2'" in out and "NextToken: '4'" in out

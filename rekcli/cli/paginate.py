@@ -34,10 +34,12 @@ def decode_cli_token(token: str) -> tuple[str | None, int]:
 
 
 def iterate_pages(call, request: dict, paginator: dict, *, page_size=None, max_items=None,
-                  starting_token=None):
+                  starting_token=None, raw_pages: bool = False):
     """Yield pages (dicts) with at most `max_items` result items in all.
 
     The last page yielded carries "NextToken" (a CLI token) when the output was truncated.
+    With raw_pages (yaml-stream), every page keeps the service's own NextToken instead, as
+    the aws CLI prints them.
     """
     result_keys = paginator["result_keys"]
     service_token, skip = decode_cli_token(starting_token) if starting_token else (None, 0)
@@ -49,7 +51,7 @@ def iterate_pages(call, request: dict, paginator: dict, *, page_size=None, max_i
         if page_size is not None:
             page_request["MaxResults"] = page_size
         page = call(page_request)
-        next_service_token = page.pop("NextToken", None)
+        next_service_token = page.get("NextToken") if raw_pages else page.pop("NextToken", None)
         if skip:
             for key in result_keys:
                 page[key] = page.get(key, [])[skip:]
@@ -63,7 +65,9 @@ def iterate_pages(call, request: dict, paginator: dict, *, page_size=None, max_i
             for key in result_keys:
                 if key in page:
                     page[key] = page[key][:keep]
-            if keep < count:
+            if raw_pages:
+                pass  # the page keeps the service's token
+            elif keep < count:
                 page["NextToken"] = encode_cli_token(service_token, skip_used + keep)
             elif next_service_token is not None:
                 page["NextToken"] = encode_cli_token(next_service_token, None)

@@ -54,6 +54,15 @@ def implementation(operation_name: str):
     return getattr(module, function_name)
 
 
+def with_defaults(operation_name: str, request: dict) -> dict:
+    """The request with every absent member that has a documented default filled in from the
+    model, so operations never repeat a default of their own."""
+    from rekcli.service import model
+
+    defaults = model.operation(operation_name)["defaults"]
+    return {**{k: v for k, v in defaults.items() if request.get(k) is None}, **request}
+
+
 def invoke(operation_name: str, request: dict, ctx: ServiceContext | None = None) -> dict:
     """Validate `request`, run the operation and return its response in model order."""
     from rekcli.service import model
@@ -62,5 +71,5 @@ def invoke(operation_name: str, request: dict, ctx: ServiceContext | None = None
 
     check_request(operation_name, request)
     function = implementation(operation_name)
-    response = function(ctx or ServiceContext(), request)
+    response = function(ctx or ServiceContext(), with_defaults(operation_name, request))
     return shape_response(response, model.operation(operation_name)["output"])

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from rekcli.engine.similarity import distance_from_similarity, similarity_from_distance
 from rekcli.service.face_details import f32
-from rekcli.service import pagination
+from rekcli.service import model, pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException
 from rekcli.store import Collection, Store, face_record
 
-DEFAULT_FACE_MATCH_THRESHOLD = 80.0
-DEFAULT_MAX_FACES = 4096
+_SEARCH_DEFAULTS = model.operation("SearchFaces")["defaults"]
+DEFAULT_FACE_MATCH_THRESHOLD = _SEARCH_DEFAULTS["FaceMatchThreshold"]
+DEFAULT_MAX_FACES = _SEARCH_DEFAULTS["MaxFaces"]
 FACE_NOT_FOUND_MESSAGE = "faceId was not found in the collection."
 
 # Slack on the distance cut-off; the threshold itself is then applied to the Similarity as

@@ -73,8 +73,8 @@ def compare_faces(ctx: ServiceContext, request: dict) -> dict:
 
     source = load_image(ctx, request["SourceImage"])
     target = load_image(ctx, request["TargetImage"])
-    quality_filter = request.get("QualityFilter", "NONE")
-    threshold = request.get("SimilarityThreshold", 80.0)
+    quality_filter = request["QualityFilter"]
+    threshold = request["SimilarityThreshold"]
     source_face = _largest_usable_face(source, quality_filter)
     if source_face is None:
         raise InvalidParameterException(NO_FACES_MESSAGE)
@@ -157,7 +157,7 @@ def _select_faces_to_index(faces, image, request):
 
     Returns (faces to index, [(face, reasons)] not indexed), both largest first.
     """
-    quality_filter = request.get("QualityFilter", "AUTO")
+    quality_filter = request["QualityFilter"]
     max_faces = request.get("MaxFaces")
     passing, unindexed = [], []
     for face in faces:
@@ -192,7 +192,7 @@ def search_faces_by_image(ctx: ServiceContext, request: dict) -> dict:
 
     with _collection(ctx, request["CollectionId"]) as collection:
         image = load_image(ctx, request["Image"])
-        face = _largest_usable_face(image, request.get("QualityFilter", "NONE"))
+        face = _largest_usable_face(image, request["QualityFilter"])
         if face is None:
             raise InvalidParameterException(NO_FACES_MESSAGE)
         matches = match_faces(collection, face.descriptor, request.get("MaxFaces"),
@@ -210,7 +210,7 @@ def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
 
     with _collection(ctx, request["CollectionId"]) as collection:
         image = load_image(ctx, request["Image"])
-        quality_filter = request.get("QualityFilter", "NONE")
+        quality_filter = request["QualityFilter"]
         faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=False,
                          landmarks=quality_filter != "NONE")  # boxes suffice otherwise
         response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}

@@ -247,7 +247,7 @@ OPERATIONS: dict[str, dict] = {
          ("MaxFaces", "MaxFaces", "Return at most this many matches, most similar first."),
          ("FaceMatchThreshold", "Percent", "Minimum similarity (0-100) of a returned match.")],
         ["SearchedFaceId:FaceId", "FaceMatches:FaceMatchList", "FaceModelVersion:String"],
-        required=("CollectionId", "FaceId"), defaults={"FaceMatchThreshold": 80.0}),
+        required=("CollectionId", "FaceId"), defaults={"FaceMatchThreshold": 80.0, "MaxFaces": 4096}),
     "SearchFacesByImage": _operation(
         "Search a collection for faces that match the largest face of an image.",
         [_COLLECTION,
@@ -258,7 +258,7 @@ OPERATIONS: dict[str, dict] = {
         ["SearchedFaceBoundingBox:BoundingBox", "SearchedFaceConfidence:Percent",
          "FaceMatches:FaceMatchList", "FaceModelVersion:String"],
         required=("CollectionId", "Image"),
-        defaults={"FaceMatchThreshold": 80.0, "QualityFilter": "NONE"}, kind="image"),
+        defaults={"FaceMatchThreshold": 80.0, "MaxFaces": 4096, "QualityFilter": "NONE"}, kind="image"),
     "CreateCollection": _operation(
         "Create an empty collection of faces.",
         [("CollectionId", "CollectionId", "ID for the new collection."),
@@ -355,7 +355,7 @@ OPERATIONS: dict[str, dict] = {
          ("MaxUsers", "MaxUserResults", "Return at most this many users, most similar first.")],
         ["UserMatches:UserMatchList", "FaceModelVersion:String", "SearchedFace:SearchedFace",
          "SearchedUser:SearchedUser"],
-        required=("CollectionId",), defaults={"UserMatchThreshold": 80.0}),
+        required=("CollectionId",), defaults={"UserMatchThreshold": 80.0, "MaxUsers": 500}),
     "SearchUsersByImage": _operation(
         "Search a collection for users matching the largest face of an image.",
         [_COLLECTION,
@@ -366,7 +366,7 @@ OPERATIONS: dict[str, dict] = {
         ["UserMatches:UserMatchList", "FaceModelVersion:String",
          "SearchedFace:SearchedFaceDetails", "UnsearchedFaces:UnsearchedFacesList"],
         required=("CollectionId", "Image"),
-        defaults={"UserMatchThreshold": 80.0, "QualityFilter": "NONE"}, kind="image"),
+        defaults={"UserMatchThreshold": 80.0, "MaxUsers": 500, "QualityFilter": "NONE"}, kind="image"),
     "TagResource": _operation(
         "Add tags to a collection.",
         [("ResourceArn", "ResourceArn", "ARN of the collection (from describe-collection)."),

@@ -29,7 +29,7 @@ import json
 
 from rekcli.engine.similarity import similarity_from_distance
 from rekcli.service.face_details import f32
-from rekcli.service import pagination
+from rekcli.service import model, pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (
     ConflictException,
@@ -42,9 +42,9 @@ from rekcli.service.faces_admin import FACE_NOT_FOUND_MESSAGE, distance_limit, u
 from rekcli.store import Collection, CollectionTransaction, Store
 from rekcli.store.constants import MAX_FACES_PER_USER
 
-DEFAULT_ASSOCIATE_THRESHOLD = 75.0
-DEFAULT_SEARCH_USER_THRESHOLD = 80.0
-DEFAULT_MAX_USERS = 500
+DEFAULT_ASSOCIATE_THRESHOLD = model.operation("AssociateFaces")["defaults"]["UserMatchThreshold"]
+DEFAULT_SEARCH_USER_THRESHOLD = model.operation("SearchUsers")["defaults"]["UserMatchThreshold"]
+DEFAULT_MAX_USERS = model.operation("SearchUsers")["defaults"]["MaxUsers"]
 
 
 def user_not_found(user_id: str) -> ResourceNotFoundException:
