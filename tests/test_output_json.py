@@ -19,25 +19,7 @@ from rekcli.cli.output import (
 from rekcli.cli.output.json_format import format_json
 
 # Reference §1.8, in model order.
-COMPARE_FACES = {
-    "SourceImageFace": {
-        "BoundingBox": {"Width": 0.31, "Height": 0.42, "Left": 0.35, "Top": 0.2},
-        "Confidence": 99.99871063232422,
-    },
-    "FaceMatches": [{
-        "Similarity": 98.76,
-        "Face": {
-            "BoundingBox": {"Width": 0.25, "Height": 0.33, "Left": 0.1, "Top": 0.12},
-            "Confidence": 99.9,
-            "Pose": {"Roll": -1.5, "Yaw": 3.0, "Pitch": 0.5},
-        },
-    }],
-    "UnmatchedFaces": [{
-        "BoundingBox": {"Width": 0.2, "Height": 0.25, "Left": 0.6, "Top": 0.1},
-        "Confidence": 97.5,
-    }],
-    "SourceImageOrientationCorrection": "ROTATE_0",
-}
+from output_examples import COMPARE_FACES  # noqa: E402 - the reference §1.8 input
 
 
 def test_formats_are_the_aws_choices_in_order():

@@ -61,11 +61,8 @@ def list_faces(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"), pagination.DEFAULT_LIST_FACES_PAGE)
     with Store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
-        secret = store.pagination_secret()
-        scope = collection.info.dir_name
-        after = None
-        if request.get("NextToken"):  # an empty token means the first page
-            after = pagination.read_faces_token(secret, scope, request["NextToken"])
+        secret, scope, after = pagination.collection_page_start(
+            store, collection, request.get("NextToken"), pagination.read_faces_token)
         face_ids = request.get("FaceIds")
         with collection.read() as tx:
             faces = tx.list_faces(after, limit + 1, user_id=request.get("UserId"),

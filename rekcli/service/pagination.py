@@ -103,3 +103,14 @@ def users_token(secret: bytes, scope: str, last_user_id: str) -> str:
 
 def read_users_token(secret: bytes | None, scope: str, token: str) -> str:
     return decode_token(secret, "ListUsers", scope, token).decode("utf-8", "replace")
+
+
+def collection_page_start(store, collection, token: str | None, read_token):
+    """(secret, scope, position the page starts after) for a list within `collection`.
+
+    `read_token` is read_faces_token or read_users_token; an empty token means the first page.
+    """
+    secret = store.pagination_secret()
+    scope = collection.info.dir_name
+    after = read_token(secret, scope, token) if token else None
+    return secret, scope, after

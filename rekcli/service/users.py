@@ -104,43 +104,55 @@ def match_users(collection: Collection, descriptors, max_users: int | None = Non
 # -- operations ---------------------------------------------------------------------------------
 
 
-def create_user(ctx: ServiceContext, request: dict) -> dict:
-    user_id = request["UserId"]
+def _idempotent_change(ctx: ServiceContext, operation: str, request: dict, change) -> dict:
+    """Run `change(tx)` in one write transaction of the request's collection, at most once per
+    ClientRequestToken: a retry with the same token and parameters gets the recorded response,
+    the same token with other parameters is IdempotentParameterMismatchException."""
     with Store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         with collection.write() as tx:
-            replayed = _replay(tx, "CreateUser", request)
+            replayed = _replay(tx, operation, request)
             if replayed is not None:
                 return replayed
-            if tx.get_user(user_id) is not None:
-                raise ConflictException(f"The user id: {user_id} already exists.")
-            tx.create_user(user_id)
-            return _remember(tx, "CreateUser", request, {})
+            return _remember(tx, operation, request, change(tx))
+
+
+def _existing_user(tx, user_id: str):
+    user = tx.get_user(user_id)
+    if user is None:
+        raise user_not_found(user_id)
+    return user
+
+
+def create_user(ctx: ServiceContext, request: dict) -> dict:
+    user_id = request["UserId"]
+
+    def change(tx) -> dict:
+        if tx.get_user(user_id) is not None:
+            raise ConflictException(f"The user id: {user_id} already exists.")
+        tx.create_user(user_id)
+        return {}
+
+    return _idempotent_change(ctx, "CreateUser", request, change)
 
 
 def delete_user(ctx: ServiceContext, request: dict) -> dict:
     user_id = request["UserId"]
-    with Store(ctx) as store:
-        collection = store.open_collection(request["CollectionId"])
-        with collection.write() as tx:
-            replayed = _replay(tx, "DeleteUser", request)
-            if replayed is not None:
-                return replayed
-            if tx.get_user(user_id) is None:
-                raise user_not_found(user_id)
-            tx.delete_user(user_id)
-            return _remember(tx, "DeleteUser", request, {})
+
+    def change(tx) -> dict:
+        _existing_user(tx, user_id)
+        tx.delete_user(user_id)
+        return {}
+
+    return _idempotent_change(ctx, "DeleteUser", request, change)
 
 
 def list_users(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"), pagination.DEFAULT_LIST_USERS_PAGE)
     with Store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
-        secret = store.pagination_secret()
-        scope = collection.info.dir_name
-        after = None
-        if request.get("NextToken"):  # an empty token means the first page
-            after = pagination.read_users_token(secret, scope, request["NextToken"])
+        secret, scope, after = pagination.collection_page_start(
+            store, collection, request.get("NextToken"), pagination.read_users_token)
         with collection.read() as tx:
             users = tx.list_users(after, limit + 1)
     response: dict = {"Users": [{"UserId": u.user_id, "UserStatus": u.status}
@@ -157,89 +169,79 @@ def associate_faces(ctx: ServiceContext, request: dict) -> dict:
     threshold = DEFAULT_ASSOCIATE_THRESHOLD if threshold is None else float(threshold)
     import numpy  # noqa: F401  - load it before taking the collection's write lock
 
-    with Store(ctx) as store:
-        collection = store.open_collection(request["CollectionId"])
-        with collection.write() as tx:
-            replayed = _replay(tx, "AssociateFaces", request)
-            if replayed is not None:
-                return replayed
-            user = tx.get_user(user_id)
-            if user is None:
-                raise user_not_found(user_id)
-            faces = tx.get_faces(face_ids)
-            current = tx.user_faces(user_id)
-            outcome: dict[str, dict | None] = {}  # face_id -> failure entry, or None: accept
-            candidates = []
-            for face_id in face_ids:
-                face = faces.get(face_id)
-                if face is None:
-                    outcome[face_id] = {"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]}
-                elif face.user_id == user_id:
-                    continue  # already this user's: silently ignored
-                elif face.user_id is not None:
-                    outcome[face_id] = {"FaceId": face_id, "UserId": face.user_id,
-                                        "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]}
-                else:
-                    outcome[face_id] = None
-                    candidates.append(face)
-            if current and candidates:
-                distances = tx.distances_to_faces([f.row for f in candidates],
-                                                  [f.row for f in current])
-                for face, distance in zip(candidates, distances):
-                    confidence = f32(similarity_from_distance(distance))  # as printed
-                    if confidence < threshold:
-                        outcome[face.face_id] = {"FaceId": face.face_id,
-                                                 "Confidence": confidence,
-                                                 "Reasons": ["LOW_MATCH_CONFIDENCE"]}
-            accepted = [fid for fid in face_ids if fid in outcome and outcome[fid] is None]
-            if len(current) + len(accepted) > MAX_FACES_PER_USER:
-                raise ServiceQuotaExceededException(
-                    f"The user id: {user_id} can have at most {MAX_FACES_PER_USER} faces; it "
-                    f"has {len(current)} and the request would add {len(accepted)}.")
-            if accepted:
-                tx.set_face_user(accepted, user_id)
-            response = {
-                "AssociatedFaces": [{"FaceId": fid} for fid in accepted],
-                "UnsuccessfulFaceAssociations": [entry for entry in outcome.values()
-                                                 if entry is not None],
-                "UserStatus": "ACTIVE" if current or accepted else "CREATED",
-            }
-            return _remember(tx, "AssociateFaces", request, response)
+    def change(tx) -> dict:
+        _existing_user(tx, user_id)
+        faces = tx.get_faces(face_ids)
+        current = tx.user_faces(user_id)
+        outcome: dict[str, dict | None] = {}  # face_id -> failure entry, or None: accept
+        candidates = []
+        for face_id in face_ids:
+            face = faces.get(face_id)
+            if face is None:
+                outcome[face_id] = {"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]}
+            elif face.user_id == user_id:
+                continue  # already this user's: silently ignored
+            elif face.user_id is not None:
+                outcome[face_id] = {"FaceId": face_id, "UserId": face.user_id,
+                                    "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]}
+            else:
+                outcome[face_id] = None
+                candidates.append(face)
+        if current and candidates:
+            distances = tx.distances_to_faces([f.row for f in candidates],
+                                              [f.row for f in current])
+            for face, distance in zip(candidates, distances):
+                confidence = f32(similarity_from_distance(distance))  # as printed
+                if confidence < threshold:
+                    outcome[face.face_id] = {"FaceId": face.face_id,
+                                             "Confidence": confidence,
+                                             "Reasons": ["LOW_MATCH_CONFIDENCE"]}
+        accepted = [fid for fid in face_ids if fid in outcome and outcome[fid] is None]
+        if len(current) + len(accepted) > MAX_FACES_PER_USER:
+            raise ServiceQuotaExceededException(
+                f"The user id: {user_id} can have at most {MAX_FACES_PER_USER} faces; it "
+                f"has {len(current)} and the request would add {len(accepted)}.")
+        if accepted:
+            tx.set_face_user(accepted, user_id)
+        response = {
+            "AssociatedFaces": [{"FaceId": fid} for fid in accepted],
+            "UnsuccessfulFaceAssociations": [entry for entry in outcome.values()
+                                             if entry is not None],
+            "UserStatus": "ACTIVE" if current or accepted else "CREATED",
+        }
+        return response
+
+    return _idempotent_change(ctx, "AssociateFaces", request, change)
 
 
 def disassociate_faces(ctx: ServiceContext, request: dict) -> dict:
     user_id = request["UserId"]
     face_ids = unique(request["FaceIds"])
-    with Store(ctx) as store:
-        collection = store.open_collection(request["CollectionId"])
-        with collection.write() as tx:
-            replayed = _replay(tx, "DisassociateFaces", request)
-            if replayed is not None:
-                return replayed
-            user = tx.get_user(user_id)
-            if user is None:
-                raise user_not_found(user_id)
-            faces = tx.get_faces(face_ids)
-            removed, unsuccessful = [], []
-            for face_id in face_ids:
-                face = faces.get(face_id)
-                if face is None:
-                    unsuccessful.append({"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]})
-                elif face.user_id == user_id:
-                    removed.append(face_id)
-                elif face.user_id is not None:
-                    unsuccessful.append({"FaceId": face_id, "UserId": face.user_id,
-                                         "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]})
-                # not associated with anyone: ignored, in neither list
-            if removed:
-                tx.set_face_user(removed, None)
-            remaining = user.face_count - len(removed)
-            response = {
-                "DisassociatedFaces": [{"FaceId": fid} for fid in removed],
-                "UnsuccessfulFaceDisassociations": unsuccessful,
-                "UserStatus": "ACTIVE" if remaining > 0 else "CREATED",
-            }
-            return _remember(tx, "DisassociateFaces", request, response)
+    def change(tx) -> dict:
+        user = _existing_user(tx, user_id)
+        faces = tx.get_faces(face_ids)
+        removed, unsuccessful = [], []
+        for face_id in face_ids:
+            face = faces.get(face_id)
+            if face is None:
+                unsuccessful.append({"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]})
+            elif face.user_id == user_id:
+                removed.append(face_id)
+            elif face.user_id is not None:
+                unsuccessful.append({"FaceId": face_id, "UserId": face.user_id,
+                                     "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]})
+            # not associated with anyone: ignored, in neither list
+        if removed:
+            tx.set_face_user(removed, None)
+        remaining = user.face_count - len(removed)
+        response = {
+            "DisassociatedFaces": [{"FaceId": fid} for fid in removed],
+            "UnsuccessfulFaceDisassociations": unsuccessful,
+            "UserStatus": "ACTIVE" if remaining > 0 else "CREATED",
+        }
+        return response
+
+    return _idempotent_change(ctx, "DisassociateFaces", request, change)
 
 
 def search_users(ctx: ServiceContext, request: dict) -> dict:
