@@ -100,12 +100,18 @@ assert r["SearchedFaceId"] == sys.argv[2]
 """
 
 
-def cold_search(ctx: ServiceContext, collection_id: str, runs: int = 5) -> dict:
+def cold_search(ctx: ServiceContext, collection_id: str, runs: int = 5, cli: bool = False) -> dict:
+    """Wall time of a fresh process answering SearchFaces: the service function alone, or
+    (cli=True) the whole `rekcli search-faces` command, argv to printed JSON."""
     with Store(ctx) as store:
         collection = store.open_collection(collection_id)
         with collection.read() as tx:
             face_id = tx.list_faces(None, 1)[0].face_id
-    argv = [sys.executable, "-c", COLD_SCRIPT, collection_id, face_id]
+    if cli:
+        argv = [sys.executable, "-m", "rekcli", "search-faces", "--collection-id", collection_id,
+                "--face-id", face_id, "--output", "off"]
+    else:
+        argv = [sys.executable, "-c", COLD_SCRIPT, collection_id, face_id]
     env = dict(os.environ, PYTHONPATH=str(REPO), REKCLI_DATA_DIR=str(ctx.data_dir))
     subprocess.run(argv, check=True, env=env)  # warm the page cache
     times = []
@@ -139,6 +145,8 @@ def main() -> None:
                 emit(faces=n, metric="warm_search", k=k, threshold=threshold,
                      queries=args.queries, **stats)
             emit(faces=n, metric="cold_search_faces_process", **cold_search(ctx, collection_id))
+            emit(faces=n, metric="cold_rekcli_search_faces_command",
+                 **cold_search(ctx, collection_id, cli=True))
 
 
 if __name__ == "__main__":
