@@ -47,17 +47,18 @@ def link_images(folder: Path, count: int) -> list[Path]:
     return links
 
 
-def measured(command: list[str], env: dict, **kwargs) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Wall seconds, peak RSS (KiB) of the largest process in the tree, and the result."""
+def measured(command: list[str], env: dict, **kwargs) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) of the largest process in the tree, lines on its stdout."""
     wrapper = ("import resource, subprocess, sys, time\n"
                "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True)\n"
                "sys.stderr.buffer.write(r.stderr[-2000:])\n"
-               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+               " r.returncode, len(r.stdout.splitlines()))")
     result = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, env=env, **kwargs)
-    seconds, rss, code = result.stdout.decode().split()
+    seconds, rss, code, lines = result.stdout.decode().split()
     if int(code) not in (0, 254):
         raise RuntimeError(f"{command[:4]} failed ({code}): {result.stderr.decode()[-800:]}")
-    return float(seconds), int(rss), result
+    return float(seconds), int(rss), int(lines)
 
 
 def report(name: str, images: int, seconds: float, rss_kib: int, **extra) -> dict:
@@ -105,10 +106,9 @@ def bench_peer(work: Path, images: list[Path], env: dict) -> dict | None:
     known = work / "known"
     known.mkdir()
     (known / "obama.jpg").symlink_to(FACES / "people/obama/obama.jpg")
-    seconds, rss, result = measured([str(venv / "bin/face_recognition"), "--cpus", "2", str(known),
-                                     str(images[0].parent)], env)
+    seconds, rss, answered = measured([str(venv / "bin/face_recognition"), "--cpus", "2", str(known),
+                                       str(images[0].parent)], env)
     # One line per face found (or per image without one): proof the peer really worked.
-    answered = len(result.stdout.decode().splitlines())
     return report("face_recognition --cpus 2", len(images), seconds, rss, lines_answered=answered)
 
 
