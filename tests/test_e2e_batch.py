@@ -156,3 +156,26 @@ def test_progress_can_be_forced_on_stderr(photo_folder, env):
                             str(photo_folder / "00-obama.jpg"), "--progress", env=env)
     assert result.returncode == 0
     assert b"1/1 done" in result.stderr
+
+
+def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env):
+    create_collection(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rekcli", "index-folder", "--collection-id", "c", "--images",
+         str(photo_folder), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    first = json.loads(process.stdout.readline())          # one result is out...
+    process.send_signal(signal.SIGINT)                      # ...then Ctrl-C
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"Traceback" not in err
+    printed = [first] + [json.loads(line) for line in rest.decode().splitlines() if line.strip()]
+    kept = {f["FaceId"] for f in all_faces(env)}
+    for line in printed:                                    # every printed result is in the store
+        for record in line.get("Response", {}).get("FaceRecords", []):
+            assert record["Face"]["FaceId"] in kept
+    assert len(printed) < len(PHOTOS) + 1                   # it really stopped early
+    resumed = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                             "--workers", "2", env=env)
+    assert len(lines(resumed)) == len(PHOTOS) + 1
+    assert len(all_faces(env)) == len(PHOTOS)
