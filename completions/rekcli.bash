@@ -3,15 +3,26 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image tag-resource untag-resource help'
+_rekcli_commands='associate-faces batch compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image tag-resource untag-resource help'
 _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output --query --profile --region --version --color --no-sign-request --ca-bundle --cli-read-timeout --cli-connect-timeout --cli-binary-format --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt --cli-error-format'
+
+# The words command $1 takes as its first argument (batch: an API command).
+_rekcli_command_arguments()
+{
+    case $1 in
+        batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image tag-resource untag-resource' ;;
+        *) _rekcli_reply='' ;;
+    esac
+}
 
 # The options of command $1 (the globals apart) into _rekcli_reply.
 _rekcli_command_options()
 {
     case $1 in
         associate-faces) _rekcli_reply='--collection-id --user-id --face-ids --user-match-threshold --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        batch) _rekcli_reply='--input-file --workers --progress --no-progress' ;;
         compare-faces) _rekcli_reply='--source-image --source-image-bytes --target-image --target-image-bytes --similarity-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        compare-folder) _rekcli_reply='--source-image-bytes --images --recursive --similarity-threshold --quality-filter --workers --progress --no-progress' ;;
         create-collection) _rekcli_reply='--collection-id --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         create-user) _rekcli_reply='--collection-id --user-id --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         delete-collection) _rekcli_reply='--collection-id --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -21,12 +32,14 @@ _rekcli_command_options()
         detect-faces) _rekcli_reply='--image --image-bytes --attributes --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         disassociate-faces) _rekcli_reply='--collection-id --user-id --client-request-token --face-ids --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         index-faces) _rekcli_reply='--collection-id --image --image-bytes --external-image-id --detection-attributes --max-faces --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --workers --progress --no-progress' ;;
         list-collections) _rekcli_reply='--starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-faces) _rekcli_reply='--collection-id --user-id --face-ids --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-tags-for-resource) _rekcli_reply='--resource-arn --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-users) _rekcli_reply='--collection-id --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces) _rekcli_reply='--collection-id --face-id --max-faces --face-match-threshold --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces-by-image) _rekcli_reply='--collection-id --image --image-bytes --max-faces --face-match-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         tag-resource) _rekcli_reply='--resource-arn --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -49,6 +62,10 @@ _rekcli_option_kind()
         *:--no-cli-auto-prompt) _rekcli_reply=flag ;;
         *:--face-ids) _rekcli_reply=list ;;
         *:--generate-cli-skeleton) _rekcli_reply=optional ;;
+        *:--progress) _rekcli_reply=flag ;;
+        *:--no-progress) _rekcli_reply=flag ;;
+        *:--images) _rekcli_reply=list ;;
+        *:--recursive) _rekcli_reply=flag ;;
         *:--attributes) _rekcli_reply=list ;;
         *:--detection-attributes) _rekcli_reply=list ;;
         *:--tag-keys) _rekcli_reply=list ;;
@@ -57,7 +74,7 @@ _rekcli_option_kind()
 }
 
 # What completes the value of option $2 of command $1: words:<values>, fileb, file,
-# collection-id, or nothing (free text).
+# path, collection-id, or nothing (free text).
 _rekcli_option_values()
 {
     case $1:$2 in
@@ -70,11 +87,13 @@ _rekcli_option_values()
         *:--cli-input-json) _rekcli_reply='file' ;;
         *:--cli-input-yaml) _rekcli_reply='file' ;;
         *:--generate-cli-skeleton) _rekcli_reply='words:input yaml-input output' ;;
+        *:--input-file) _rekcli_reply='path' ;;
         *:--source-image) _rekcli_reply='file' ;;
         *:--source-image-bytes) _rekcli_reply='fileb' ;;
         *:--target-image) _rekcli_reply='file' ;;
         *:--target-image-bytes) _rekcli_reply='fileb' ;;
         *:--quality-filter) _rekcli_reply='words:NONE AUTO LOW MEDIUM HIGH' ;;
+        *:--images) _rekcli_reply='path' ;;
         *:--tags) _rekcli_reply='file' ;;
         *:--image) _rekcli_reply='file' ;;
         *:--image-bytes) _rekcli_reply='fileb' ;;
@@ -137,6 +156,17 @@ _rekcli_collection_ids()
     $_rekcli_reply -m rekcli.cli.completion collection-ids "${args[@]}" 2>/dev/null
 }
 
+# Paths matching word $1, folders with a trailing /.
+_rekcli_paths()
+{
+    local path quoted IFS=$'\n'
+    for path in $(compgen -f -- "$1"); do
+        [[ -d $path ]] && path+=/
+        printf -v quoted '%q' "$path"
+        _rekcli_candidates+=("$quoted")
+    done
+}
+
 # Paths after scheme $1 (fileb:// or file://) matching word $2; the scheme alone before.
 _rekcli_uri_paths()
 {
@@ -160,8 +190,9 @@ _rekcli()
     local cword=$_rekcli_cword cur=${_rekcli_words[_rekcli_cword]}
     local bash_cur=${COMP_WORDS[COMP_CWORD]-}
 
-    # The command: the first word that is neither an option nor an option's value.
-    local i word command='' skip=0
+    # The command: the first word that is neither an option nor an option's value; the
+    # words after it that are neither count as its arguments.
+    local i word command='' skip=0 arguments=0
     for ((i = 1; i < cword; i++)); do
         word=${_rekcli_words[i]}
         if ((skip)); then
@@ -174,7 +205,7 @@ _rekcli()
                 _rekcli_option_kind "$command" "$word"
                 [[ $_rekcli_reply == value ]] && skip=1
                 ;;
-            *) [[ $command ]] || command=$word ;;
+            *) if [[ $command ]]; then arguments=$((arguments + 1)); else command=$word; fi ;;
         esac
     done
 
@@ -210,11 +241,16 @@ _rekcli()
                 _rekcli_candidates=($(compgen -W "${_rekcli_reply#words:}" -- "$cur"))
                 ;;
             fileb | file) _rekcli_uri_paths "$_rekcli_reply://" "$cur" ;;
+            path) _rekcli_paths "$cur" ;;
             collection-id)
                 local IFS=$'\n'
                 _rekcli_candidates=($(compgen -W "$(_rekcli_collection_ids)" -- "$cur"))
                 ;;
         esac
+    elif [[ $command && $cur != -* ]] && ((arguments == 0)) &&
+        _rekcli_command_arguments "$command" && [[ $_rekcli_reply ]]; then
+        local IFS=$' \t\n'
+        _rekcli_candidates=($(compgen -W "$_rekcli_reply" -- "$cur"))
     elif [[ $command || $cur == -* ]]; then
         if [[ $command ]]; then
             _rekcli_command_options "$command"

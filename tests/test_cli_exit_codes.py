@@ -176,3 +176,9 @@ def test_help_for_an_unknown_command_is_a_usage_error():
     result = run_subprocess("help", "compare-face")
     assert result.returncode == 252
     assert "Found invalid choice 'compare-face'" in result.stderr.decode()
+
+
+def test_help_topic_may_be_a_batch_command():
+    result = run_subprocess("help", "index-folder")
+    assert result.returncode == 0
+    assert b"rekcli index-folder" in result.stdout

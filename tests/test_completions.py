@@ -3,7 +3,9 @@
 The bash tests source completions/rekcli.bash in a real bash, set COMP_WORDS/COMP_CWORD the
 way bash would for a command line (splitting at ':' and '=' as COMP_WORDBREAKS does), call
 the completion function and read COMPREPLY. zsh and fish are not installed in CI; their
-scripts are checked for being current and for containing what the model says.
+scripts are checked for being current and for containing what the model says, and, where
+the shells are installed, for parsing (zsh -n, fish -n) and, in fish, for completing for
+real (complete -C).
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ import pytest
 
 from conftest import REPO_ROOT
 from rekcli.cli import completion
+from rekcli.cli.batch_commands import BATCH_COMMANDS
 from rekcli.service import model
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import generate_docs  # noqa: E402
 
 BASH = shutil.which("bash")
+ZSH = shutil.which("zsh")
+FISH = shutil.which("fish")
 BASH_SCRIPT = REPO_ROOT / "completions" / "rekcli.bash"
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
+ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS))
 
 
 # ---- the checked-in scripts ----------------------------------------------------------------
@@ -56,7 +62,7 @@ def test_scripts_hold_every_command_and_enum_from_the_model():
     scripts = {name: (REPO_ROOT / "completions" / name).read_text(encoding="utf-8")
                for name in ("rekcli.bash", "_rekcli", "rekcli.fish")}
     for name, text in scripts.items():
-        for command in model.COMMANDS:
+        for command in ALL_COMMANDS:
             assert command in text, (name, command)
         for value in model.QUALITY_FILTER_VALUES + model.ATTRIBUTE_VALUES:
             assert value in text, (name, value)
@@ -76,6 +82,30 @@ def test_option_table_comes_from_the_parser_specs():
     assert listing["--face-ids"].kind == "list"
     create = {o.name: o for o in completion.command_options("create-collection")}
     assert create["--collection-id"].action is None   # a new id: nothing to offer
+
+
+def test_batch_commands_are_commands_with_their_options():
+    assert completion.command_names() == ALL_COMMANDS
+    assert completion.command_summary("index-folder") == BATCH_COMMANDS["index-folder"].summary
+    for name, command in BATCH_COMMANDS.items():
+        names = [o.name for o in completion.command_options(name)]
+        assert names == [spec.name for spec in command.option_specs().values()
+                         if not spec.is_global], name
+    index = {o.name: o for o in completion.command_options("index-folder")}
+    assert index["--collection-id"].action == "collection-id"
+    assert (index["--images"].kind, index["--images"].action) == ("list", "path")
+    assert index["--quality-filter"].values == tuple(model.QUALITY_FILTER_VALUES)
+    assert index["--detection-attributes"].values == tuple(model.ATTRIBUTE_VALUES)
+    assert index["--recursive"].kind == index["--progress"].kind == "flag"
+    assert index["--workers"].action is None and index["--max-faces"].action is None
+    search = {o.name: o for o in completion.command_options("search-folder")}
+    assert search["--collection-id"].action == "collection-id"
+    compare = {o.name: o for o in completion.command_options("compare-folder")}
+    assert compare["--source-image-bytes"].action == "fileb"
+    batch = {o.name: o for o in completion.command_options("batch")}
+    assert batch["--input-file"].action == "path"
+    assert completion.command_arguments("batch") == sorted(model.COMMANDS)
+    assert completion.command_arguments("index-folder") == []
 
 
 # ---- bash, for real ------------------------------------------------------------------------
@@ -114,9 +144,13 @@ def complete(line: str, cwd: Path | None = None, env: dict | None = None) -> lis
 
 @needs_bash
 def test_bash_completes_command_names():
-    assert complete("rekcli ") == sorted(model.COMMANDS) + ["help"]
-    assert complete("rekcli comp") == ["compare-faces"]
-    assert complete("rekcli search-f") == ["search-faces", "search-faces-by-image"]
+    assert complete("rekcli ") == ALL_COMMANDS + ["help"]
+    assert complete("rekcli comp") == ["compare-faces", "compare-folder"]
+    assert complete("rekcli index-f") == ["index-faces", "index-folder"]
+    assert complete("rekcli index-fo") == ["index-folder"]
+    assert complete("rekcli ba") == ["batch"]
+    assert complete("rekcli search-f") == ["search-faces", "search-faces-by-image",
+                                           "search-folder"]
     # a global option's value is not taken for the command
     assert complete("rekcli --region eu-west-1 list-c") == ["list-collections"]
 
@@ -154,6 +188,74 @@ def test_bash_completes_enum_values():
                                             "=yaml-stream", "=off"]
     # free-text values get nothing
     assert complete("rekcli index-faces --external-image-id ") == []
+
+
+@needs_bash
+def test_bash_completes_the_options_of_the_batch_commands():
+    assert complete("rekcli index-folder --qual") == ["--quality-filter"]
+    replies = complete("rekcli index-folder --")
+    assert replies[:9] == ["--collection-id", "--images", "--recursive", "--max-faces",
+                           "--quality-filter", "--detection-attributes", "--workers",
+                           "--progress", "--no-progress"]
+    assert {"--output", "--query", "--region", "--debug"} <= set(replies)
+    assert complete("rekcli search-folder --face") == ["--face-match-threshold"]
+    assert complete("rekcli compare-folder --sim") == ["--similarity-threshold"]
+    assert complete("rekcli compare-folder --no-") == [
+        "--no-progress", "--no-verify-ssl", "--no-paginate", "--no-sign-request",
+        "--no-cli-pager", "--no-cli-auto-prompt"]
+    # flags take no value: options again after them; options given are not offered again
+    assert complete("rekcli index-folder --recursive --qual") == ["--quality-filter"]
+    assert complete("rekcli index-folder --quality-filter LOW --qual") == []
+    # enum values as for the API commands, free text gets nothing
+    assert complete("rekcli index-folder --quality-filter ") == model.QUALITY_FILTER_VALUES
+    assert complete("rekcli search-folder --quality-filter H") == ["HIGH"]
+    assert complete("rekcli index-folder --detection-attributes A") == ["ALL", "AGE_RANGE"]
+    assert complete("rekcli index-folder --workers ") == []
+    assert complete("rekcli index-folder --output=t") == ["text", "table"]
+
+
+@needs_bash
+def test_bash_completes_the_command_that_batch_runs():
+    assert complete("rekcli batch ") == sorted(model.COMMANDS)
+    assert complete("rekcli batch det") == ["detect-faces"]
+    assert complete("rekcli batch search-faces") == ["search-faces", "search-faces-by-image"]
+    # an option's value is not the argument: the command is still to come
+    assert complete("rekcli batch --workers 2 index-f") == ["index-faces"]
+    assert complete("rekcli --region eu-west-1 batch compare-f") == ["compare-faces"]
+    # after it, the options of batch
+    assert complete("rekcli batch detect-faces --in") == ["--input-file"]
+    assert complete("rekcli batch detect-faces ")[:4] == ["--input-file", "--workers",
+                                                          "--progress", "--no-progress"]
+    assert complete("rekcli batch --")[:4] == ["--input-file", "--workers", "--progress",
+                                               "--no-progress"]
+    # no other command takes an argument
+    assert complete("rekcli index-folder ")[:2] == ["--collection-id", "--images"]
+
+
+@needs_bash
+def test_bash_completes_paths_for_images_and_input_file(tmp_path):
+    (tmp_path / "people" / "obama").mkdir(parents=True)
+    (tmp_path / "people" / "obama" / "obama.jpg").write_bytes(b"x")
+    (tmp_path / "groups").mkdir()
+    (tmp_path / "requests.jsonl").write_text("{}\n")
+    (tmp_path / "my photos").mkdir()
+    assert complete("rekcli index-folder --images pe", cwd=tmp_path) == ["people/"]
+    assert complete("rekcli index-folder --images people/", cwd=tmp_path) == ["people/obama/"]
+    assert complete("rekcli index-folder --images people/obama/", cwd=tmp_path) == [
+        "people/obama/obama.jpg"]
+    # --images takes several: the next value is a path too, an option after a dash
+    assert complete("rekcli search-folder --images people/ gr", cwd=tmp_path) == ["groups/"]
+    assert complete("rekcli search-folder --images people/ --rec", cwd=tmp_path) == [
+        "--recursive"]
+    assert complete("rekcli index-folder --images my", cwd=tmp_path) == ["my\\ photos/"]
+    assert complete("rekcli batch detect-faces --input-file req", cwd=tmp_path) == [
+        "requests.jsonl"]
+    assert complete("rekcli batch --input-file=req", cwd=tmp_path) == ["requests.jsonl"]
+    # the reference photo of compare-folder is read with fileb://, like --image-bytes
+    assert complete("rekcli compare-folder --source-image-bytes ", cwd=tmp_path) == [
+        "fileb://"]
+    assert complete("rekcli compare-folder --source-image-bytes fileb://pe", cwd=tmp_path) == [
+        "//people/"]
 
 
 @needs_bash
@@ -198,6 +300,10 @@ def test_bash_completes_collection_ids_from_the_helper(tmp_path):
     assert "--region=eu-west-1" in (tmp_path / "args").read_text().split()
     # create-collection names a new collection: nothing to offer
     assert complete("rekcli create-collection --collection-id ", env=env) == []
+    # the folder jobs work on an existing collection
+    assert complete("rekcli index-folder --collection-id ", env=env) == ["family", "friends"]
+    assert complete("rekcli search-folder --images x.jpg --collection-id fa", env=env) == [
+        "family"]
 
 
 @needs_bash
@@ -227,6 +333,41 @@ def test_bash_finds_the_interpreter_on_the_rekcli_scripts_first_line(tmp_path):
     # no rekcli on PATH: nothing, and no error
     assert complete("rekcli search-faces --collection-id ",
                     env={"PATH": "/nonexistent", "REKCLI_PYTHON": ""}) == []
+
+
+# ---- zsh and fish, where installed ---------------------------------------------------------
+
+@pytest.mark.skipif(ZSH is None, reason="zsh is not installed")
+def test_zsh_parses_its_script():
+    result = subprocess.run([ZSH, "-n", str(REPO_ROOT / "completions" / "_rekcli")],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def fish_complete(line: str, cwd: Path | None = None) -> list[str]:
+    """What fish offers for `line` (the words, without their descriptions)."""
+    script = REPO_ROOT / "completions" / "rekcli.fish"
+    result = subprocess.run([FISH, "--no-config", "-c",
+                             f"source {shlex.quote(str(script))}; complete -C {shlex.quote(line)}"],
+                            capture_output=True, text=True, cwd=cwd, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    return [reply.split("\t")[0] for reply in result.stdout.splitlines()]
+
+
+@pytest.mark.skipif(FISH is None, reason="fish is not installed")
+def test_fish_completes_the_batch_commands(tmp_path):
+    (tmp_path / "people").mkdir()
+    (tmp_path / "requests.jsonl").write_text("{}\n")
+    assert fish_complete("rekcli index-f") == ["index-faces", "index-folder"]
+    assert fish_complete("rekcli index-folder --qual") == ["--quality-filter"]
+    assert sorted(fish_complete("rekcli index-folder --quality-filter ")) == sorted(
+        model.QUALITY_FILTER_VALUES)
+    assert fish_complete("rekcli batch det") == ["detect-faces"]
+    assert sorted(fish_complete("rekcli batch ")) == sorted(model.COMMANDS)
+    assert fish_complete("rekcli batch detect-faces det") == []
+    assert fish_complete("rekcli batch --input-file req", cwd=tmp_path) == ["requests.jsonl"]
+    assert fish_complete("rekcli index-folder --images pe", cwd=tmp_path) == ["people/"]
+    assert fish_complete("rekcli compare-folder --source-image-bytes ") == ["fileb://"]
 
 
 # ---- the helper ----------------------------------------------------------------------------

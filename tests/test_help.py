@@ -3,12 +3,15 @@
 The text is built from the API model and rekcli/cli/examples.py; these tests pin the aws-like
 layout (sections, synopsis, option entries, syntax blocks, OUTPUT tree), check that every
 command has a description and an example, and that every example is a command line the real
-parser accepts with an output shaped like the model says.
+parser accepts with an output shaped like the model says. The batch commands (index-folder
+...) get pages of the same layout; their examples are also run for real (e2e).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -18,12 +21,15 @@ import pytest
 
 from cli_helpers import run_cli
 from conftest import FACES_DIR
+from rekcli.batch.jobs import external_image_id, find_images
 from rekcli.cli import examples, help
 from rekcli.cli.argv import command_option_specs, parse_tokens, reject_leftovers
+from rekcli.cli.batch_commands import BATCH_COMMANDS
 from rekcli.cli.request import build_request
 from rekcli.service import model
 
 COMMANDS = sorted(model.COMMANDS)
+BATCH = sorted(BATCH_COMMANDS)
 SECTIONS = ["NAME", "DESCRIPTION", "SYNOPSIS", "OPTIONS", "GLOBAL OPTIONS", "EXAMPLES", "OUTPUT",
             "SEE ALSO"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -66,8 +72,12 @@ def test_main_help_lists_every_command_with_its_summary(capsys, args):
     code, out, _ = run_cli(capsys, *args)
     assert code == 0
     commands = section(out, "AVAILABLE COMMANDS")
-    for name in COMMANDS:
+    for name in COMMANDS + BATCH:
         assert f"\n       {name}\n" in "\n" + commands
+    listed = [line.strip() for line in commands.splitlines() if line.startswith("       ")
+              and not line.startswith("        ")]
+    assert listed == sorted(COMMANDS + BATCH)
+    assert BATCH_COMMANDS["index-folder"].summary.split(";")[0] in " ".join(commands.split())
     assert "Compare the largest face of the source image" in commands
     for title in ("SYNOPSIS", "GLOBAL OPTIONS", "EXAMPLES", "ENVIRONMENT", "EXIT STATUS"):
         assert section(out, title).strip()
@@ -75,7 +85,8 @@ def test_main_help_lists_every_command_with_its_summary(capsys, args):
 
 
 def test_piped_help_is_plain_text_within_80_columns():
-    for page in [help.main_page()] + [help.command_page(model.COMMANDS[c]) for c in COMMANDS]:
+    for page in [help.main_page()] + [help.command_page(model.COMMANDS[c]) for c in COMMANDS] + [
+            help.batch_command_page(name) for name in BATCH]:
         text = help.render_text(page)
         assert not ANSI.search(text)
         assert all(line == line.rstrip() for line in text.splitlines()), "trailing spaces"
@@ -274,6 +285,9 @@ def test_example_commands_parse_with_the_real_grammar(operation, example, monkey
     for line in lines:
         words = shlex.split(line)
         assert words[0] == "rekcli"
+        if words[1] in BATCH_COMMANDS:
+            _parse_batch_example(words)
+            continue
         name = model.COMMANDS[words[1]]
         specs = command_option_specs(name)
         parsed = parse_tokens(words[2:], specs)
@@ -348,6 +362,231 @@ def test_long_example_commands_are_broken_before_options():
         "--target-image-bytes fileb://groups/two_people.jpg --query 'A[0].B C'")
 
 
+# ---- the batch commands ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", BATCH)
+def test_every_batch_command_help_has_the_aws_sections_in_order(capsys, name):
+    code, out, err = run_cli(capsys, name, "help")
+    assert (code, err) == (0, "")
+    headings = [line for line in out.splitlines() if line and not line[0].isspace()]
+    assert headings == SECTIONS
+    assert out == help.batch_help_text(name)
+    assert out.startswith(f"NAME\n       rekcli {name} - ")
+
+
+@pytest.mark.parametrize("args", [["index-folder", "--help"],
+                                  ["index-folder", "--region", "eu-west-1", "--help"],
+                                  ["--debug", "index-folder", "help"],
+                                  ["index-folder", "--collection-id", "family", "--help"]])
+def test_batch_help_and_dash_dash_help_print_the_same_page(capsys, args):
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    assert out == help.batch_help_text("index-folder")
+
+
+@pytest.mark.parametrize("name", BATCH)
+def test_batch_description_covers_output_errors_exit_codes_resume_and_progress(name):
+    description = " ".join(section(help.batch_help_text(name), "DESCRIPTION").split())
+    item = "request" if name == "batch" else "image"
+    for fragment in (f"one line per {item}, in input order", '"Error": {"Code": ...',
+                     "the batch goes on", f"0 when every {item} succeeded",
+                     "254 when any failed", "130 after Ctrl-C", "252 when",
+                     "continues where it stopped", "journal",
+                     "on stderr only when stderr is a terminal", "--progress",
+                     "--no-progress"):
+        assert fragment in description, fragment
+    if name != "batch":
+        assert "--images takes image files, folders and quoted glob patterns" in description
+
+
+def test_batch_synopsis_marks_what_the_command_requires():
+    lines = [line.strip() for line in section(help.batch_help_text("index-folder"),
+                                              "SYNOPSIS").splitlines() if line.strip()]
+    assert lines[:10] == ["rekcli index-folder", "--collection-id <value>", "--images <value>",
+                          "[--recursive]", "[--max-faces <value>]", "[--quality-filter <value>]",
+                          "[--detection-attributes <value>]", "[--workers <value>]",
+                          "[--progress]", "[--no-progress]"]
+    assert lines[10] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
+    batch = [line.strip() for line in section(help.batch_help_text("batch"),
+                                              "SYNOPSIS").splitlines() if line.strip()]
+    assert batch[:3] == ["rekcli batch <command>", "[--input-file <value>]", "[--workers <value>]"]
+    compare = section(help.batch_help_text("compare-folder"), "SYNOPSIS")
+    assert "\n          --source-image-bytes <value>\n" in compare
+
+
+def test_batch_options_have_types_and_the_model_limits_of_the_member_they_fill():
+    options = "\n" + section(help.batch_help_text("index-folder"), "OPTIONS")
+    for entry in ("--collection-id (string) [required]", "--images (list) [required]",
+                  "--recursive (boolean)", "--max-faces (integer)", "--quality-filter (string)",
+                  "--detection-attributes (list)", "--workers (integer)",
+                  "--progress (boolean)", "--no-progress (boolean)"):
+        assert f"\n       {entry}\n" in options, entry
+    collection = options[options.index("--collection-id"):options.index("--images (list)")]
+    assert "- min: 1\n          - max: 255\n          - pattern: [a-zA-Z0-9_.\\-]+" in collection
+    quality = options[options.index("--quality-filter (string)"):]
+    assert "Possible values:\n\n          - NONE\n          - AUTO" in quality
+    assert "Default: AUTO" in quality[:quality.index("--detection-attributes")]
+    images = options[options.index("--images (list)"):options.index("--recursive")]
+    assert 'Syntax:\n\n             "string" "string" ...' in images
+    # each folder job documents the defaults of the operation its images run
+    search = section(help.batch_help_text("search-folder"), "OPTIONS")
+    assert "--face-match-threshold (float)" in search and "Default: 80\n" in search
+    assert "Default: NONE" in search[search.index("--quality-filter"):]
+    compare = "\n" + section(help.batch_help_text("compare-folder"), "OPTIONS")
+    assert "\n       --source-image-bytes (blob) [required]\n" in compare
+    assert "--similarity-threshold (float)" in compare
+    batch = section(help.batch_help_text("batch"), "OPTIONS")
+    assert batch.startswith("       <command> (string) [required]\n")
+    assert "- detect-faces\n" in batch and "--input-file (string)" in batch
+    assert "Default: - (stdin)" in batch
+    for name in BATCH:   # the common options and the globals are on every page
+        text = help.batch_help_text(name)
+        assert "--workers (integer)" in section(text, "OPTIONS")
+        assert "\n       --query (string)\n" in section(text, "GLOBAL OPTIONS")
+
+
+def test_batch_output_says_what_one_line_holds():
+    output = section(help.batch_help_text("index-folder"), "OUTPUT")
+    members = [line.split(" -> ")[0].strip() for line in output.splitlines()
+               if line.startswith("       ") and not line.startswith("        ") and " -> " in line]
+    assert members == ["Image", "ExternalImageId", "Response", "Skipped", "Error"]
+    assert "\n          FaceRecords -> (list)\n" in output
+    assert "rekcli-index-faces(1)" in " ".join(output.split())
+    assert "\n          Code -> (string)\n" in output and "QueryError" in output
+    search = section(help.batch_help_text("search-folder"), "OUTPUT")
+    assert "\n          FaceMatches -> (list)\n" in search
+    assert "ExternalImageId ->" not in search and "Skipped" not in search
+    batch = section(help.batch_help_text("batch"), "OUTPUT")
+    assert "\n       Error -> (structure)\n" in batch and "Response" not in batch
+
+
+def test_batch_pages_name_the_operation_their_images_run():
+    for name, operation in help.BATCH_OPERATIONS.items():
+        assert f'"{operation}"' in inspect.getsource(BATCH_COMMANDS[name].run), name
+        see_also = section(help.batch_help_text(name), "SEE ALSO")
+        assert f"rekcli-{model.kebab(operation)}(1)" in see_also
+    assert set(help.BATCH_REQUIRED) == set(BATCH_COMMANDS)
+
+
+@pytest.mark.parametrize("name", BATCH)
+def test_options_marked_required_are_required(capsys, tmp_path, name):
+    photo = tmp_path / "reference.jpg"
+    photo.write_bytes(b"\xff\xd8\xff")
+    values = {"--collection-id": ["family"], "--images": [str(tmp_path / "none")],
+              "--source-image-bytes": [f"fileb://{photo}"]}
+    required = help.BATCH_REQUIRED[name]
+    if name == "batch":
+        code, _, err = run_cli(capsys, "batch", "--input-file", str(photo))
+        assert code == 252 and "batch needs one command" in err
+    for missing in required:
+        args = [word for option in required if option != missing
+                for word in [option] + values[option]]
+        code, _, err = run_cli(capsys, name, *args)
+        assert code == 252
+        assert f"the following arguments are required: {missing}" in err
+
+
+def _parse_batch_example(words: list[str]):
+    """Parse `rekcli <batch command> ...` with the batch command's own specs."""
+    command = BATCH_COMMANDS[words[1]]
+    parsed = parse_tokens(words[2:], command.option_specs())
+    if words[1] == "batch":
+        assert len(parsed.positionals) == 1 and parsed.positionals[0] in model.COMMANDS
+    else:
+        reject_leftovers(parsed)
+    missing = [name for name in help.BATCH_REQUIRED[words[1]] if name not in parsed.values]
+    assert not missing, missing
+    return parsed
+
+
+ALL_BATCH_EXAMPLES = [(name, example) for name, items in sorted(examples.BATCH_EXAMPLES.items())
+                      for example in items]
+
+
+@pytest.mark.parametrize("name", BATCH)
+def test_every_batch_command_has_an_example(name):
+    assert examples.BATCH_EXAMPLES.get(name), f"no example for {name}"
+    assert f"rekcli {name}" in section(help.batch_help_text(name), "EXAMPLES")
+
+
+@pytest.mark.parametrize("name,example", ALL_BATCH_EXAMPLES,
+                         ids=[f"{name}-{i}" for i, (name, _) in enumerate(ALL_BATCH_EXAMPLES)])
+def test_batch_examples_parse_and_print_one_line_per_item(name, example, monkeypatch):
+    line = example.command.split("\n")[-1]
+    words = shlex.split(line)
+    assert words[:2] == ["rekcli", name]
+    parsed = _parse_batch_example(words)
+    if "--quality-filter" in parsed.values:
+        assert parsed.values["--quality-filter"] in model.QUALITY_FILTER_VALUES
+    printed = [json.loads(text) for text in example.output.splitlines()]   # JSON Lines
+    if not (FACES_DIR / "people").is_dir():
+        return   # the photos are needed to count the items; parsing was checked
+    monkeypatch.chdir(FACES_DIR)
+    if name == "batch":
+        pattern = re.search(r"(\S+\*\S*) >", example.command).group(1)
+        assert len(printed) == len(sorted(FACES_DIR.glob(pattern)))
+        return
+    images = find_images(parsed.values["--images"], bool(parsed.values.get("--recursive")))
+    assert len(printed) == len(images)
+    for value, (path, relative) in zip(printed, images):
+        if isinstance(value, dict) and "Image" in value:
+            assert value["Image"] == str(path)
+        elif isinstance(value, list) and isinstance(value[0], str):
+            assert value[0] in (str(path), external_image_id(relative))
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _comparable(text: str):
+    """A printed line with its random ids masked and its numbers rounded."""
+    def normal(value):
+        if isinstance(value, float):
+            return round(value, 1)
+        if isinstance(value, list):
+            return [normal(v) for v in value]
+        if isinstance(value, dict):
+            return {k: normal(v) for k, v in value.items()}
+        return value
+    return normal(json.loads(_UUID.sub("<uuid>", text)))
+
+
+@pytest.mark.e2e
+def test_batch_examples_print_what_their_pages_say(faces_dir, tmp_path):
+    """Run every batch example, in page order, from a folder laid out like the photos'."""
+    for folder in ("people", "groups", "noface"):
+        (tmp_path / folder).symlink_to(faces_dir / folder)
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "REKCLI_DATA_DIR": str(tmp_path / "data")}
+    setup = subprocess.run(["rekcli", "create-collection", "--collection-id", "family"],
+                           cwd=tmp_path, env=env, capture_output=True, timeout=120)
+    assert setup.returncode == 0, setup.stderr
+    for name in ("index-folder", "search-folder", "compare-folder", "batch"):
+        for example in examples.BATCH_EXAMPLES[name]:
+            result = subprocess.run(["bash", "-c", example.command], cwd=tmp_path, env=env,
+                                    capture_output=True, text=True, timeout=300)
+            assert result.stderr == "", (example.title, result.stderr)
+            assert result.returncode == (254 if '"Error"' in example.output else 0)
+            assert [_comparable(line) for line in result.stdout.splitlines()] == [
+                _comparable(line) for line in example.output.splitlines()], example.title
+
+
+def test_batch_help_on_a_terminal_is_styled_and_paged(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("MANPAGER", raising=False)
+    paged = tmp_path / "paged.txt"
+    monkeypatch.setenv("PAGER", f"cat > '{paged}'")
+    help.print_batch_help("search-folder")
+    assert capsys.readouterr().out == ""
+    styled = paged.read_text(encoding="utf-8")
+    assert "\x1b[1mNAME" in styled
+    assert ANSI.sub("", styled) == help.render_text(help.batch_command_page("search-folder"), 80)
+
+
 # ---- terminal rendering and cost -----------------------------------------------------------
 
 def test_help_on_a_terminal_is_styled_with_rich_and_paged(capsys, monkeypatch, tmp_path):
@@ -373,7 +612,8 @@ def test_an_empty_pager_prints_directly(capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["compare-faces", "--help"],
-                                  ["index-faces", "help"]])
+                                  ["index-faces", "help"], ["index-folder", "--help"],
+                                  ["batch", "help"]])
 def test_piped_help_imports_neither_rich_click_nor_the_engine(args):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "rekcli", *args],
                             capture_output=True, text=True, timeout=60)

@@ -10,13 +10,15 @@ import pytest
 
 from conftest import REPO_ROOT
 from rekcli.cli import help
+from rekcli.cli.batch_commands import BATCH_COMMANDS
 from rekcli.service import model
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import generate_docs  # noqa: E402
 
 MAN_DIR = REPO_ROOT / "man"
-PAGES = ["rekcli.1"] + [f"rekcli-{command}.1" for command in sorted(model.COMMANDS)]
+BATCH_PAGES = [f"rekcli-{command}.1" for command in sorted(BATCH_COMMANDS)]
+PAGES = ["rekcli.1"] + sorted([f"rekcli-{command}.1" for command in model.COMMANDS] + BATCH_PAGES)
 GROFF = shutil.which("groff")
 
 
@@ -72,6 +74,31 @@ def test_rendered_page_reads_like_the_help_text():
     # options keep ASCII hyphens (copy-pasteable), nothing is hyphenated
     assert "--source-image-bytes" in text
     assert "Bytes=blob,S3Object={Bucket=string,Name=string,Version=string}" in text
+    assert "\u2010" not in text and "\u2212" not in text
+
+
+def test_batch_commands_have_pages_and_the_main_page_names_them():
+    assert BATCH_PAGES == ["rekcli-batch.1", "rekcli-compare-folder.1", "rekcli-index-folder.1",
+                           "rekcli-search-folder.1"]
+    main = (MAN_DIR / "rekcli.1").read_text(encoding="utf-8")
+    for command in BATCH_COMMANDS:
+        roff_name = command.replace("-", "\\-")
+        assert f"\\fB{roff_name}\\fR" in main   # in AVAILABLE COMMANDS
+        assert f"rekcli\\-{roff_name}(1)" in main   # in SEE ALSO
+
+
+@pytest.mark.skipif(GROFF is None, reason="groff is not installed (apt-get install groff-base)")
+def test_rendered_batch_page_reads_like_its_help_text():
+    result = subprocess.run([GROFF, "-man", "-Tutf8", "-rLL=80n", "-P-c", "-P-b", "-P-u",
+                             str(MAN_DIR / "rekcli-index-folder.1")],
+                            capture_output=True, text=True, timeout=60)
+    text = result.stdout
+    assert "rekcli-index-folder - Index every image of folders" in text
+    for fragment in ("--collection-id (string) [required]", "--images (list) [required]",
+                     "--workers (integer)", "--no-progress (boolean)", "Default: AUTO",
+                     "rekcli index-folder --collection-id family --images people",
+                     '"Skipped": "ALREADY_INDEXED"', "ExternalImageId -> (string)"):
+        assert fragment in text, fragment
     assert "\u2010" not in text and "\u2212" not in text
 
 

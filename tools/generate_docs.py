@@ -4,7 +4,8 @@
     python tools/generate_docs.py           # regenerate man/ and completions/
     python tools/generate_docs.py --check   # exit 1 and print a diff if anything is stale
 
-Everything comes from rekcli's API model and help text (rekcli/cli/help.py,
+Everything comes from rekcli's API model, the batch commands' option specs
+(rekcli/cli/batch_commands.py) and help text (rekcli/cli/help.py, rekcli/cli/examples.py,
 rekcli/cli/completion.py), so after changing an operation, an option or a help sentence, run
 it and commit the result. CI runs --check (tests/test_man_pages.py and
 tests/test_completions.py do the same comparison), so a change that forgets to regenerate
@@ -34,6 +35,8 @@ def generated_files() -> dict[str, str]:
     files = {"man/rekcli.1": help.render_roff(help.main_page())}
     for command, operation_name in sorted(model.COMMANDS.items()):
         files[f"man/rekcli-{command}.1"] = help.render_roff(help.command_page(operation_name))
+    for command in sorted(help.batch_commands()):   # index-folder, batch ...
+        files[f"man/rekcli-{command}.1"] = help.render_roff(help.batch_command_page(command))
     files["completions/rekcli.bash"] = completion.bash_script()
     files["completions/_rekcli"] = completion.zsh_script()
     files["completions/rekcli.fish"] = completion.fish_script()

@@ -8,10 +8,13 @@
 Output is one line per request, in input order: the response (with --query applied), or
 {"Error": {"Code", "Message"}} when that request failed. The folder jobs wrap each line with
 the image it is about. The exit code is 0 when every request succeeded, 254 when any failed.
+Their help and man pages are built by rekcli/cli/help.py (batch_command_page) from these
+option specs and the words in rekcli/cli/examples.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -73,9 +76,12 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
             line = dict(labels[index], **result) if labels else _bare(result)
             try:  # as in aws, errors are never filtered by --query
                 shown = line if "Error" in result else apply_query(query, line)
-            except CliError as error:  # a query that does not fit this line fails it alone
-                result = {"Error": {"Code": "QueryError", "Message": error.message}}
-                shown = dict(labels[index], **result) if labels else result
+            except CliError as error:
+                if "Skipped" in result:  # a query written for responses: the line prints whole
+                    shown = line
+                else:  # a query that does not fit this response fails this line alone
+                    result = {"Error": {"Code": "QueryError", "Message": error.message}}
+                    shown = dict(labels[index], **result) if labels else result
             failures += "Error" in result
             _print_line(shown, settings)
             progress.advance(failed="Error" in result)
@@ -212,7 +218,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     images = _images(values)
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
                                      "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
-    _check_collection_exists(values["--collection-id"], settings)
+    _collection_face_count(values["--collection-id"], settings)  # fails early when missing
     tasks, labels = [], []
     for path, relative in images:
         ext_id = external_image_id(relative)
@@ -232,14 +238,15 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     images = _images(values)
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--face-match-threshold": "FaceMatchThreshold",
                                      "--quality-filter": "QualityFilter"}, "SearchFacesByImage")
-    _check_collection_exists(values["--collection-id"], settings)
+    face_count = _collection_face_count(values["--collection-id"], settings)
     members = {"CollectionId": values["--collection-id"], **extra}
     tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
                   image_files={"Image": str(path)}) for path, _ in images]
     labels = [{"Image": str(path)} for path, _ in images]
+    # Search results depend on the collection's content, so its size is part of the job.
     return run_tasks(tasks, labels, settings, values,
                      ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
-                      _collection_version(values["--collection-id"], settings)))
+                      face_count))
 
 
 def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
@@ -261,28 +268,19 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
                   image_files={"TargetImage": str(path)}) for path, _ in images]
     labels = [{"Image": str(path)} for path, _ in images]
-    import hashlib
-
     return run_tasks(tasks, labels, settings, values,
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
 
 
-def _check_collection_exists(collection_id: str, settings) -> None:
-    """Fail the whole job at once, before any image work, when the collection is missing."""
-    from rekcli.service import invoke
-    from rekcli.service.context import ServiceContext
-
-    invoke("DescribeCollection", {"CollectionId": collection_id}, ServiceContext(region=settings.region))
-
-
-def _collection_version(collection_id: str, settings) -> str:
-    """Search results depend on the collection's content: part of a search job's identity."""
+def _collection_face_count(collection_id: str, settings) -> int:
+    """The collection's face count; ResourceNotFoundException (the whole job fails at once,
+    before any image work) when it does not exist."""
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
 
     described = invoke("DescribeCollection", {"CollectionId": collection_id},
                        ServiceContext(region=settings.region))
-    return f"{described.get('FaceCount')}"
+    return described["FaceCount"]
 
 
 BATCH_COMMANDS: dict[str, BatchCommand] = {
@@ -314,22 +312,3 @@ BATCH_COMMANDS: dict[str, BatchCommand] = {
                      run_compare_folder),
     )
 }
-
-
-def print_batch_help(command: BatchCommand) -> None:
-    """Help for a batch command, rendered by Click from its option specs."""
-    import click
-
-    params = [click.Option([spec.name], is_flag=spec.kind == FLAG, help=spec.help)
-              for spec in list(command.options) + list(_COMMON.values())]
-    click_command = click.Command(command.name, params=params, help=command.summary + "\n\n"
-                                  + BATCH_HELP_FOOTER, add_help_option=False)
-    ctx = click.Context(click_command, info_name=f"rekcli {command.name}", terminal_width=100)
-    sys.stdout.write(click_command.get_help(ctx) + "\n")
-
-
-BATCH_HELP_FOOTER = (
-    "Output: one line per image or request, in input order (JSON Lines with --output json); "
-    "a failed item prints {\"Error\": {\"Code\": ..., \"Message\": ...}} and the batch goes "
-    "on. Exit code 0 when all succeeded, 254 when any failed, 130 on Ctrl-C. Re-running the "
-    "same command after an interruption continues where it stopped.")

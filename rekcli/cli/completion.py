@@ -1,9 +1,11 @@
 """Shell completion: the bash, zsh and fish scripts, and the helper they call for collection ids.
 
-The scripts in completions/ are generated from the API model by tools/generate_docs.py and
-checked in. Everything they complete is written into them (commands, each command's options
-with the globals, enum values, fileb:// and file:// paths), so a TAB costs no Python start,
-except after --collection-id: then they run
+The scripts in completions/ are generated from the API model (and the batch commands' option
+specs, rekcli/cli/batch_commands.py) by tools/generate_docs.py and checked in. Everything they
+complete is written into them (commands, each command's options with the globals, enum
+values, fileb:// and file:// paths, plain paths for --images and --input-file, the API
+command that `batch` takes), so a TAB costs no Python start, except after --collection-id:
+then they run
 
     python -m rekcli.cli.completion collection-ids [--region R] [--profile P]
 
@@ -32,21 +34,41 @@ _NEW_COLLECTION_COMMANDS = {"CreateCollection"}
 class OptionInfo:
     name: str                        # --quality-filter
     kind: str                        # flag | value | list | optional
-    action: str | None               # words | fileb | file | collection-id | None (free text)
+    action: str | None               # words | fileb | file | path | collection-id | None
     values: tuple[str, ...] = ()     # for words
     help: str = ""                   # one sentence, for zsh and fish
 
 
+# Options of the batch commands whose value is a file to name as is (no fileb:// or file://).
+_PATH_OPTIONS = {"--images", "--input-file"}
+
+
+def _batch_commands() -> dict:
+    from rekcli.cli.batch_commands import BATCH_COMMANDS
+
+    return BATCH_COMMANDS
+
+
 def command_names() -> list[str]:
+    """Every command: the API commands and the batch commands, sorted."""
     from rekcli.service import model
 
-    return sorted(model.COMMANDS)
+    return sorted(list(model.COMMANDS) + list(_batch_commands()))
 
 
 def command_summary(command: str) -> str:
     from rekcli.service import model
 
+    if command in _batch_commands():
+        return _batch_commands()[command].summary
     return model.operation(model.COMMANDS[command])["summary"]
+
+
+def command_arguments(command: str) -> list[str]:
+    """The words a command takes as its first positional: `batch` takes an API command."""
+    from rekcli.service import model
+
+    return sorted(model.COMMANDS) if command == "batch" else []
 
 
 def global_options() -> list[OptionInfo]:
@@ -60,10 +82,35 @@ def command_options(command: str) -> list[OptionInfo]:
     from rekcli.cli.argv import command_option_specs
     from rekcli.service import model
 
+    if command in _batch_commands():
+        return _batch_command_options(command)
     operation_name = model.COMMANDS[command]
     return [_option_info(spec, operation_name)
             for spec in command_option_specs(operation_name).values()
             if not spec.hidden and not spec.is_global]
+
+
+def _batch_command_options(command: str) -> list[OptionInfo]:
+    """A batch command's options complete like the member they pass through to the operation
+    each image runs (--quality-filter, --collection-id ...), as its help page documents them."""
+    from rekcli.cli.argv import command_option_specs
+    from rekcli.cli.help import BATCH_OPERATIONS
+
+    operation_name = BATCH_OPERATIONS.get(command)
+    passed = command_option_specs(operation_name) if operation_name else {}
+    options = []
+    for spec in _batch_commands()[command].option_specs().values():
+        if spec.is_global:
+            continue
+        if spec.name in _PATH_OPTIONS:
+            action, values = "path", ()
+        elif spec.name in passed:
+            action, values = _value_action(passed[spec.name], operation_name)
+        else:
+            action, values = _value_action(spec, None)
+        options.append(OptionInfo(spec.name, _KINDS[spec.kind], action, values,
+                                  first_sentence(spec.help)))
+    return options
 
 
 def _option_info(spec, operation_name: str | None) -> OptionInfo:
@@ -159,6 +206,20 @@ def bash_script() -> str:
         f"_rekcli_commands='{' '.join(command_names() + ['help'])}'",
         f"_rekcli_globals='{globals_}'",
         "",
+        "# The words command $1 takes as its first argument (batch: an API command).",
+        "_rekcli_command_arguments()",
+        "{",
+        "    case $1 in",
+    ]
+    for command in command_names():
+        if command_arguments(command):
+            words = " ".join(command_arguments(command))
+            lines.append(f"        {command}) _rekcli_reply='{words}' ;;")
+    lines += [
+        "        *) _rekcli_reply='' ;;",
+        "    esac",
+        "}",
+        "",
         "# The options of command $1 (the globals apart) into _rekcli_reply.",
         "_rekcli_command_options()",
         "{",
@@ -185,7 +246,7 @@ def bash_script() -> str:
         "}",
         "",
         "# What completes the value of option $2 of command $1: words:<values>, fileb, file,",
-        "# collection-id, or nothing (free text).",
+        "# path, collection-id, or nothing (free text).",
         "_rekcli_option_values()",
         "{",
         '    case $1:$2 in',
@@ -255,6 +316,17 @@ _rekcli_collection_ids()
     $_rekcli_reply -m rekcli.cli.completion collection-ids "${args[@]}" 2>/dev/null
 }
 
+# Paths matching word $1, folders with a trailing /.
+_rekcli_paths()
+{
+    local path quoted IFS=$'\n'
+    for path in $(compgen -f -- "$1"); do
+        [[ -d $path ]] && path+=/
+        printf -v quoted '%q' "$path"
+        _rekcli_candidates+=("$quoted")
+    done
+}
+
 # Paths after scheme $1 (fileb:// or file://) matching word $2; the scheme alone before.
 _rekcli_uri_paths()
 {
@@ -278,8 +350,9 @@ _rekcli()
     local cword=$_rekcli_cword cur=${_rekcli_words[_rekcli_cword]}
     local bash_cur=${COMP_WORDS[COMP_CWORD]-}
 
-    # The command: the first word that is neither an option nor an option's value.
-    local i word command='' skip=0
+    # The command: the first word that is neither an option nor an option's value; the
+    # words after it that are neither count as its arguments.
+    local i word command='' skip=0 arguments=0
     for ((i = 1; i < cword; i++)); do
         word=${_rekcli_words[i]}
         if ((skip)); then
@@ -292,7 +365,7 @@ _rekcli()
                 _rekcli_option_kind "$command" "$word"
                 [[ $_rekcli_reply == value ]] && skip=1
                 ;;
-            *) [[ $command ]] || command=$word ;;
+            *) if [[ $command ]]; then arguments=$((arguments + 1)); else command=$word; fi ;;
         esac
     done
 
@@ -328,11 +401,16 @@ _rekcli()
                 _rekcli_candidates=($(compgen -W "${_rekcli_reply#words:}" -- "$cur"))
                 ;;
             fileb | file) _rekcli_uri_paths "$_rekcli_reply://" "$cur" ;;
+            path) _rekcli_paths "$cur" ;;
             collection-id)
                 local IFS=$'\n'
                 _rekcli_candidates=($(compgen -W "$(_rekcli_collection_ids)" -- "$cur"))
                 ;;
         esac
+    elif [[ $command && $cur != -* ]] && ((arguments == 0)) &&
+        _rekcli_command_arguments "$command" && [[ $_rekcli_reply ]]; then
+        local IFS=$' \t\n'
+        _rekcli_candidates=($(compgen -W "$_rekcli_reply" -- "$cur"))
     elif [[ $command || $cur == -* ]]; then
         if [[ $command ]]; then
             _rekcli_command_options "$command"
@@ -390,6 +468,15 @@ def zsh_script() -> str:
               for c in command_names()]
     lines += [f"    {_zsh_described('help', 'Show help for rekcli or a command')}",
               "  )", "}", "",
+              "# The words command $1 takes as its first argument (batch: an API command).",
+              "_rekcli_command_arguments() {",
+              "  case $1 in"]
+    for command in command_names():
+        if command_arguments(command):
+            described = " ".join(_zsh_described(c, first_sentence(command_summary(c)))
+                                 for c in command_arguments(command))
+            lines.append(f"    ({command}) reply=({described}) ;;")
+    lines += ["    (*) reply=() ;;", "  esac", "}", "",
               "# The options of command $1 (with the globals) as name:description.",
               "_rekcli_options() {",
               "  case $1 in"]
@@ -404,7 +491,7 @@ def zsh_script() -> str:
     lines += [f"    ({pattern}) REPLY={answer} ;;"
               for pattern, answer in _case_table(options, _kind_answer, "value")]
     lines += ["    (*) REPLY=value ;;", "  esac", "}", "",
-              "# What completes option $2 of command $1: words:<values>, fileb, file,",
+              "# What completes option $2 of command $1: words:<values>, fileb, file, path,",
               "# collection-id, or nothing.",
               "_rekcli_option_values() {",
               '  case "$1:$2" in']
@@ -437,7 +524,7 @@ _rekcli_collection_ids() {
 }
 
 _rekcli() {
-  local i word command= skip=0 option= kind=
+  local i word command= skip=0 option= kind= arguments=0
   for (( i = 2; i < CURRENT; i++ )); do
     word=$words[i]
     if (( skip )); then
@@ -447,7 +534,7 @@ _rekcli() {
     case $word in
       (--*=*) ;;
       (-*) _rekcli_option_kind "$command" "$word"; [[ $REPLY == value ]] && skip=1 ;;
-      (*) [[ -n $command ]] || command=$word ;;
+      (*) if [[ -n $command ]]; then arguments=$(( arguments + 1 )); else command=$word; fi ;;
     esac
   done
 
@@ -486,6 +573,9 @@ _rekcli() {
           compadd -S '' -- "$REPLY://"
         fi
         return ;;
+      (path)
+        _files
+        return ;;
       (collection-id)
         local -a ids
         ids=(${(f)"$(_rekcli_collection_ids)"})
@@ -495,6 +585,13 @@ _rekcli() {
     return 1
   fi
   local -a reply
+  if [[ -n $command && $PREFIX != -* ]] && (( arguments == 0 )); then
+    _rekcli_command_arguments "$command"
+    if (( $#reply )); then
+      _describe -t commands 'command' reply
+      return
+    fi
+  fi
   if [[ -n $command || $PREFIX == -* ]]; then
     _rekcli_options "$command"
     _describe -t options 'option' reply
@@ -525,6 +622,8 @@ def _fish_option_line(option: OptionInfo, condition: str | None) -> str:
         parts.append(f"-a {_fish_quote(' '.join(option.values))}")
     elif option.action in ("fileb", "file"):
         parts.append(f"-a {_fish_quote(f'(__rekcli_uri_paths {option.action}://)')}")
+    elif option.action == "path":
+        parts.append("-a '(__rekcli_paths)'")
     elif option.action == "collection-id":
         parts.append("-a '(__rekcli_collection_ids)'")
     if option.help:
@@ -549,6 +648,17 @@ def fish_script() -> str:
               f"-d {_fish_quote(first_sentence(command_summary(c)))}" for c in commands]
     lines.append("complete -c rekcli -n __rekcli_needs_command -a help "
                  "-d 'Show help for rekcli or a command'")
+    for command in commands:
+        arguments = command_arguments(command)
+        if not arguments:
+            continue
+        lines += ["", f"# the argument of {command}",
+                  f"set -g __rekcli_arguments_{command.replace('-', '_')} {' '.join(arguments)}"]
+        condition = (f"__rekcli_using_command {command}; and __rekcli_needs_argument {command} "
+                     f"$__rekcli_arguments_{command.replace('-', '_')}")
+        lines += [f"complete -c rekcli -n {_fish_quote(condition)} -a {argument} "
+                  f"-d {_fish_quote(first_sentence(command_summary(argument)))}"
+                  for argument in arguments]
     lines += ["", "# global options"]
     lines += [_fish_option_line(o, None) for o in options[""]]
     for command in commands:
@@ -577,6 +687,24 @@ end
 function __rekcli_using_command
     set -l command (__rekcli_command)
     test "$command" = "$argv[1]"
+end
+
+# Whether command $argv[1] has no argument yet: no word after it is one of $argv[2..-1].
+function __rekcli_needs_argument
+    set -l after 0
+    for token in (commandline -opc)[2..-1]
+        if test $after = 1
+            contains -- $token $argv[2..-1]; and return 1
+        else if test "$token" = "$argv[1]"
+            set after 1
+        end
+    end
+    test $after = 1
+end
+
+# Paths for an option's value (--opt value or --opt=value).
+function __rekcli_paths
+    __fish_complete_path (string replace -r -- '^--[^=]*=' '' (commandline -ct))
 end
 
 # Paths after the scheme $argv[1] (fileb:// or file://); the scheme alone before it.

@@ -572,4 +572,211 @@ TOUR: list[Example] = [
             "--query 'FaceMatches[0].Face.ExternalImageId' --output text", "obama.jpg\n"),
     Example("To list the faces of a collection ten at a time", "",
             "rekcli list-faces --collection-id family --max-items 10", None),
+    Example("To index every photo of a folder tree, skipping those already indexed", "",
+            "rekcli index-folder --collection-id family --images people --recursive", None),
 ]
+
+
+# ---- the batch commands (rekcli/cli/batch_commands.py) ---------------------------------------
+#
+# Their pages are built like the API commands' pages; the options that pass a member through
+# to the operation each image runs (--quality-filter ...) take their types, limits and
+# defaults from the model. Example outputs are what the commands printed for the shared photos
+# (one JSON line per item), run in this order from the photos' folder, after
+# `rekcli create-collection --collection-id family`.
+
+BATCH_DESCRIPTIONS: dict[str, list[str]] = {
+    "index-folder": [
+        "Each image runs index-faces: its faces are detected, filtered by --quality-filter and "
+        "--max-faces (largest first), and stored in the collection with the image's name as "
+        "ExternalImageId. The face models are loaded once per worker process, not once per "
+        "image, so a folder indexes several times faster than a loop of rekcli index-faces.",
+        "The ExternalImageId is the image's path under the folder it was found in, with ':' "
+        "for each '/': people/obama/obama.jpg found in people is obama:obama.jpg. A file named "
+        "in --images, or matched by a pattern, is known by its file name. Characters outside "
+        "a-z, A-Z, 0-9 and _.-: become '_', and a name longer than 255 characters is cut and "
+        "ends with a hash of the whole. Give the same --images every time: the same photo "
+        "reached through another folder gets another name and is indexed again.",
+        "An image the collection already holds under the same ExternalImageId (the same bytes "
+        "and the same name) is skipped before any face analysis, at the cost of reading the "
+        "file: its line says \"Skipped\": \"ALREADY_INDEXED\". Running the same command again, "
+        "every night say, indexes only the new photos. An image in which no face was indexed "
+        "stores nothing, so each run analyses it again.",
+    ],
+    "search-folder": [
+        "Each image runs search-faces-by-image: its largest face is looked for in the "
+        "collection, and the faces at or above --face-match-threshold are returned, most "
+        "similar first. An image without a face fails with InvalidParameterException; the "
+        "batch goes on. Nothing is written to the collection.",
+    ],
+    "compare-folder": [
+        "Each image runs compare-faces with the reference photo as the source image: the "
+        "largest face of the reference is compared with up to the 100 largest faces of the "
+        "image. Faces at or above --similarity-threshold are returned in FaceMatches, most "
+        "similar first, the others in UnmatchedFaces. The reference is read once; when it has "
+        "no face, every image fails with InvalidParameterException. No collection is needed.",
+    ],
+    "batch": [
+        "<command> is the API command every request is for (detect-faces, index-faces, "
+        "search-faces-by-image ...). Each line of --input-file (or of stdin, without it or "
+        "with -) is one request: a JSON object as --cli-input-json takes it, the members of "
+        "the request with their API names (rekcli <command> --generate-cli-skeleton prints a "
+        "template). Blank lines are skipped. An image member ({\"Bytes\": ...}) takes base64 "
+        "text (or raw text with --cli-binary-format raw-in-base64-out), \"fileb://path\" to "
+        "read a file, or {\"S3Object\": {\"Bucket\": ..., \"Name\": ...}}.",
+        "All lines are read and parsed before any request runs: a line that is not a JSON "
+        "object stops the batch at once with a ParamValidation error naming the line "
+        "(exit 252). A request that is wrong in any other way fails alone.",
+        "Each output line is the response of that request, as rekcli <command> prints it, "
+        "on one line. A command whose response is empty (create-user, tag-resource ...) "
+        "prints no line for a request that succeeded.",
+    ],
+}
+
+# Where the images come from: the same paragraph on the three folder pages.
+IMAGES_DESCRIPTION = (
+    "--images takes image files, folders and quoted glob patterns ('photos/*.jpg', "
+    "'photos/**/*.png'). Folders and patterns give their .jpg, .jpeg and .png files, any case "
+    "(with --recursive, the files of sub-folders too); a file named directly is always taken. "
+    "The images are processed in the order of their paths, each once.")
+
+# The same on every batch page; help.py fills in {item} ("image" or "request"), {An_item},
+# {error_line}, {usage_errors} (what makes the whole command fail with 252) and {job_input}
+# (what identifies a job's input for resuming it: BATCH_JOB_INPUTS).
+BATCH_COMMON_DESCRIPTION = [
+    "The output is one line per {item}, in input order whatever the number of --workers: "
+    "JSON Lines with --output json, the default (text, table and yaml print each line in "
+    "that format). --query applies to each line that succeeded; a response it does not fit "
+    "becomes a QueryError, a skipped line it does not fit is printed whole.",
+    "{An_item} that fails prints an error line, {error_line}, printed whole (never filtered "
+    "by --query), and the batch goes on.",
+    "Exit status: 0 when every {item} succeeded, 254 when any failed, 130 after Ctrl-C, 252 "
+    "when the command line is wrong ({usage_errors}).",
+    "Interruptions: Ctrl-C stops the workers and keeps every line already printed. Running "
+    "the same command again (after Ctrl-C, kill -9 or a reboot) continues where it stopped: "
+    "finished results are replayed from a journal kept in the data directory until the job "
+    "completes, and only the rest is computed. A run continues an earlier job when these are "
+    "the same: the command, the region, the {job_input} and the options that shape the "
+    "requests (--workers, --query and the output options may change). Any other change "
+    "starts the job afresh.",
+    "Progress (done/total, rate, time left, failures) is drawn on stderr only when stderr "
+    "is a terminal, so pipes and cron get pure data on stdout and nothing on stderr. "
+    "--progress prints plain progress lines on stderr even when it is not a terminal; "
+    "--no-progress shows none.",
+]
+
+BATCH_JOB_INPUTS = {
+    "index-folder": "images (each by path, size and modification time)",
+    "search-folder": "images (each by path, size and modification time), the number of "
+                     "faces in the collection",
+    "compare-folder": "reference photo, the images (each by path, size and modification "
+                      "time)",
+    "batch": "request lines",
+}
+
+# Sentences added to a batch option's own help text on its pages.
+BATCH_OPTION_NOTES: dict[str, list[str]] = {
+    "--images": ["From folders and patterns only .jpg, .jpeg and .png files are taken; a "
+                 "pattern must be quoted so that rekcli, not the shell, expands it."],
+    "--input-file": ["Default: - (stdin)"],
+    "--workers": ["Each worker is a process of its own (about 300 MB); more workers than "
+                  "cores add memory, not speed."],
+    "--progress": ["Progress never goes to stdout."],
+}
+
+# The members of one output line, besides the response (see help.py batch_output).
+BATCH_LINE_DOCS: dict[str, str] = {
+    "Image": "The image file, as --images found it (relative when --images was).",
+    "ExternalImageId": "The name the image's faces are stored under in the collection.",
+    "Skipped": "ALREADY_INDEXED: the collection already holds this image under this "
+               "ExternalImageId; nothing was analysed or stored.",
+    "Error": "Why this {item} failed; the line then has no {response}.",
+    "Error.Code": "A service error code (InvalidImageFormatException, "
+                  "InvalidParameterException, ImageTooLargeException ...), ParamValidation "
+                  "for a request the parameter checks reject, FileError when a file could not "
+                  "be read, or QueryError when --query did not fit the line.",
+    "Error.Message": "What went wrong, as the command alone would print it.",
+}
+
+BATCH_EXAMPLES: dict[str, list[Example]] = {
+    "index-folder": [
+        Example(
+            "To index every photo of a folder tree",
+            "Indexes the photos of people/ and its sub-folders into the collection family, "
+            "one worker per core. --query keeps of each line the ExternalImageId and the "
+            "FaceIds stored (null for a photo skipped on a later run).",
+            "rekcli index-folder --collection-id family --images people --recursive "
+            "--query '[ExternalImageId, Response.FaceRecords[].Face.FaceId]'",
+            '["alex_lacamoire:alex-lacamoire.png", ["52863f6f-9ee9-4928-835d-482ebce014bf"]]\n'
+            '["alex_lacamoire:img1.jpg", ["a9f08e94-65c5-4299-9db0-9b4aa5de4373"]]\n'
+            '["biden:biden.jpg", ["d00de0a3-4005-4274-9d59-227f2960924b"]]\n'
+            '["biden:biden2.jpg", ["50e22b4d-a7f4-4b95-9d6d-bb1f790ec5b7"]]\n'
+            '["kit_harington:john1.jpeg", ["ad9f9191-3c8e-421d-adc5-80e1e4d45afb"]]\n'
+            '["kit_harington:john2.jpeg", ["5d2250d0-8408-4d0c-acfb-9337947b3f44"]]\n'
+            '["lin_manuel_miranda:lin-manuel-miranda.png", '
+            '["5d42e4da-cf19-42fb-93fa-e799a3424723"]]\n'
+            '["obama:obama.jpg", ["c8246b84-dc68-4571-8ca0-32effa7b0c33"]]\n'
+            '["obama:obama2.jpg", ["a2beacf4-84b6-4e40-b269-faf9234e4814"]]\n'
+            '["obama:obama3.jpg", ["da26dd04-13bb-47b3-baa6-b2c996bb2d56"]]\n'
+            '["obama:obama_small.jpg", ["a94f3861-cd5c-4978-a54c-215e9b034f85"]]\n'
+            '["rose_leslie:img1.jpg", ["8ed8455a-d866-42a6-a33b-0907f9184d74"]]\n'
+            '["rose_leslie:img2.jpg", ["8ffbe9fa-51c2-4274-81eb-4433657ab529"]]\n'),
+        Example(
+            "To run the same job again",
+            "After an interruption, or the next night from cron: every photo already indexed "
+            "is skipped without any face analysis, and new photos would be indexed.",
+            "rekcli index-folder --collection-id family --images people --recursive "
+            "--query '[ExternalImageId, Skipped]'",
+            '["alex_lacamoire:alex-lacamoire.png", "ALREADY_INDEXED"]\n'
+            '["alex_lacamoire:img1.jpg", "ALREADY_INDEXED"]\n'
+            '["biden:biden.jpg", "ALREADY_INDEXED"]\n'
+            '["biden:biden2.jpg", "ALREADY_INDEXED"]\n'
+            '["kit_harington:john1.jpeg", "ALREADY_INDEXED"]\n'
+            '["kit_harington:john2.jpeg", "ALREADY_INDEXED"]\n'
+            '["lin_manuel_miranda:lin-manuel-miranda.png", "ALREADY_INDEXED"]\n'
+            '["obama:obama.jpg", "ALREADY_INDEXED"]\n'
+            '["obama:obama2.jpg", "ALREADY_INDEXED"]\n'
+            '["obama:obama3.jpg", "ALREADY_INDEXED"]\n'
+            '["obama:obama_small.jpg", "ALREADY_INDEXED"]\n'
+            '["rose_leslie:img1.jpg", "ALREADY_INDEXED"]\n'
+            '["rose_leslie:img2.jpg", "ALREADY_INDEXED"]\n'),
+    ],
+    "search-folder": [
+        Example(
+            "To find who is in each photo of a folder",
+            "Searches the collection family (indexed as in rekcli index-folder help) with the "
+            "largest face of each group photo and of a photo of a dog. --query keeps the "
+            "photo and the ExternalImageId of its best match; the dog has no face, so its "
+            "line is an error, printed whole, and the exit code is 254.",
+            "rekcli search-folder --collection-id family --images groups noface/dog.jpg "
+            "--query '[Image, Response.FaceMatches[0].Face.ExternalImageId]'",
+            '["groups/bald_guys.jpg", null]\n'
+            '["groups/kit_with_rose.jpg", "kit_harington:john1.jpeg"]\n'
+            '["groups/obama_and_biden.jpg", "obama:obama3.jpg"]\n'
+            '["groups/two_people.jpg", "obama:obama3.jpg"]\n'
+            '{"Image": "noface/dog.jpg", "Error": {"Code": "InvalidParameterException", '
+            '"Message": "There are no faces in the image. Should be at least 1."}}\n'),
+    ],
+    "compare-folder": [
+        Example(
+            "To find a face in every photo of a folder",
+            "Compares the face of obama.jpg with the faces of each group photo; --query keeps "
+            "the photo and the similarity of its best match (null: no face matched).",
+            "rekcli compare-folder --source-image-bytes fileb://people/obama/obama.jpg "
+            "--images groups --query '[Image, Response.FaceMatches[0].Similarity]'",
+            '["groups/bald_guys.jpg", null]\n'
+            '["groups/kit_with_rose.jpg", null]\n'
+            '["groups/obama_and_biden.jpg", 96.52977752685547]\n'
+            '["groups/two_people.jpg", 97.76313018798828]\n'),
+    ],
+    "batch": [
+        Example(
+            "To count the faces of many photos",
+            "Writes one detect-faces request per group photo, then runs them all; each line "
+            "of the output answers the request on the same line of requests.jsonl.",
+            "printf '{\"Image\": {\"Bytes\": \"fileb://%s\"}}\\n' groups/*.jpg > requests.jsonl\n"
+            "rekcli batch detect-faces --input-file requests.jsonl "
+            "--query 'length(FaceDetails)'",
+            "24\n2\n3\n2\n"),
+    ],
+}

@@ -2,15 +2,15 @@
 
 A page is built from three sources: the API model (rekcli/service/model.py: types,
 constraints, enums, defaults, output members), the option specs the parser uses
-(rekcli/cli/argv.py: which options exist, in which order) and our own words
-(rekcli/cli/examples.py: descriptions, member docs, worked examples). It is a small document
-tree - sections of paragraphs, literal blocks, bullet lists and entries (a term with an
-indented body) - printed by one of three renderers:
+(rekcli/cli/argv.py, and rekcli/cli/batch_commands.py for the batch commands: which options
+exist, in which order) and our own words (rekcli/cli/examples.py: descriptions, member docs,
+worked examples). It is a small document tree - sections of paragraphs, literal blocks,
+bullet lists and entries (a term with an indented body) - printed by one of three renderers:
 
   render_text   plain text, 80 columns: help piped or redirected (stable, so tests read it)
   _print_rich   the same layout with bold headings, on a terminal, through a pager like man
-  render_roff   man(7) source: man/rekcli.1 and man/rekcli-<command>.1, written by
-                tools/generate_docs.py
+  render_roff   man(7) source: man/rekcli.1 and man/rekcli-<command>.1 (the batch commands'
+                too), written by tools/generate_docs.py
 
 `rekcli --help` goes through here on every call, so this module imports only the standard
 library and the model at load time; rich is imported only when stdout is a terminal and
@@ -456,6 +456,162 @@ def _output_entries(operation_name: str) -> list:
             for member, shape_name in output["members"].items()]
 
 
+# ---- pages of the batch commands -----------------------------------------------------------
+
+# The API operation each folder job runs per image: its pass-through options (--quality-filter
+# ...) are documented from that operation's model, as on its own page.
+BATCH_OPERATIONS = {"index-folder": "IndexFaces", "search-folder": "SearchFacesByImage",
+                    "compare-folder": "CompareFaces"}
+# What the run functions of rekcli/cli/batch_commands.py refuse to go without.
+BATCH_REQUIRED = {"batch": (), "index-folder": ("--collection-id", "--images"),
+                  "search-folder": ("--collection-id", "--images"),
+                  "compare-folder": ("--source-image-bytes", "--images")}
+BATCH_ARGUMENT = "<command>"   # batch's one positional: the API command of the requests
+BATCH_OPTION_TYPES = {"--workers": "(integer)"}
+
+
+def batch_commands() -> dict:
+    """name -> BatchCommand (rekcli/cli/batch_commands.py, light to import)."""
+    from rekcli.cli.batch_commands import BATCH_COMMANDS
+
+    return BATCH_COMMANDS
+
+
+def batch_command_page(name: str) -> Page:
+    command = batch_commands()[name]
+    specs = list(command.option_specs().values())   # own options, then common, then globals
+    options = [s for s in specs if not s.is_global]
+    operation_name = BATCH_OPERATIONS.get(name)
+    if operation_name:
+        runs = f"{PROG}-{model.kebab(operation_name)}(1), the command each image runs"
+        if "--collection-id" in BATCH_REQUIRED[name]:
+            runs += f"; {PROG}-create-collection(1)"
+    else:
+        runs = f"the page of the command the requests are for, e.g. {PROG}-detect-faces(1)"
+    sections = [
+        Section("DESCRIPTION", _batch_description(name)),
+        Section("SYNOPSIS", [Code(_batch_synopsis(name, specs))]),
+        Section("OPTIONS", _batch_option_entries(name, options)),
+        Section("GLOBAL OPTIONS", _global_entries()),
+        Section("EXAMPLES", [Para(EXAMPLES_NOTE)] + _example_blocks(
+            examples.BATCH_EXAMPLES.get(name, []))),
+        Section("OUTPUT", _batch_output(name)),
+        Section("SEE ALSO", [Para(f"{PROG}(1); {runs}.")]),
+    ]
+    return Page(f"{PROG} {name}", f"{PROG}-{name}", command.summary, sections)
+
+
+def _batch_item(name: str) -> str:
+    return "image" if name in BATCH_OPERATIONS else "request"
+
+
+def _batch_description(name: str) -> list:
+    texts = list(examples.BATCH_DESCRIPTIONS.get(name, []))
+    if name in BATCH_OPERATIONS:
+        texts.insert(1, examples.IMAGES_DESCRIPTION)
+    if "--collection-id" in BATCH_REQUIRED[name]:
+        texts.append("The collection must exist: when it does not, the job stops at once with "
+                     "ResourceNotFoundException (exit 254), before reading any image.")
+    item = _batch_item(name)
+    usage_errors = ("no command or an unknown one, an unreadable input file, a line that is "
+                    "not a JSON object" if name == "batch" else
+                    "a required option missing, no images found, a bad option value")
+    error_line = '{"Error": {"Code": ..., "Message": ...}}'
+    if item == "image":
+        error_line = '{"Image": ..., "Error": {"Code": ..., "Message": ...}}'
+    texts += [text.format(item=item, An_item="An image" if item == "image" else "A request",
+                          error_line=error_line, usage_errors=usage_errors,
+                          job_input=examples.BATCH_JOB_INPUTS[name])
+              for text in examples.BATCH_COMMON_DESCRIPTION]
+    return [Para(text) for text in texts]
+
+
+def _batch_synopsis(name: str, specs) -> str:
+    lines = [f"  {PROG} {name}" + (f" {BATCH_ARGUMENT}" if name == "batch" else "")]
+    for spec in specs:
+        usage = spec.name if spec.kind == FLAG else f"{spec.name} <value>"
+        lines.append(usage if spec.name in BATCH_REQUIRED[name] else f"[{usage}]")
+    return "\n".join(lines)
+
+
+def _batch_option_entries(name: str, specs) -> list:
+    entries = []
+    if name == "batch":
+        entries.append(Entry(BATCH_ARGUMENT, "(string) [required]", [
+            Para("The API command every request is for; its page describes the members a "
+                 "request may hold and the response."),
+            Para("Possible values:", label=True), Bullets(sorted(model.COMMANDS))]))
+    for spec in specs:
+        entries.append(_batch_option(name, spec))
+    return entries
+
+
+def _batch_option(name: str, spec) -> Entry:
+    required = " [required]" if spec.name in BATCH_REQUIRED[name] else ""
+    operation_name = BATCH_OPERATIONS.get(name)
+    passed = command_option_specs(operation_name).get(spec.name) if operation_name else None
+    if passed is not None and passed.shape == "ImageBlob":
+        body = [Para(spec.help)] + _constraints(model.shape("ImageBlob"))
+        return Entry(spec.name, "(blob)" + required, body)
+    if passed is not None and passed.member is not None:
+        # The member the option fills: documented as on the operation's own page.
+        entry = _member_option(operation_name, model.operation(operation_name), passed)
+        entry.detail = f"({model.shape(passed.shape)['type']})" + required
+        return entry
+    if spec.kind == FLAG:
+        detail = "(boolean)"
+    elif spec.kind == LIST:
+        detail = "(list)"
+    else:
+        detail = BATCH_OPTION_TYPES.get(spec.name, "(string)")
+    body = [Para(spec.help)] + [Para(text) for text in
+                                examples.BATCH_OPTION_NOTES.get(spec.name, [])]
+    if spec.kind == LIST:
+        body += [Para("Syntax:", label=True), Code('"string" "string" ...')]
+    return Entry(spec.name, detail + required, body)
+
+
+def _batch_output(name: str) -> list:
+    item = _batch_item(name)
+    docs = examples.BATCH_LINE_DOCS
+    error = Entry("Error", "-> (structure)", [
+        Para(docs["Error"].format(item=item, response="Response" if name != "batch"
+                                  else "response members")),
+        Entry("Code", "-> (string)", [Para(docs["Error.Code"])]),
+        Entry("Message", "-> (string)", [Para(docs["Error.Message"])])])
+    if name == "batch":
+        return [Para("One line per request, in input order: the response of the request, "
+                     "with the members listed in the OUTPUT section of the command's own "
+                     "page (rekcli <command> help), or, when the request failed, an object "
+                     "with one member:"),
+                error,
+                Para("With --query, each response is replaced by the result of the query; "
+                     "error lines are printed whole.")]
+    operation_name = BATCH_OPERATIONS[name]
+    command = model.kebab(operation_name)
+    entries = [Para("One line per image, in the order of their paths. With --output json "
+                    "(the default) a line is a JSON object with these members, in this "
+                    "order:"),
+               Entry("Image", "-> (string)", [Para(docs["Image"])])]
+    if name == "index-folder":
+        entries.append(Entry("ExternalImageId", "-> (string)", [Para(docs["ExternalImageId"])]))
+    response = [Para(f"What rekcli {command} prints for this image; see OUTPUT in "
+                     f"{PROG}-{command}(1) for the members of each.")]
+    output = model.operation(operation_name)["output"]["members"]
+    response += [Entry(member, f"-> ({model.shape(shape_name)['type']})",
+                       [Para(member_doc(operation_name, member))])
+                 for member, shape_name in output.items()]
+    entries.append(Entry("Response", "-> (structure)", response))
+    if name == "index-folder":
+        entries.append(Entry("Skipped", "-> (string)", [
+            Para(docs["Skipped"] + " The line has no Response."),
+            Para("Possible values: ALREADY_INDEXED")]))
+    entries += [error,
+                Para("With --query, each line that succeeded is replaced by the result of the "
+                     "query applied to the object above; error lines are printed whole.")]
+    return entries
+
+
 # ---- the main page ---------------------------------------------------------------------------
 
 MAIN_DESCRIPTION = [
@@ -468,6 +624,10 @@ MAIN_DESCRIPTION = [
     "(S3Object={Bucket=b,Name=k}); any value can be read from a file with file://path, and "
     "image bytes with fileb://path (--image-bytes fileb://photo.jpg). --query filters the "
     "response with JMESPath; --output picks json, text, table, yaml or yaml-stream.",
+    "The batch commands run many requests in one process tree, loading the face models once "
+    "per worker: index-folder, search-folder and compare-folder take folders of photos, batch "
+    "takes requests of any command as JSON Lines. They print one line per image or request, "
+    "in input order, and a re-run continues an interrupted job.",
     "Run rekcli COMMAND help for a command's options, examples and output, or read "
     "man rekcli-COMMAND.",
 ]
@@ -492,15 +652,23 @@ EXIT_STATUS = [
     ("130", "Interrupted (Ctrl-C)."),
     ("252", "The command line was wrong: unknown option or command, bad or missing value."),
     ("253", "Configuration problem, e.g. an unparseable config file."),
-    ("254", "The service answered with an error (printed as An error occurred (Code) ...)."),
+    ("254", "The service answered with an error (printed as An error occurred (Code) ...); "
+            "for a batch command, an image or request failed."),
     ("255", "Any other failure."),
 ]
 
 
+def command_summaries() -> dict[str, str]:
+    """Every command, the batch commands included, with its one-line summary, sorted."""
+    summaries = {name: model.operation(op)["summary"] for name, op in model.COMMANDS.items()}
+    summaries.update({name: command.summary for name, command in batch_commands().items()})
+    return dict(sorted(summaries.items()))
+
+
 def main_page() -> Page:
-    commands = [Entry(name, "", [Para(model.operation(op)["summary"])])
-                for name, op in sorted(model.COMMANDS.items())]
-    see_also = ", ".join([f"{PROG}-{name}(1)" for name in sorted(model.COMMANDS)] + ["aws(1)"])
+    summaries = command_summaries()
+    commands = [Entry(name, "", [Para(summary)]) for name, summary in summaries.items()]
+    see_also = ", ".join([f"{PROG}-{name}(1)" for name in summaries] + ["aws(1)"])
     sections = [
         Section("SYNOPSIS", [Code(f"  {PROG} [options] <command> [parameters]\n"
                                   f"  {PROG} help\n  {PROG} <command> help")]),
@@ -569,6 +737,10 @@ def command_help_text(operation_name: str) -> str:
 
 def main_help_text() -> str:
     return render_text(main_page())
+
+
+def batch_help_text(name: str) -> str:
+    return render_text(batch_command_page(name))
 
 
 # ---- roff (man pages) --------------------------------------------------------------------
@@ -649,8 +821,17 @@ STYLES = {"heading": "bold", "term": "bold", "label": "bold", "code": "cyan", ""
 
 
 def print_help(operation_name: str | None) -> None:
+    """Print the page of an API command, or the main page for None."""
+    print_page(command_page(operation_name) if operation_name else main_page())
+
+
+def print_batch_help(name: str) -> None:
+    """Print the page of a batch command (index-folder ...)."""
+    print_page(batch_command_page(name))
+
+
+def print_page(page: Page) -> None:
     """Print a page: plain text when piped, styled and paged like man on a terminal."""
-    page = command_page(operation_name) if operation_name else main_page()
     if sys.stdout.isatty():
         _print_rich(page)
     else:

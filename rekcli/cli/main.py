@@ -59,10 +59,8 @@ def run(args: list[str], invocation: Invocation) -> int:
     command, rest = argv_grammar.split_command(args)
     if command is None:
         return run_without_command(rest, invocation)
-    if command == "help":  # `rekcli help` or `rekcli help compare-faces`
-        if rest and rest[0] not in commands_by_name():
-            raise UsageError(argv_grammar._invalid_choice("command", rest[0], commands_by_name()))
-        return show_help(commands_by_name()[rest[0]] if rest else None, [])
+    if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
+        return show_help_topic(rest[0] if rest else None)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
@@ -104,9 +102,9 @@ def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int
     invocation.globals = globals_from(parsed.values)
     invocation.operation_name = name
     if parsed.positionals == ["help"] or "--help" in rest:
-        from rekcli.cli.batch_commands import print_batch_help
+        from rekcli.cli.help import print_batch_help
 
-        print_batch_help(command)
+        print_batch_help(name)
         return EXIT_OK
     if name != "batch":
         argv_grammar.reject_leftovers(parsed)
@@ -188,6 +186,19 @@ def print_version() -> int:
     sys.stdout.write(f"rekcli/{__version__} Python/{platform.python_version()} "
                      f"{platform.system()}/{platform.release()} source/{platform.machine()}\n")
     return EXIT_OK
+
+
+def show_help_topic(topic: str | None) -> int:
+    """`rekcli help [COMMAND]`: an API command's page, a batch command's page, or the index."""
+    if topic in BATCH_COMMAND_NAMES:
+        from rekcli.cli.help import print_batch_help
+
+        print_batch_help(topic)
+        return EXIT_OK
+    if topic is not None and topic not in commands_by_name():
+        raise UsageError(argv_grammar._invalid_choice(
+            "command", topic, list(commands_by_name()) + list(BATCH_COMMAND_NAMES)))
+    return show_help(commands_by_name()[topic] if topic else None, [])
 
 
 def show_help(operation_name: str | None, rest: list[str]) -> int:
