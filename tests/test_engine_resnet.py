@@ -109,3 +109,18 @@ def test_the_model_file_is_checked_layer_by_layer():
         resnet.parse_model(data + b"\x00")  # trailing bytes
     with pytest.raises(resnet.ModelFormatError, match="loss_metric"):
         resnet.parse_model(data.replace(b"loss_metric_2", b"loss_mmod_xx2", 1))
+
+
+def test_the_blas_thread_limit_covers_the_network_only(monkeypatch):
+    """Search's matrix products keep every OpenBLAS thread; only the network runs on one."""
+    from rekcli.engine import resnet
+
+    for name in resnet._THREAD_ENV:
+        monkeypatch.delenv(name, raising=False)
+    controls = resnet._openblas_thread_controls()
+    if not controls:
+        pytest.skip("numpy here is not linked with OpenBLAS")
+    before = [get() for get, _ in controls]
+    with resnet.blas_threads_limited(1):
+        assert [get() for get, _ in controls] == [1] * len(controls)
+    assert [get() for get, _ in controls] == before

@@ -452,7 +452,7 @@ def test_batch_output_says_what_one_line_holds():
     assert members == ["Image", "ExternalImageId", "Response", "Skipped", "Error"]
     assert "\n          FaceRecords -> (list)\n" in output
     assert "rekcli-index-faces(1)" in " ".join(output.split())
-    assert "\n          Code -> (string)\n" in output and "QueryError" in output
+    assert "\n          Code -> (string)\n" in output and "FileError" in output
     search = section(help.batch_help_text("search-folder"), "OUTPUT")
     assert "\n          FaceMatches -> (list)\n" in search
     assert "ExternalImageId ->" not in search and "Skipped" not in search

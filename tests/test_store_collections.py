@@ -344,3 +344,18 @@ def test_concurrent_creates_of_one_id_yield_exactly_one_collection(ctx):
         assert [i.collection_id for _, i in items] == ["own-0", "own-1", "own-2", "own-3", "same"]
         dirs = {p.name for p in (ctx.region_dir / "collections").iterdir()}
         assert dirs == {i.dir_name for _, i in items}
+
+
+def test_a_stale_marker_on_a_live_collection_is_cleared_by_the_sweep(ctx):
+    """A create that died after its COMMIT leaves CREATING on a listed folder; the sweep must
+    clear it, or a later lost catalog would get that live collection deleted."""
+    from rekcli.store.catalog import CREATING_MARKER
+
+    with Store(ctx) as store:
+        store.create_collection("live")
+        folder = ctx.region_dir / "collections" / store.collection_info("live").dir_name
+    (folder / CREATING_MARKER).touch()
+    with Store(ctx) as store:
+        store.create_collection("other")  # runs the sweep
+    assert not (folder / CREATING_MARKER).exists()
+    assert (folder / "meta.sqlite").exists()

@@ -62,7 +62,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
     """Run `tasks` in order on the pool, print one line each, return the exit code."""
     from rekcli.batch.journal import Journal, job_key
     from rekcli.batch.runner import run_in_order
-    from rekcli.cli.display import apply_query, compile_query
+    from rekcli.cli.display import compile_query
     from rekcli.service.context import ServiceContext
 
     query = compile_query(settings.globals.query)
@@ -74,14 +74,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal):
             line = dict(labels[index], **result) if labels else _bare(result)
-            try:  # as in aws, errors are never filtered by --query
-                shown = line if "Error" in result else apply_query(query, line)
-            except CliError as error:
-                if "Skipped" in result:  # a query written for responses: the line prints whole
-                    shown = line
-                else:  # a query that does not fit this response fails this line alone
-                    result = {"Error": {"Code": "QueryError", "Message": error.message}}
-                    shown = dict(labels[index], **result) if labels else result
+            shown = _queried(query, line, result, index)
             failures += "Error" in result
             _print_line(shown, settings)
             progress.advance(failed="Error" in result)
@@ -90,6 +83,23 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
         journal.close()
         progress.stop()
     return EXIT_SERVICE if failures else EXIT_OK
+
+
+def _queried(query, line, result: dict, index: int):
+    """--query applied to one output line. Error lines are never filtered (as in aws). A
+    line the query cannot be applied to (a JMESPath type error, e.g. length() of a member a
+    skipped line does not have) is printed whole, with a warning on stderr: the request
+    itself succeeded, and a write's response must never be lost to a query."""
+    from rekcli.cli.display import apply_query
+
+    if query is None or "Error" in result:
+        return line
+    try:
+        return apply_query(query, line)
+    except CliError as error:
+        sys.stderr.write(f"warning: --query does not fit line {index + 1}, printed whole: "
+                         f"{error.message}\n")
+        return line
 
 
 def _bare(result: dict):

@@ -646,8 +646,8 @@ IMAGES_DESCRIPTION = (
 BATCH_COMMON_DESCRIPTION = [
     "The output is one line per {item}, in input order whatever the number of --workers: "
     "JSON Lines with --output json, the default (text, table and yaml print each line in "
-    "that format). --query applies to each line that succeeded; a response it does not fit "
-    "becomes a QueryError, a skipped line it does not fit is printed whole.",
+    "that format). --query applies to each line except error lines; a line it cannot be "
+    "applied to (a JMESPath type error) is printed whole, with a warning on stderr.",
     "{An_item} that fails prints an error line, {error_line}, printed whole (never filtered "
     "by --query), and the batch goes on.",
     "Exit status: 0 when every {item} succeeded, 254 when any failed, 130 after Ctrl-C, 252 "
@@ -694,7 +694,7 @@ BATCH_LINE_DOCS: dict[str, str] = {
     "Error.Code": "A service error code (InvalidImageFormatException, "
                   "InvalidParameterException, ImageTooLargeException ...), ParamValidation "
                   "for a request the parameter checks reject, FileError when a file could not "
-                  "be read, or QueryError when --query did not fit the line.",
+                  "be read.",
     "Error.Message": "What went wrong, as the command alone would print it.",
 }
 

@@ -221,10 +221,8 @@ def dlib_face_recognition_model():
 def resnet_model():
     """The same ResNet as numpy weights (engine/resnet.py): ~75 ms to parse, no cache needed.
 
-    Loading it also caps numpy's OpenBLAS at one thread (see resnet.limit_blas_threads).
+    It runs numpy's OpenBLAS on one thread while it computes (see resnet.blas_threads_limited).
     """
     from rekcli.engine import resnet
 
-    model = resnet.load_model(model_path("dlib_face_recognition_resnet_model_v1.dat"))
-    resnet.limit_blas_threads(1)
-    return model
+    return resnet.load_model(model_path("dlib_face_recognition_resnet_model_v1.dat"))

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,8 +161,17 @@ class _Reader:
             return math.ldexp(mantissa, exponent)
         return {32000: float("inf"), 32001: float("-inf")}.get(exponent, float("nan"))
 
+    def size(self, what: str) -> int:
+        """A count or dimension: never negative (a -1 would make numpy read the rest)."""
+        value = self.int()
+        if value < 0:
+            self.fail(f"negative {what} {value}")
+        return value
+
     def string(self) -> str:
-        size = self.int()
+        size = self.size("string length")
+        if self.pos + size > len(self.data):
+            self.fail("string runs past the end of the file")
         text = self.data[self.pos : self.pos + size]
         self.pos += size
         return text.decode("latin-1")
@@ -180,7 +190,7 @@ class _Reader:
 
     def tensor(self) -> np.ndarray:
         version = self.version((1, 2), "tensor")
-        shape = tuple(self.int() for _ in range(4))
+        shape = tuple(self.size("tensor dimension") for _ in range(4))
         count = int(np.prod(shape))
         if version == 2:  # little-endian IEEE float32
             end = self.pos + 4 * count
@@ -195,7 +205,7 @@ class _Reader:
 
     def alias_tensor(self) -> tuple[int, int, int, int]:
         self.version((1,), "alias_tensor")
-        return tuple(self.int() for _ in range(4))
+        return tuple(self.size("tensor dimension") for _ in range(4))
 
 
 @dataclass
@@ -222,6 +232,8 @@ def _read_details(reader: _Reader, layer: _Layer) -> dict:
         ):
             reader.fail(f"con layer differs from the expected {layer}")
         count = int(np.prod(filters))
+        if filters[0] != num_filters or params.size != count + (num_filters if use_bias else 0):
+            reader.fail("con parameters of the wrong size")
         weights = params[:count].reshape(filters)  # (filters, channels, rows, cols)
         if use_bias:
             bias = params[count : count + num_filters]
@@ -239,6 +251,8 @@ def _read_details(reader: _Reader, layer: _Layer) -> dict:
         if mode != 0:  # CONV_MODE: one gamma/beta per channel
             reader.fail("affine layer not in CONV_MODE")
         channels = int(np.prod(gamma))
+        if params.size != 2 * channels:
+            reader.fail("affine parameters of the wrong size")
         return {"gamma": params[:channels], "beta": params[channels : 2 * channels]}
     if kind in ("relu", "add_prev"):
         reader.expect_string(f"{kind}_")
@@ -264,6 +278,8 @@ def _read_details(reader: _Reader, layer: _Layer) -> dict:
             reader.float()
         if num_outputs != layer.num_outputs or bias_mode != 1:  # FC_NO_BIAS
             reader.fail("fc layer differs from fc_no_bias<128>")
+        if num_inputs <= 0 or params.size < num_inputs * num_outputs:
+            reader.fail("fc parameters of the wrong size")
         weights = params[: num_inputs * num_outputs].reshape(num_inputs, num_outputs)
         return {"weights": weights}
     raise AssertionError(kind)
@@ -336,6 +352,9 @@ def _plan(parsed: list[_Parsed]) -> list[tuple]:
             if follower is not None and follower.layer.kind == "affine":
                 gamma = follower.params["gamma"].astype(np.float64)
                 beta = follower.params["beta"].astype(np.float64)
+                if gamma.size != weights.shape[0]:  # would broadcast silently otherwise
+                    raise ModelFormatError(f"affine of {gamma.size} channels after a con of "
+                                           f"{weights.shape[0]} filters")
                 weights = weights * gamma[:, None, None, None]
                 bias = bias * gamma + beta
                 index += 1
@@ -436,8 +455,9 @@ class ResNetModel:
         if chips.ndim != 4 or chips.shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
             raise ValueError(f"expected (n, {CHIP_SIZE}, {CHIP_SIZE}, 3) chips, got {chips.shape}")
         out = np.empty((chips.shape[0], DESCRIPTOR_SIZE), dtype=np.float32)
-        for start in range(0, chips.shape[0], BATCH):
-            out[start : start + BATCH] = self._forward(chips[start : start + BATCH])
+        with blas_threads_limited(1):
+            for start in range(0, chips.shape[0], BATCH):
+                out[start : start + BATCH] = self._forward(chips[start : start + BATCH])
         return out
 
     def compute_face_descriptor(self, image: np.ndarray, faces) -> list[np.ndarray]:
@@ -499,36 +519,58 @@ _SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_thr
                 "openblas_set_num_threads64_", "openblas_set_num_threads")
 
 
-def limit_blas_threads(count: int = 1) -> bool:
-    """Run numpy's OpenBLAS on `count` threads from now on, unless the user chose a number.
+@contextmanager
+def blas_threads_limited(count: int = 1):
+    """Run numpy's OpenBLAS on `count` threads inside the block, then restore its setting.
 
     Measured on the 2-core machine (benchmarks/bench_descriptors.py): a second OpenBLAS
     thread saves ~1 ms a face when the machine is idle, but as soon as another process holds
     a core (batch workers, a parallel job) OpenBLAS's threads wait for each other at every
-    GEMM and a face takes 10-150 ms, once 880 ms, against a steady 7 ms on one thread.
-    threadpoolctl would be the tidy way; without it, this finds the OpenBLAS library numpy
-    loaded and calls its own setter. Best effort: returns False (and changes nothing) when
-    the user set a thread count in the environment or no OpenBLAS is found (another BLAS).
+    GEMM and a face takes 10-150 ms, once 880 ms, against a steady 7 ms on one thread. The
+    limit covers the network only: the store's search keeps all of OpenBLAS's threads.
+    threadpoolctl would be the tidy way; without it, this calls the get/set functions of the
+    OpenBLAS library numpy loaded. Best effort: nothing changes when the user set a thread
+    count in the environment or no OpenBLAS is found (another BLAS).
     """
     if any(os.environ.get(name) for name in _THREAD_ENV):
-        return False
-    import ctypes
+        yield
+        return
+    controls = _openblas_thread_controls()
+    previous = [get() for get, _ in controls]
+    for _, set_threads in controls:
+        set_threads(count)
+    try:
+        yield
+    finally:
+        for (_, set_threads), threads in zip(controls, previous):
+            set_threads(threads)
 
-    found = False
-    for path in _openblas_libraries():
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _SET_THREADS:
-            setter = getattr(library, name, None)
-            if setter is not None:
-                setter.argtypes = [ctypes.c_int]
-                setter.restype = None
-                setter(count)
-                found = True
-                break
-    return found
+
+_controls: list | None = None
+
+
+def _openblas_thread_controls() -> list:
+    """(get, set) thread-count functions of every OpenBLAS loaded, found once per process."""
+    global _controls
+    if _controls is None:
+        import ctypes
+
+        found = []
+        for path in _openblas_libraries():
+            try:
+                library = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for name in _SET_THREADS:
+                setter = getattr(library, name, None)
+                getter = getattr(library, name.replace("set_num_threads", "get_num_threads"), None)
+                if setter is not None and getter is not None:
+                    setter.argtypes, setter.restype = [ctypes.c_int], None
+                    getter.argtypes, getter.restype = [], ctypes.c_int
+                    found.append((getter, setter))
+                    break
+        _controls = found
+    return _controls
 
 
 def _openblas_libraries() -> list[str]:

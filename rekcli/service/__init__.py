@@ -1,9 +1,12 @@
 """The local Rekognition service: one function per operation, request dict in, response out.
 
 `invoke` is the single entry point for every caller (the CLI today, an HTTP endpoint
-tomorrow): it runs the service-side validation from the model, calls the operation, and
-returns the response with keys in model order and absent members dropped, as botocore
-would hand it to the aws CLI.
+tomorrow): it runs the service-side validation from the model, fills every absent member
+that has a documented default, calls the operation, and returns the response with keys in
+model order and absent members dropped, as botocore would hand it to the aws CLI.
+
+The operation functions are called through `invoke` only: they may rely on its validation
+and on the defaults it fills (faces_by_image does); calling one directly skips both.
 """
 
 from __future__ import annotations

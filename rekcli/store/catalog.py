@@ -175,22 +175,24 @@ class Store:
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
-            with transaction(conn):
-                row = conn.execute("SELECT id, dir_name FROM collections WHERE collection_id = ?",
-                                   (collection_id,)).fetchone()
-                if row is None:
-                    raise not_found(collection_id)
-                marker = self.collections_dir / row[1] / DELETING_MARKER
-                try:
-                    marker.touch()
-                except FileNotFoundError:
-                    pass  # the folder is already gone; nothing to mark
-                try:
+            marker = None
+            try:
+                with transaction(conn):
+                    row = conn.execute("SELECT id, dir_name FROM collections WHERE "
+                                       "collection_id = ?", (collection_id,)).fetchone()
+                    if row is None:
+                        raise not_found(collection_id)
+                    marker = self.collections_dir / row[1] / DELETING_MARKER
+                    try:
+                        marker.touch()
+                    except FileNotFoundError:
+                        pass  # the folder is already gone; nothing to mark
                     conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
                     conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
-                except BaseException:
+            except BaseException:  # not deleted (the COMMIT included): the folder stays live
+                if marker is not None:
                     _remove_marker(marker)
-                    raise
+                raise
             try:
                 self._remove_dir(row[1], wait=True)
             except ServiceError:
@@ -230,9 +232,16 @@ class Store:
             with transaction(conn):
                 known = {name for (name,) in conn.execute("SELECT dir_name FROM collections")}
                 for entry in os.scandir(self.collections_dir):
-                    if entry.name[0] != "." and entry.is_dir() and entry.name not in known:
-                        self._move_to_trash(entry.name, wait=False,
-                                            prefix=TRASH_PREFIX if _crash_leftover(entry.path) else ORPHAN_PREFIX)
+                    if entry.name[0] == "." or not entry.is_dir():
+                        continue
+                    if entry.name in known:
+                        # A listed folder's marker is stale (a create died after its COMMIT):
+                        # left there, it would get the folder deleted if the catalog were lost.
+                        for name in (CREATING_MARKER, DELETING_MARKER):
+                            _remove_marker(os.path.join(entry.path, name))
+                    else:
+                        self._move_to_trash(entry.name, wait=False, prefix=TRASH_PREFIX
+                                            if _crash_leftover(entry.path) else ORPHAN_PREFIX)
             now = time.time()
             for entry in os.scandir(self.collections_dir):
                 if entry.name.startswith(TRASH_PREFIX):
