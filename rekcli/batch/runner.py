@@ -10,6 +10,7 @@ what was journaled, and propagates so the CLI can exit 130.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
@@ -50,7 +51,10 @@ def is_retryable(result: dict) -> bool:
 
 def _parallel(tasks, pending, workers, work):
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
+    # Each detection can use two threads; with a worker per core they would only queue.
+    spare_cores = workers < (os.cpu_count() or 1)
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                   initargs=(spare_cores,))
     try:
         queue = iter(pending)
         in_flight = {}

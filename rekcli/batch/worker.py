@@ -25,9 +25,17 @@ class Task:
     skip_if_indexed: bool = False                    # index-folder: skip images already in
 
 
-def init_worker() -> None:
-    """Pool initializer: Ctrl-C is handled by the parent, which stops the workers itself."""
+def init_worker(threads_in_detection: bool = True) -> None:
+    """Pool initializer: Ctrl-C is handled by the parent, which stops the workers itself.
+
+    threads_in_detection: False when the pool already has a worker per core; detection then
+    runs its two halves one after the other (same results, no threads queuing for cores).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not threads_in_detection:
+        from rekcli.engine import detection
+
+        detection.scan_in_parallel(False)
 
 
 def execute(task: Task) -> dict:

@@ -753,7 +753,7 @@ BATCH_EXAMPLES: dict[str, list[Example]] = {
             '["groups/bald_guys.jpg", null]\n'
             '["groups/kit_with_rose.jpg", "kit_harington:john1.jpeg"]\n'
             '["groups/obama_and_biden.jpg", "obama:obama3.jpg"]\n'
-            '["groups/two_people.jpg", "obama:obama3.jpg"]\n'
+            '["groups/two_people.jpg", "biden:biden.jpg"]\n'
             '{"Image": "noface/dog.jpg", "Error": {"Code": "InvalidParameterException", '
             '"Message": "There are no faces in the image. Should be at least 1."}}\n'),
     ],

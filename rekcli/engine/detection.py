@@ -32,28 +32,35 @@ HOG cost is proportional to the pixels scanned. The 44 faces pasted at a given s
 | 64 (1.6x) | 33/44 | 41/44 | 43/44 | 44/44 | ~225 ms |
 | 68 (1.7x) | 40/44 | 42/44 | 43/44 | 44/44 | ~245 ms |
 
-60 is the knee: 89% of 40-px faces and 95% of 44-px faces inside the target. The times are
-with both cores: one thread would need ~310 ms at 1.5x. dlib releases the GIL while it
-scans, so a large working copy is cut into two overlapping parts scanned in parallel. A face
-up to 0.8 x the overlap (SPLIT_OVERLAP_FACES x the native size = 240 working px) lies wholly
-inside one part; bigger faces, which the cut may split, are found by a third pass over a
-coarse copy scaled so that exactly that size lands on the native size (~10% of the pixels).
-The part scanned by the thread that also runs the coarse pass is made smaller, so both
-threads finish together. Duplicates from the passes are merged by greedy non-maximum
-suppression (highest score kept). Grayscale costs 20% less than RGB and finds the same faces.
+60 is the knee: 89% of 40-px faces and 95% of 44-px faces inside the target.
 
+Two cores: the pyramid split
+----------------------------
+dlib's HOG scan builds an image pyramid (level k+1 is dlib's pyramid_down<6> of level k, 5/6
+the size) and runs its filters over the features of every level; level 0 and 1 together cost
+about as much as all the levels below them. So one thread scans levels 0 and 1 (with a
+detector whose max_pyramid_levels is capped at 1, models.hog_detector_for_this_thread) and
+another scans the whole pyramid of level 2; each level image is made once with dlib's own
+pyramid_down<6>, and boxes are mapped up to level 0 with dlib's rect_up. The two threads see exactly the features
+and scores of a single scan: nothing is scanned twice and no face can fall between the parts.
+(The only differences from one dlib call: boxes mapped up from level 2 may differ by a pixel,
+and dlib suppresses overlapping boxes within each call only; our non-maximum suppression
+merges the rest.) Results never depend on how the work is scheduled, so batch workers, which
+already keep both cores busy with processes, run the two halves one after the other.
 Boxes come back in pixels of the original image as floats; they may extend past its edges
 (dlib places windows partly outside the image for faces cut by the border).
 
 Confidence
 ----------
-dlib's HOG score is an SVM margin: 0 is the trained decision boundary (HOG_THRESHOLD; our
-noface/ photos score at most -0.25), real faces score 0.15-3. We map the score through a
-logistic curve:
+dlib's HOG score is an SVM margin: 0 is the trained decision boundary, real faces score
+0.15-3. We keep windows down to HOG_THRESHOLD = -0.1: over every shared photo (people/,
+groups/, detection/, noface/, edge/) the only window scoring between -0.2 and 0 is a real
+face (the half-hidden child in obama_and_biden.jpg, -0.03), and noface/ scores at most -0.25.
+We map the score through a logistic curve:
 
     confidence = 100 / (1 + exp(-(score - HOG_SCORE_MIDPOINT) / HOG_SCORE_SPREAD))
 
-with midpoint -0.6 and spread 0.3: score 0 -> 88.1, 0.5 -> 97.5, 1 -> 99.5, 2 -> 99.99. A
+with midpoint -0.6 and spread 0.3: score -0.1 -> 84.1, 0 -> 88.1, 0.5 -> 97.5, 1 -> 99.5, 2 -> 99.99. A
 clear frontal face thus gets Rekognition-like 99.5+, and the borderline detections that
 QualityFilter's LOW_CONFIDENCE rule exists for get visibly less.
 
@@ -83,16 +90,12 @@ PROMISE_IMAGE_PIXELS = 1920 * 1080
 # Below this face size we do not promise anything, however small the image.
 MIN_FACE_FLOOR_PX = 30.0
 
-HOG_THRESHOLD = 0.0
+HOG_THRESHOLD = -0.1
 HOG_SCORE_MIDPOINT = -0.6
 HOG_SCORE_SPREAD = 0.3
 
-# Split the scan over two threads only when there is enough work for it to pay. The split
-# is part of what is detected (its coarse pass sees faces at another pyramid phase), so it
-# must not depend on how busy the machine is: batch workers split exactly as single calls.
-SPLIT_MIN_PIXELS = 600_000
-# Overlap of the two parts, in smallest faces (working pixels = this x the native size).
-SPLIT_OVERLAP_FACES = 4
+# Smaller than this, level 2 cannot hold dlib's 80 x 80 window: one scan does it all.
+HOG_WINDOW_PX = 80
 
 # The CNN detector's window is larger and its cost per pixel ~75x HOG's: it gets its own
 # native size and a working-pixel cap, so a 12 MP photo does not take a minute.
@@ -150,20 +153,29 @@ def _detect_hog(pixels) -> list[Detection]:
 
     height, width = pixels.shape[:2]
     gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    found = _scan(gray, working_scale(width, height), NATIVE_FACE_PX, _hog_pass)
+    scale = working_scale(width, height)
+    found = _scan_hog(_resize(gray, scale), scale)
     return [
         Detection(box, score, confidence_from_score(score, "hog"))
         for box, score in non_max_suppression(found)
     ]
 
 
-def _hog_pass(image, scale: float, dx: int = 0, dy: int = 0):
-    """(box in original pixels, score) for each HOG detection in a working copy."""
+def _hog_pass(image, scale: float, max_levels: int | None = None, levels_down: int = 0):
+    """(box in original pixels, score) for each HOG detection in `image`.
+
+    `image` is the working copy, or its pyramid level `levels_down` (boxes are mapped up that
+    many levels first); max_levels caps the levels scanned.
+    """
+    import dlib
     import numpy as np
 
-    detector = models.hog_detector_for_this_thread()
+    detector = models.hog_detector_for_this_thread(max_levels)
     rects, scores, _ = detector.run(np.ascontiguousarray(image), 0, HOG_THRESHOLD)
-    return [(_to_original(r, scale, dx, dy), float(score)) for r, score in zip(rects, scores)]
+    if levels_down:
+        pyramid = dlib.pyramid_down(6)
+        rects = [pyramid.rect_up(rect, levels_down) for rect in rects]
+    return [(_to_original(r, scale), float(score)) for r, score in zip(rects, scores)]
 
 
 # --- CNN ---------------------------------------------------------------------------------
@@ -181,64 +193,67 @@ def _detect_cnn(pixels) -> list[Detection]:
     ]
 
 
-def _cnn_pass(image, scale: float, dx: int = 0, dy: int = 0):
+def _cnn_pass(image, scale: float):
     import numpy as np
 
     detector = models.cnn_detector_for_this_thread()
     return [
-        (_to_original(d.rect, scale, dx, dy), float(d.confidence))
+        (_to_original(d.rect, scale), float(d.confidence))
         for d in detector(np.ascontiguousarray(image), 0)
         if d.confidence > CNN_THRESHOLD
     ]
 
 
-# --- the scan: working copy, split over two threads ----------------------------------------
+# --- the scan: the pyramid split over two threads ------------------------------------------
 
 
-def _scan(source, scale: float, native_face_px: float, run_pass):
-    """Detections of `run_pass` over `source` scaled by `scale`, in original pixels.
+_parallel = True
 
-    Large working copies are cut in two overlapping parts scanned in parallel, plus a coarse
-    pass for faces too big to be guaranteed whole in one part (see module docstring). The
-    part scanned by the thread that also takes the coarse pass is made smaller by the coarse
-    pass's pixel count, so both threads finish together.
+
+def scan_in_parallel(enabled: bool) -> None:
+    """Run the two halves of each scan on two threads (default) or one after the other.
+
+    Only the schedule changes, never the result: batch workers turn it off because their
+    processes already use every core.
     """
-    working = _resize(source, scale)
-    h, w = working.shape[:2]
-    overlap = int(SPLIT_OVERLAP_FACES * native_face_px)
-    if h * w < SPLIT_MIN_PIXELS or max(h, w) < 3 * overlap:
-        return run_pass(working, scale)
-
-    # Faces up to 0.8 * overlap working px are whole in one part; the coarse copy must find
-    # every face from that size up, so that size must land on the detector's native size.
-    coarse_scale = scale * native_face_px / (0.8 * overlap)
-    coarse = _resize(source, coarse_scale) if coarse_scale < scale else None
-    coarse_pixels = coarse.shape[0] * coarse.shape[1] if coarse is not None else 0
-    vertical_cut = w >= h  # cut across the longer side
-    length, breadth = (w, h) if vertical_cut else (h, w)
-    cut = int((length - coarse_pixels / breadth) / 2)
-    cut = min(max(cut, overlap), length - overlap)
-    start_b, end_a = cut - overlap // 2, cut + overlap // 2
-    if vertical_cut:
-        part_a, part_b, offset_b = working[:, :end_a], working[:, start_b:], (start_b, 0)
-    else:
-        part_a, part_b, offset_b = working[:end_a], working[start_b:], (0, start_b)
-    jobs = [(part_a, scale, (0, 0)), (part_b, scale, offset_b)]
-    if coarse is not None:
-        jobs.append((coarse, coarse_scale, (0, 0)))
-
-    def run(job):
-        image, job_scale, (dx, dy) = job
-        return run_pass(image, job_scale, dx, dy)
-
-    return [item for result in _pool().map(run, jobs) for item in result]
+    global _parallel
+    _parallel = enabled
 
 
-def _to_original(rect, scale: float, dx: int, dy: int) -> tuple[float, float, float, float]:
-    """A dlib rectangle in a (part of a) working copy -> (left, top, width, height) original px."""
+def _scan_hog(working, scale: float):
+    """(box in original pixels, score) for each HOG detection in the working copy.
+
+    One job scans pyramid levels 0 and 1, one level at a time, the other the whole pyramid of
+    level 2 (see module docstring). Each level image is made once, by dlib's own
+    pyramid_down<6>, exactly as one dlib scan would make it.
+    """
+    import dlib
+
+    pyramid = dlib.pyramid_down(6)
+    level_1 = pyramid(working)
+
+    def fine_levels():
+        found = _hog_pass(working, scale, max_levels=1)
+        if min(level_1.shape[:2]) >= HOG_WINDOW_PX:
+            found += _hog_pass(level_1, scale, max_levels=1, levels_down=1)
+        return found
+
+    def coarse_levels():
+        level_2 = pyramid(level_1)
+        if min(level_2.shape[:2]) < HOG_WINDOW_PX:
+            return []  # no window fits in this level or any level below it
+        return _hog_pass(level_2, scale, levels_down=2)
+
+    jobs = (fine_levels, coarse_levels)
+    results = _pool().map(lambda job: job(), jobs) if _parallel else [job() for job in jobs]
+    return [item for result in results for item in result]
+
+
+def _to_original(rect, scale: float) -> tuple[float, float, float, float]:
+    """A dlib rectangle in a working copy -> (left, top, width, height) in original pixels."""
     return (
-        (rect.left() + dx) / scale,
-        (rect.top() + dy) / scale,
+        rect.left() / scale,
+        rect.top() / scale,
         rect.width() / scale,
         rect.height() / scale,
     )
@@ -262,8 +277,8 @@ def non_max_suppression(found, iou_limit: float = 0.4, containment_limit: float 
     """Keep the best-scoring box of each group of boxes that cover the same face.
 
     Two boxes are the same face when their IoU exceeds `iou_limit`, or when their
-    intersection covers more than `containment_limit` of the smaller box (a face cut at a
-    tile seam inside the whole face found by another pass).
+    intersection covers more than `containment_limit` of the smaller box (the same face found
+    at two pyramid levels by the two halves of the scan, which dlib could not suppress).
     """
     kept: list[tuple[tuple[float, float, float, float], float]] = []
     for box, score in sorted(found, key=lambda item: -item[1]):

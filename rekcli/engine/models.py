@@ -133,27 +133,54 @@ def hog_detector():
     return detector
 
 
-@functools.lru_cache(maxsize=1)
-def _hog_detector_bytes() -> bytes:
-    import pickle
+# dlib serialises a frontal_face_detector as: object_detector version 2, scanner version 1,
+# an empty feature array (max size 0, size 0), cell size 8, padding 0, window 80 x 80, and
+# then max_pyramid_levels = 1000. Each integer is dlib's packed form: a length byte, then
+# little-endian bytes. The level cap is the only field we rewrite (see hog_detector_levels).
+_HOG_STATE_PREFIX = b"\x01\x02\x01\x01\x01\x00\x01\x00\x01\x08\x01\x00\x01\x50\x01\x50"
+_HOG_DEFAULT_LEVELS = b"\x02\xe8\x03"
 
-    return pickle.dumps(hog_detector())
+
+@functools.lru_cache(maxsize=None)
+def _hog_detector_state(max_levels: int | None) -> bytes:
+    """The serialised HOG detector, scanning at most `max_levels` pyramid levels (None: all)."""
+    state = hog_detector().__getstate__()[0]
+    if max_levels is None:
+        return state
+    if not 0 < max_levels < 128 or not state.startswith(_HOG_STATE_PREFIX + _HOG_DEFAULT_LEVELS):
+        raise RuntimeError(f"cannot cap this dlib {_dlib_version()} HOG detector at {max_levels} levels")
+    tail = state[len(_HOG_STATE_PREFIX) + len(_HOG_DEFAULT_LEVELS):]
+    return _HOG_STATE_PREFIX + bytes((1, max_levels)) + tail
+
+
+def _dlib_version() -> str:
+    import dlib
+
+    return dlib.__version__
 
 
 _per_thread = threading.local()
 
 
-def hog_detector_for_this_thread():
-    """A HOG detector owned by the calling thread (see module docstring)."""
-    detector = getattr(_per_thread, "hog", None)
+def hog_detector_for_this_thread(max_levels: int | None = None):
+    """A HOG detector owned by the calling thread (see module docstring).
+
+    max_levels: scan only the first `max_levels` levels of dlib's image pyramid; the
+    detection split of detection.py scans the rest from a downsampled copy.
+    """
+    cache = getattr(_per_thread, "hog", None)
+    if cache is None:
+        cache = _per_thread.hog = {}
+    detector = cache.get(max_levels)
     if detector is None:
-        if threading.current_thread() is threading.main_thread():
+        if max_levels is None and threading.current_thread() is threading.main_thread():
             detector = hog_detector()
         else:
-            import pickle
+            import dlib
 
-            detector = pickle.loads(_hog_detector_bytes())
-        _per_thread.hog = detector
+            detector = dlib.fhog_object_detector.__new__(dlib.fhog_object_detector)
+            detector.__setstate__((_hog_detector_state(max_levels),))
+        cache[max_levels] = detector
     return detector
 
 
