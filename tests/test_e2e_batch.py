@@ -82,6 +82,54 @@ def test_re_running_the_folder_job_skips_what_is_indexed(photo_folder, env):
     assert len(all_faces(env)) == len(PHOTOS)
 
 
+def test_re_runs_skip_photos_that_had_no_face_to_index_under_the_same_filter(tmp_path, faces_dir, env):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a-obama.jpg").symlink_to(faces_dir / "people/obama/obama.jpg")
+    (folder / "b-dog.jpg").symlink_to(faces_dir / "noface/dog.jpg")
+    create_collection(env)
+
+    def index(*options):
+        result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(folder),
+                                *options, env=env)
+        assert result.returncode == 0
+        return {os.path.basename(line["Image"]): line for line in lines(result)}
+
+    first = index()
+    assert first["b-dog.jpg"]["Response"]["FaceRecords"] == []
+    again = index()
+    assert again["a-obama.jpg"]["Skipped"] == again["b-dog.jpg"]["Skipped"] == "ALREADY_INDEXED"
+    # Another QualityFilter could index what this one filtered: the photo is analysed again.
+    unfiltered = index("--quality-filter", "NONE")
+    assert unfiltered["b-dog.jpg"]["Response"]["FaceRecords"] == []
+    assert unfiltered["a-obama.jpg"]["Skipped"] == "ALREADY_INDEXED"
+    assert len(all_faces(env)) == 1
+
+
+def test_search_folder_journal_key_changes_with_any_change_to_the_collection(faces_dir, env, monkeypatch):
+    """Deleting one face and adding another keeps FaceCount but must not replay old matches."""
+    from types import SimpleNamespace
+
+    from rekcli.cli import batch_commands
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    create_collection(env)
+    photo = str(faces_dir / "people/obama/obama.jpg")
+    added = run_subprocess("index-faces", "--collection-id", "c", "--image-bytes", f"fileb://{photo}",
+                           env=env)
+    settings = SimpleNamespace(region="us-east-1")
+    before = batch_commands._collection_state("c", settings)
+    face_id = json.loads(added.stdout)["FaceRecords"][0]["Face"]["FaceId"]
+    run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", face_id, env=env)
+    run_subprocess("index-faces", "--collection-id", "c", "--image-bytes",
+                   f"fileb://{faces_dir / 'people/biden/biden.jpg'}", env=env)
+    after = batch_commands._collection_state("c", settings)
+    assert len(all_faces(env)) == 1
+    assert before[0] == after[0]  # the same collection
+    assert before[1] != after[1]  # but changed
+
+
 def test_resume_after_sigkill_indexes_nothing_twice(photo_folder, env):
     create_collection(env)
     process = subprocess.Popen(

@@ -17,7 +17,7 @@ from rekcli.service.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
-from rekcli.store import FACE_MODEL_VERSION, Store, constants, migrations
+from rekcli.store import FACE_MODEL_VERSION, NewFace, Store, constants, migrations
 from rekcli.store import collection as collection_module
 from rekcli.store.sqlite import apply_migrations, applied_migrations, connect, schema_version
 
@@ -242,12 +242,12 @@ def test_schema_versions_are_recorded(ctx):
     assert schema_version(catalog) == migrations.CATALOG_SCHEMA_VERSION
     assert catalog.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     meta = sqlite3.connect(path / "meta.sqlite")
-    assert applied_migrations(meta) == ["m001_collection"]
+    assert applied_migrations(meta) == ["m001_collection", "m002_collection"]
     assert schema_version(meta) == migrations.COLLECTION_SCHEMA_VERSION
     assert meta.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {name for (name,) in meta.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"info", "faces", "users", "pending_tombstones", "request_tokens",
-            "_migrations"} <= tables
+            "images_without_faces", "_migrations"} <= tables
 
 
 def test_migrations_apply_once_and_atomically(tmp_path):
@@ -272,21 +272,75 @@ def test_migrations_apply_once_and_atomically(tmp_path):
 
 
 def test_old_collection_schema_is_upgraded_on_open(ctx, monkeypatch):
+    """A collection made by the first schema gets m002 on first use, its data kept."""
+    monkeypatch.setattr(collection_module, "COLLECTION_MIGRATIONS", [migrations.m001_collection])
+    monkeypatch.setattr(collection_module, "COLLECTION_SCHEMA_VERSION", 1)
     with Store(ctx) as store:
         store.create_collection("family")
-
-    def m002_add_note(c):
-        c.execute("ALTER TABLE info ADD COLUMN note TEXT")
-
-    monkeypatch.setattr(collection_module, "COLLECTION_MIGRATIONS",
-                        [migrations.m001_collection, m002_add_note])
-    monkeypatch.setattr(collection_module, "COLLECTION_SCHEMA_VERSION", 2)
+        path = store.open_collection("family").path
+    monkeypatch.undo()
+    old = sqlite3.connect(path / "meta.sqlite")  # a user written by the old code
+    with old:
+        old.execute("INSERT INTO users (user_id, face_count, created_at) VALUES ('before', 0, 0)")
+        old.execute("UPDATE info SET user_count = 1")
+    old.close()
     with Store(ctx) as store:
         collection = store.open_collection("family")
         with collection.write() as tx:  # the first use is a write: no self-deadlock
+            tx.create_user("after")
+        assert collection.counts() == (0, 2)
+        assert applied_migrations(collection.conn) == ["m001_collection", "m002_collection"]
+        assert collection.generation() == 1  # counted from the upgrade on
+
+
+def make_face(seed: int):
+    import numpy as np
+
+    vector = np.random.default_rng(seed).normal(size=128).astype(np.float32)
+    box = {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.1}
+    return NewFace(box, 99.0, vector / np.linalg.norm(vector))
+
+
+def test_generation_changes_with_faces_and_users_only(ctx):
+    with Store(ctx) as store:
+        store.create_collection("family")
+        collection = store.open_collection("family")
+        seen = [collection.generation()]
+
+        def changed() -> bool:
+            seen.append(collection.generation())
+            return seen[-1] != seen[-2]
+
+        (face,) = collection.add_faces("img", "ext", [make_face(1)])
+        assert changed()
+        collection.add_faces("img", "ext", [make_face(1)])  # idempotent: nothing stored
+        assert not changed()
+        with collection.write() as tx:
             tx.create_user("u")
-        assert collection.counts() == (0, 1)
-        assert applied_migrations(collection.conn) == ["m001_collection", "m002_add_note"]
+        assert changed()
+        with collection.write() as tx:
+            tx.set_face_user([face.face_id], "u")
+        assert changed()
+        collection.remember_image_without_faces("img2", "ext2", "settings")
+        with collection.read() as tx:
+            tx.list_faces(None, 10)
+        assert not changed()
+        with collection.write() as tx:
+            tx.delete_faces([face.face_id])
+        assert changed()
+
+
+def test_images_without_faces_are_remembered_per_settings(ctx):
+    with Store(ctx) as store:
+        store.create_collection("family")
+        collection = store.open_collection("family")
+        collection.remember_image_without_faces("img", "ext", "rekcli 1; QualityFilter AUTO")
+        collection.remember_image_without_faces("img", "ext", "rekcli 1; QualityFilter AUTO")
+        with collection.read() as tx:
+            assert tx.image_without_faces("img", "ext", "rekcli 1; QualityFilter AUTO")
+            assert not tx.image_without_faces("img", "ext", "rekcli 1; QualityFilter NONE")
+            assert not tx.image_without_faces("img", "other", "rekcli 1; QualityFilter AUTO")
+            assert not tx.image_without_faces("img2", "ext", "rekcli 1; QualityFilter AUTO")
 
 
 def test_newer_collection_schema_is_refused(ctx):

@@ -81,8 +81,10 @@ def _with_image_files(task: Task) -> dict:
 
 
 def _already_indexed(context, members: dict) -> bool:
-    """Whether this exact image is already in the collection under this ExternalImageId."""
+    """Whether this exact image is already in the collection under this ExternalImageId, or
+    was analysed with this QualityFilter and had no face to index."""
     from rekcli.service.faces_by_image import image_already_indexed
 
     return image_already_indexed(context, members["CollectionId"], members["Image"]["Bytes"],
-                                 members.get("ExternalImageId"))
+                                 members.get("ExternalImageId"),
+                                 members.get("QualityFilter") or "AUTO")

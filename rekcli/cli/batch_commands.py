@@ -228,7 +228,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     images = _images(values)
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
                                      "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
-    _collection_face_count(values["--collection-id"], settings)  # fails early when missing
+    created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
     tasks, labels = [], []
     for path, relative in images:
         ext_id = external_image_id(relative)
@@ -237,7 +237,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
                           image_files={"Image": str(path)}, skip_if_indexed=True))
         labels.append({"Image": str(path), "ExternalImageId": ext_id})
     return run_tasks(tasks, labels, settings, values,
-                     ("index-folder", values["--collection-id"], extra, _fingerprint(images),
+                     ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
                       settings.region, str(_data_dir())))
 
 
@@ -248,15 +248,15 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     images = _images(values)
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--face-match-threshold": "FaceMatchThreshold",
                                      "--quality-filter": "QualityFilter"}, "SearchFacesByImage")
-    face_count = _collection_face_count(values["--collection-id"], settings)
+    collection_state = _collection_state(values["--collection-id"], settings)
     members = {"CollectionId": values["--collection-id"], **extra}
     tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
                   image_files={"Image": str(path)}) for path, _ in images]
     labels = [{"Image": str(path)} for path, _ in images]
-    # Search results depend on the collection's content, so its size is part of the job.
+    # Search results depend on the collection's content: any change to it is a new job.
     return run_tasks(tasks, labels, settings, values,
                      ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
-                      face_count))
+                      collection_state))
 
 
 def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
@@ -282,15 +282,17 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
 
 
-def _collection_face_count(collection_id: str, settings) -> int:
-    """The collection's face count; ResourceNotFoundException (the whole job fails at once,
-    before any image work) when it does not exist."""
+def _collection_state(collection_id: str, settings) -> tuple[str, int]:
+    """(creation time, generation) of the collection, for the keys of resume journals: a
+    collection deleted and made again, or changed since (search-folder), is a new job.
+    ResourceNotFoundException, before any image work, when it does not exist."""
     from rekcli.service import invoke
+    from rekcli.service.collections import collection_generation
     from rekcli.service.context import ServiceContext
 
-    described = invoke("DescribeCollection", {"CollectionId": collection_id},
-                       ServiceContext(region=settings.region))
-    return described["FaceCount"]
+    context = ServiceContext(region=settings.region)
+    described = invoke("DescribeCollection", {"CollectionId": collection_id}, context)
+    return str(described["CreationTimestamp"]), collection_generation(context, collection_id)
 
 
 BATCH_COMMANDS: dict[str, BatchCommand] = {

@@ -56,6 +56,16 @@ def describe_collection(ctx: ServiceContext, request: dict) -> dict:
     }
 
 
+def collection_generation(ctx: ServiceContext, collection_id: str) -> int:
+    """rekcli's own: a number that changes whenever the collection's faces or users change.
+
+    Not an AWS operation; search-folder keys its resume journal on it, so results saved
+    against an older state of the collection are never replayed.
+    """
+    with Store(ctx) as store:
+        return store.open_collection(collection_id).generation()
+
+
 def list_collections(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"),
                                  pagination.DEFAULT_LIST_COLLECTIONS_PAGE)

@@ -139,8 +139,11 @@ def index_faces(ctx: ServiceContext, request: dict) -> dict:
         details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
         new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"],
                              descriptor=f.descriptor) for f, d in zip(chosen, details)]
-        stored = collection.add_faces(image_id_for(image.data), request.get("ExternalImageId"),
-                                      new_faces) if new_faces else []
+        image_id, external_image_id = image_id_for(image.data), request.get("ExternalImageId")
+        stored = collection.add_faces(image_id, external_image_id, new_faces) if new_faces else []
+        if not stored and external_image_id is not None:
+            collection.remember_image_without_faces(image_id, external_image_id,
+                                                    _analysis_settings(request["QualityFilter"]))
         return {
             "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
                             for s, d in _pair_by_box(stored, details)],
@@ -238,13 +241,27 @@ def _unsearched(face, image, reasons: list[str]) -> dict:
 
 
 def image_already_indexed(ctx: ServiceContext, collection_id: str, data: bytes,
-                          external_image_id: str | None) -> bool:
-    """Whether IndexFaces of this image with this ExternalImageId would store nothing new.
+                          external_image_id: str | None, quality_filter: str = "AUTO") -> bool:
+    """Whether IndexFaces of this image with this ExternalImageId would store nothing new:
+    its faces are stored, or this rekcli already found none to store under this QualityFilter.
 
     The batch jobs ask this before any pixel work, so re-running a nightly index of a folder
-    costs a hash per file instead of a face analysis.
+    costs a hash per file instead of a face analysis, photos without faces included.
     """
     if external_image_id is None:
         return False  # without an ExternalImageId the same picture is indexed again, as in AWS
+    image_id = image_id_for(data)
     with _collection(ctx, collection_id) as collection, collection.read() as transaction:
-        return bool(transaction.faces_of_image(image_id_for(data), external_image_id))
+        return bool(transaction.faces_of_image(image_id, external_image_id)) or (
+            transaction.image_without_faces(image_id, external_image_id,
+                                            _analysis_settings(quality_filter)))
+
+
+def _analysis_settings(quality_filter: str) -> str:
+    """What decides that an image has no face to index: this rekcli's engine and the filter.
+
+    A new rekcli release may detect differently, so it analyses such images once more.
+    """
+    from rekcli import __version__
+
+    return f"rekcli {__version__}; QualityFilter {quality_filter}"

@@ -237,6 +237,17 @@ class Collection:
             face_ids.extend(entry[0] for entry in entries)
         return face_ids
 
+    def generation(self) -> int:
+        """A number that changes whenever faces or users change (never on reads)."""
+        with self.read() as tx:
+            return tx.info()["generation"]
+
+    def remember_image_without_faces(self, image_id: str, external_image_id: str,
+                                     analysis: str) -> None:
+        """Note that IndexFaces of this image stored no face under the settings `analysis`."""
+        with self.write() as tx:
+            tx.remember_image_without_faces(image_id, external_image_id, analysis)
+
     def counts(self) -> tuple[int, int]:
         """(FaceCount, UserCount), exact, from counters kept in the same transactions."""
         with self.read() as tx:
@@ -443,9 +454,14 @@ class CollectionTransaction:
     def info(self) -> dict:
         row = self.conn.execute(
             "SELECT committed_rows, face_count, user_count, created_at, face_model_version, "
-            "row_floats FROM info WHERE id = 1").fetchone()
+            "row_floats, generation FROM info WHERE id = 1").fetchone()
         return {"committed_rows": row[0], "face_count": row[1], "user_count": row[2],
-                "created_at": row[3], "face_model_version": row[4], "row_floats": row[5]}
+                "created_at": row[3], "face_model_version": row[4], "row_floats": row[5],
+                "generation": row[6]}
+
+    def _changed(self) -> None:
+        """Record that faces or users changed in this transaction (see info's generation)."""
+        self.conn.execute("UPDATE info SET generation = generation + 1 WHERE id = 1")
 
     def recover(self) -> None:
         """Undo what an interrupted writer may have left; runs first in every write."""
@@ -513,6 +529,7 @@ class CollectionTransaction:
             self.conn.execute(
                 "UPDATE info SET committed_rows = ?, face_count = face_count + ? WHERE id = 1",
                 (start + len(entries), len(entries)))
+            self._changed()
         except BaseException:
             try:  # best effort; the next writer truncates anyway
                 self.collection.vectors.truncate(start)
@@ -593,6 +610,7 @@ class CollectionTransaction:
                           "SELECT value FROM json_each(?)", (payload,))
         self.conn.execute("UPDATE info SET face_count = face_count - ? WHERE id = 1",
                           (len(rows),))
+        self._changed()
         self._deleted_rows.extend(rows)
         return list(faces)
 
@@ -618,6 +636,7 @@ class CollectionTransaction:
         self.conn.execute("INSERT INTO users (user_id, face_count, created_at) VALUES (?, 0, ?)",
                           (user_id, self.collection.store.clock()))
         self.conn.execute("UPDATE info SET user_count = user_count + 1 WHERE id = 1")
+        self._changed()
         return UserRecord(user_id, 0)
 
     def delete_user(self, user_id: str) -> None:
@@ -626,6 +645,7 @@ class CollectionTransaction:
         self.conn.execute("UPDATE faces SET user_id = NULL WHERE user_id = ?", (user_id,))
         deleted = self.conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount
         self.conn.execute("UPDATE info SET user_count = user_count - ? WHERE id = 1", (deleted,))
+        self._changed()
 
     def user_faces(self, user_id: str) -> list[StoredFace]:
         cursor = self.conn.execute(
@@ -647,6 +667,22 @@ class CollectionTransaction:
             self.conn.execute(
                 "UPDATE users SET face_count = (SELECT COUNT(*) FROM faces WHERE user_id = ?) "
                 "WHERE user_id = ?", (user_id, user_id))
+        self._changed()
+
+    # -- images IndexFaces stored no face of -------------------------------------------------
+
+    def remember_image_without_faces(self, image_id: str, external_image_id: str,
+                                     analysis: str) -> None:
+        self._require_writable()
+        self.conn.execute(
+            "INSERT OR REPLACE INTO images_without_faces (image_id, external_image_id, analysis, "
+            "created_at) VALUES (?, ?, ?, ?)",
+            (image_id, external_image_id, analysis, self.collection.store.clock()))
+
+    def image_without_faces(self, image_id: str, external_image_id: str, analysis: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM images_without_faces WHERE image_id = ? AND external_image_id = ? "
+            "AND analysis = ?", (image_id, external_image_id, analysis)).fetchone() is not None
 
     def distances_to_faces(self, rows: Sequence[int], reference_rows: Sequence[int]) -> list[float]:
         """For each face row in `rows`, its smallest Euclidean distance to the faces at

@@ -83,8 +83,24 @@ def m001_collection(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX request_tokens_by_age ON request_tokens (created_at)")
 
 
+def m002_collection(conn: sqlite3.Connection) -> None:
+    # generation: bumped by every committed change to faces or users, so a job that saved
+    # results against the collection (search-folder's journal) can tell it has changed.
+    conn.execute("ALTER TABLE info ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+    # Images IndexFaces analysed and stored no face of (none found, or all filtered), under
+    # the settings that decided it (`analysis`): a nightly index-folder skips them too.
+    conn.execute("""
+        CREATE TABLE images_without_faces (
+            image_id TEXT NOT NULL,
+            external_image_id TEXT NOT NULL,
+            analysis TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (image_id, external_image_id, analysis)
+        ) WITHOUT ROWID""")
+
+
 CATALOG_MIGRATIONS = [m001_catalog]
-COLLECTION_MIGRATIONS = [m001_collection]
+COLLECTION_MIGRATIONS = [m001_collection, m002_collection]
 
 CATALOG_SCHEMA_VERSION = len(CATALOG_MIGRATIONS)
 COLLECTION_SCHEMA_VERSION = len(COLLECTION_MIGRATIONS)
