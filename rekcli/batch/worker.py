@@ -53,8 +53,9 @@ def execute(task: Task) -> dict:
     context = ServiceContext(region=task.region, data_dir=Path(task.data_dir))
     try:
         members = _with_image_files(task)
-        if task.skip_if_indexed and _already_indexed(context, members):
-            return {"Skipped": "ALREADY_INDEXED"}
+        skip = _reason_to_skip(context, members) if task.skip_if_indexed else None
+        if skip:
+            return {"Skipped": skip}
         request = build_request_from_input(task.operation, members, task.binary_format)
         return {"Response": render_timestamps(invoke(task.operation, request, context))}
     except ServiceError as error:
@@ -80,11 +81,10 @@ def _with_image_files(task: Task) -> dict:
     return members
 
 
-def _already_indexed(context, members: dict) -> bool:
-    """Whether this exact image is already in the collection under this ExternalImageId, or
-    was analysed with this QualityFilter and had no face to index."""
-    from rekcli.service.faces_by_image import image_already_indexed
+def _reason_to_skip(context, members: dict) -> str | None:
+    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (see reason_to_skip_indexing)."""
+    from rekcli.service.faces_by_image import reason_to_skip_indexing
 
-    return image_already_indexed(context, members["CollectionId"], members["Image"]["Bytes"],
-                                 members.get("ExternalImageId"),
-                                 members.get("QualityFilter") or "AUTO")
+    return reason_to_skip_indexing(context, members["CollectionId"], members["Image"]["Bytes"],
+                                   members.get("ExternalImageId"),
+                                   members.get("QualityFilter") or "AUTO")

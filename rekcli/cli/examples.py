@@ -601,8 +601,9 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "and the same name) is skipped before any face analysis, at the cost of reading the "
         "file: its line says \"Skipped\": \"ALREADY_INDEXED\". Running the same command again, "
         "every night say, indexes only the new photos. An image in which no face was indexed "
-        "(none found, or all filtered) is skipped the same way when --quality-filter is the "
-        "same; another filter, or a new rekcli release, analyses it again.",
+        "(none found, or all filtered) is skipped too, as ALREADY_ANALYSED_NO_FACES, when "
+        "--quality-filter is the same; another filter, or a new rekcli release, analyses it "
+        "again.",
     ],
     "search-folder": [
         "Each image runs search-faces-by-image: its largest face is looked for in the "
@@ -690,8 +691,9 @@ BATCH_LINE_DOCS: dict[str, str] = {
     "Image": "The image file, as --images found it (relative when --images was).",
     "ExternalImageId": "The name the image's faces are stored under in the collection.",
     "Skipped": "ALREADY_INDEXED: the collection already holds this image under this "
-               "ExternalImageId, or an earlier run with the same QualityFilter found no face "
-               "to index in it; nothing was analysed or stored.",
+               "ExternalImageId; ALREADY_ANALYSED_NO_FACES: an earlier run with the same "
+               "QualityFilter found no face to index in it. Either way nothing was analysed "
+               "or stored.",
     "Error": "Why this {item} failed; the line then has no {response}.",
     "Error.Code": "A service error code (InvalidImageFormatException, "
                   "InvalidParameterException, ImageTooLargeException ...), ParamValidation "

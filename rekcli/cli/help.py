@@ -605,7 +605,7 @@ def _batch_output(name: str) -> list:
     if name == "index-folder":
         entries.append(Entry("Skipped", "-> (string)", [
             Para(docs["Skipped"] + " The line has no Response."),
-            Para("Possible values: ALREADY_INDEXED")]))
+            Para("Possible values: ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES")]))
     entries += [error,
                 Para("With --query, each line that succeeded is replaced by the result of the "
                      "query applied to the object above; error lines are printed whole.")]

@@ -240,21 +240,29 @@ def _unsearched(face, image, reasons: list[str]) -> dict:
             "Reasons": reasons}
 
 
-def image_already_indexed(ctx: ServiceContext, collection_id: str, data: bytes,
-                          external_image_id: str | None, quality_filter: str = "AUTO") -> bool:
-    """Whether IndexFaces of this image with this ExternalImageId would store nothing new:
-    its faces are stored, or this rekcli already found none to store under this QualityFilter.
+ALREADY_INDEXED = "ALREADY_INDEXED"
+ALREADY_ANALYSED_NO_FACES = "ALREADY_ANALYSED_NO_FACES"
 
-    The batch jobs ask this before any pixel work, so re-running a nightly index of a folder
-    costs a hash per file instead of a face analysis, photos without faces included.
+
+def reason_to_skip_indexing(ctx: ServiceContext, collection_id: str, data: bytes,
+                            external_image_id: str | None, quality_filter: str = "AUTO") -> str | None:
+    """Why IndexFaces of this image with this ExternalImageId would store nothing new, or None.
+
+    ALREADY_INDEXED: its faces are stored. ALREADY_ANALYSED_NO_FACES: this rekcli already
+    analysed it with this QualityFilter and found no face to store. The batch jobs ask this
+    before any pixel work, so re-running a nightly index of a folder costs a hash per file
+    instead of a face analysis, photos without faces included.
     """
     if external_image_id is None:
-        return False  # without an ExternalImageId the same picture is indexed again, as in AWS
+        return None  # without an ExternalImageId the same picture is indexed again, as in AWS
     image_id = image_id_for(data)
     with _collection(ctx, collection_id) as collection, collection.read() as transaction:
-        return bool(transaction.faces_of_image(image_id, external_image_id)) or (
-            transaction.image_without_faces(image_id, external_image_id,
-                                            _analysis_settings(quality_filter)))
+        if transaction.faces_of_image(image_id, external_image_id):
+            return ALREADY_INDEXED
+        if transaction.image_without_faces(image_id, external_image_id,
+                                           _analysis_settings(quality_filter)):
+            return ALREADY_ANALYSED_NO_FACES
+    return None
 
 
 def _analysis_settings(quality_filter: str) -> str:
