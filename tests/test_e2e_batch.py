@@ -230,3 +230,20 @@ def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env)
                              "--workers", "2", env=env)
     assert len(lines(resumed)) == len(PHOTOS) + 1
     assert len(all_faces(env)) == len(PHOTOS)
+
+
+def test_yaml_output_is_one_document_per_line(tmp_path, faces_dir, env):
+    import yaml
+
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "a.jpg").symlink_to(faces_dir / "people/obama/obama.jpg")
+    (folder / "b.jpg").symlink_to(faces_dir / "noface/dog.jpg")
+    create_collection(env)
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(folder),
+                            "--output", "yaml", "--query", "{image: Image, faces: length(Response.FaceRecords)}",
+                            env=env)
+    assert result.returncode == 0
+    documents = list(yaml.safe_load_all(result.stdout.decode()))
+    assert documents == [{"image": str(folder / "a.jpg"), "faces": 1},
+                         {"image": str(folder / "b.jpg"), "faces": 0}]

@@ -113,6 +113,9 @@ def _print_line(value, settings) -> None:
     else:
         from rekcli.cli.output import write_output
 
+        if settings.output == "yaml":
+            # One YAML document per line of the job: concatenated mappings would merge.
+            sys.stdout.write("---\n")
         write_output(value, settings.output, operation_name="Batch", stream=sys.stdout,
                      color=settings.use_color)
     sys.stdout.flush()
