@@ -110,6 +110,23 @@ def test_pyramid_split_finds_what_one_scan_finds(faces_dir, photo):
         assert face.box == pytest.approx(box, abs=two_pixels)
 
 
+def test_pyramid_split_scans_the_same_levels_as_one_scan_in_tiny_images(faces_dir):
+    """A face filling a tiny photo is found at a 64-79 px pyramid level, which one dlib scan
+    covers (dlib's minimum layer is 64 px, smaller than its 80-px window)."""
+    photo = decode(faces_dir / "people" / "obama" / "obama.jpg").pixels
+    (face,) = detection.detect_faces(photo)
+    left, top, width, height = (int(v) for v in face.box)
+    crop = photo[top: top + height, left: left + width]
+    compared = 0
+    for side in range(34, 64):
+        small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+        whole = _one_dlib_scan(small)
+        split = sorted(detection.detect_faces(small), key=lambda d: -d.score)
+        assert [d.score for d in split] == pytest.approx([score for _, score in whole], abs=1e-6), side
+        compared += bool(whole)
+    assert compared >= 10  # the face is found at many of these sizes
+
+
 def test_the_schedule_never_changes_what_is_found(faces_dir):
     image = decode(faces_dir / "groups" / "bald_guys.jpg")
     in_parallel = detection.detect_faces(image.pixels)

@@ -96,9 +96,6 @@ HOG_THRESHOLD = -0.1
 HOG_SCORE_MIDPOINT = -0.6
 HOG_SCORE_SPREAD = 0.3
 
-# Smaller than this, level 2 cannot hold dlib's 80 x 80 window: one scan does it all.
-HOG_WINDOW_PX = 80
-
 # The CNN detector's window is larger and its cost per pixel ~75x HOG's: it gets its own
 # native size and a working-pixel cap, so a 12 MP photo does not take a minute.
 CNN_NATIVE_FACE_PX = 80.0
@@ -227,28 +224,46 @@ def _scan_hog(working, scale: float):
 
     One job scans pyramid levels 0 and 1, one level at a time, the other the whole pyramid of
     level 2 (see module docstring). Each level image is made once, by dlib's own
-    pyramid_down<6>, exactly as one dlib scan would make it.
+    pyramid_down<6>, exactly as one dlib scan would make it, and a level is scanned exactly
+    when one dlib scan would scan it (_pyramid_levels).
     """
     import dlib
 
     pyramid = dlib.pyramid_down(6)
-    level_1 = pyramid(working)
+    levels = _pyramid_levels(pyramid, *working.shape[:2])
+    level_1 = pyramid(working) if levels > 1 else None
 
     def fine_levels():
         found = _hog_pass(working, scale, max_levels=1)
-        if min(level_1.shape[:2]) >= HOG_WINDOW_PX:
+        if level_1 is not None:
             found += _hog_pass(level_1, scale, max_levels=1, levels_down=1)
         return found
 
     def coarse_levels():
-        level_2 = pyramid(level_1)
-        if min(level_2.shape[:2]) < HOG_WINDOW_PX:
-            return []  # no window fits in this level or any level below it
-        return _hog_pass(level_2, scale, levels_down=2)
+        if levels <= 2:
+            return []
+        return _hog_pass(pyramid(level_1), scale, levels_down=2)
 
     jobs = (fine_levels, coarse_levels)
     results = _pool().map(lambda job: job(), jobs) if _parallel else [job() for job in jobs]
     return [item for result in results for item in result]
+
+
+def _pyramid_levels(pyramid, height: int, width: int) -> int:
+    """How many pyramid levels one dlib scan of a height x width image covers.
+
+    dlib's rule (scan_fhog_pyramid::load): shrink the image's rectangle one level at a time
+    and stop after the first one narrower or lower than the detector's minimum layer size.
+    """
+    import dlib
+
+    rect = dlib.rectangle(0, 0, width - 1, height - 1)
+    levels = 0
+    while True:
+        rect = pyramid.rect_down(rect)
+        levels += 1
+        if rect.width() < models.HOG_MIN_LAYER_PX or rect.height() < models.HOG_MIN_LAYER_PX:
+            return levels
 
 
 def _to_original(rect, scale: float) -> tuple[float, float, float, float]:

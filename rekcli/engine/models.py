@@ -134,11 +134,15 @@ def hog_detector():
 
 
 # dlib serialises a frontal_face_detector as: object_detector version 2, scanner version 1,
-# an empty feature array (max size 0, size 0), cell size 8, padding 0, window 80 x 80, and
-# then max_pyramid_levels = 1000. Each integer is dlib's packed form: a length byte, then
-# little-endian bytes. The level cap is the only field we rewrite (see hog_detector_levels).
+# an empty feature array (max size 0, size 0), cell size 8, padding 0, window 80 x 80,
+# max_pyramid_levels = 1000, then min_pyramid_layer_width and _height = 64. Each integer is
+# dlib's packed form: a length byte, then little-endian bytes. The level cap is the only
+# field we rewrite (see hog_detector_for_this_thread).
 _HOG_STATE_PREFIX = b"\x01\x02\x01\x01\x01\x00\x01\x00\x01\x08\x01\x00\x01\x50\x01\x50"
 _HOG_DEFAULT_LEVELS = b"\x02\xe8\x03"
+_HOG_MIN_LAYER = b"\x01\x40\x01\x40"
+# dlib scans no pyramid level narrower or lower than this (detection._pyramid_levels).
+HOG_MIN_LAYER_PX = 64
 
 
 @functools.lru_cache(maxsize=None)
@@ -147,7 +151,8 @@ def _hog_detector_state(max_levels: int | None) -> bytes:
     state = hog_detector().__getstate__()[0]
     if max_levels is None:
         return state
-    if not 0 < max_levels < 128 or not state.startswith(_HOG_STATE_PREFIX + _HOG_DEFAULT_LEVELS):
+    expected = _HOG_STATE_PREFIX + _HOG_DEFAULT_LEVELS + _HOG_MIN_LAYER
+    if not 0 < max_levels < 128 or not state.startswith(expected):
         raise RuntimeError(f"cannot cap this dlib {_dlib_version()} HOG detector at {max_levels} levels")
     tail = state[len(_HOG_STATE_PREFIX) + len(_HOG_DEFAULT_LEVELS):]
     return _HOG_STATE_PREFIX + bytes((1, max_levels)) + tail
