@@ -127,6 +127,46 @@ def test_pyramid_split_scans_the_same_levels_as_one_scan_in_tiny_images(faces_di
     assert compared >= 10  # the face is found at many of these sizes
 
 
+@pytest.mark.parametrize("side", [95, 850, 1020])
+def test_pyramid_split_covers_the_deepest_level_of_one_scan(faces_dir, side):
+    """A headshot filling the photo is found at the deepest pyramid levels. At these sizes
+    an image made by pyramid_down is a pixel smaller than dlib's rectangle for it, so counting
+    levels from level 2's own size would lose the last level (at 95 px: score 0.19 -> 0.01)."""
+    photo = decode(faces_dir / "people" / "obama" / "obama3.jpg").pixels
+    (face,) = detection.detect_faces(photo)
+    left, top, width, height = (int(v) for v in face.box)
+    headshot = photo[top: top + height, left: left + width]
+    shrink = cv2.INTER_AREA if side < headshot.shape[0] else cv2.INTER_LINEAR
+    small = np.ascontiguousarray(cv2.resize(headshot, (side, side), interpolation=shrink))
+    split = sorted(d.score for d in detection.detect_faces(small))
+    assert split == pytest.approx(sorted(score for _, score in _one_dlib_scan(small)), abs=1e-6)
+    assert split
+
+
+def test_without_a_cappable_detector_detection_falls_back_to_one_scan(faces_dir, monkeypatch):
+    image = decode(faces_dir / "groups" / "two_people.jpg")
+    monkeypatch.setattr(detection.models, "hog_levels_can_be_capped", lambda: False)
+    found = detection.detect_faces(image.pixels)
+    assert sorted(d.score for d in found) == pytest.approx(
+        sorted(score for _, score in _one_dlib_scan(image.pixels)), abs=1e-6)
+
+
+def test_detection_in_a_forked_child_after_the_parent_detected(faces_dir):
+    """The parent's detection threads do not survive fork; the child must start its own."""
+    import multiprocessing
+
+    image = decode(faces_dir / "people" / "obama" / "obama.jpg")
+    parent = detection.detect_faces(image.pixels)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        child = pool.apply_async(_count_faces, (image.pixels,)).get(timeout=60)
+    assert child == len(parent) == 1
+
+
+def _count_faces(pixels) -> int:
+    return len(detection.detect_faces(pixels))
+
+
 def test_the_schedule_never_changes_what_is_found(faces_dir):
     image = decode(faces_dir / "groups" / "bald_guys.jpg")
     in_parallel = detection.detect_faces(image.pixels)

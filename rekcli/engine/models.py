@@ -26,8 +26,8 @@ the dlib version, and later processes read it. A missing, unwritable or unreadab
 means the slow path.
 
 A dlib object detector is not safe to run from two threads at once (it keeps scan state in
-the object), so each worker thread gets its own copy, cloned from the loaded one through
-pickle in about a millisecond.
+the object), so each worker thread gets its own copy, rebuilt from the loaded one's
+serialised state in about a millisecond.
 """
 
 from __future__ import annotations
@@ -136,26 +136,32 @@ def hog_detector():
 # dlib serialises a frontal_face_detector as: object_detector version 2, scanner version 1,
 # an empty feature array (max size 0, size 0), cell size 8, padding 0, window 80 x 80,
 # max_pyramid_levels = 1000, then min_pyramid_layer_width and _height = 64. Each integer is
-# dlib's packed form: a length byte, then little-endian bytes. The level cap is the only
-# field we rewrite (see hog_detector_for_this_thread).
+# dlib's packed form: a length byte, then little-endian bytes. Only the level cap and the
+# minimum layer size are rewritten (see hog_detector_for_this_thread).
 _HOG_STATE_PREFIX = b"\x01\x02\x01\x01\x01\x00\x01\x00\x01\x08\x01\x00\x01\x50\x01\x50"
-_HOG_DEFAULT_LEVELS = b"\x02\xe8\x03"
-_HOG_MIN_LAYER = b"\x01\x40\x01\x40"
+_HOG_LEVEL_LIMITS = b"\x02\xe8\x03" + b"\x01\x40\x01\x40"
 # dlib scans no pyramid level narrower or lower than this (detection._pyramid_levels).
 HOG_MIN_LAYER_PX = 64
 
 
+def hog_levels_can_be_capped() -> bool:
+    """Whether this dlib's HOG detector has the serialised layout described above."""
+    return _hog_state().startswith(_HOG_STATE_PREFIX + _HOG_LEVEL_LIMITS)
+
+
+@functools.lru_cache(maxsize=1)
+def _hog_state() -> bytes:
+    return hog_detector().__getstate__()[0]
+
+
 @functools.lru_cache(maxsize=None)
-def _hog_detector_state(max_levels: int | None) -> bytes:
-    """The serialised HOG detector, scanning at most `max_levels` pyramid levels (None: all)."""
-    state = hog_detector().__getstate__()[0]
-    if max_levels is None:
-        return state
-    expected = _HOG_STATE_PREFIX + _HOG_DEFAULT_LEVELS + _HOG_MIN_LAYER
-    if not 0 < max_levels < 128 or not state.startswith(expected):
-        raise RuntimeError(f"cannot cap this dlib {_dlib_version()} HOG detector at {max_levels} levels")
-    tail = state[len(_HOG_STATE_PREFIX) + len(_HOG_DEFAULT_LEVELS):]
-    return _HOG_STATE_PREFIX + bytes((1, max_levels)) + tail
+def _capped_hog_state(max_levels: int) -> bytes:
+    """The serialised HOG detector scanning exactly `max_levels` levels: the first level is
+    always scanned, and with the minimum layer size at 1 px the cap alone ends the scan."""
+    if not 0 < max_levels < 128 or not hog_levels_can_be_capped():
+        raise RuntimeError(f"cannot cap dlib {_dlib_version()}'s HOG detector at {max_levels} levels")
+    tail = _hog_state()[len(_HOG_STATE_PREFIX) + len(_HOG_LEVEL_LIMITS):]
+    return _HOG_STATE_PREFIX + bytes((1, max_levels)) + b"\x01\x01\x01\x01" + tail
 
 
 def _dlib_version() -> str:
@@ -170,8 +176,8 @@ _per_thread = threading.local()
 def hog_detector_for_this_thread(max_levels: int | None = None):
     """A HOG detector owned by the calling thread (see module docstring).
 
-    max_levels: scan only the first `max_levels` levels of dlib's image pyramid; the
-    detection split of detection.py scans the rest from a downsampled copy.
+    max_levels: scan exactly this many levels of dlib's image pyramid (None: as many as
+    dlib's own rule gives); detection.py's pyramid split scans one part of the pyramid each.
     """
     cache = getattr(_per_thread, "hog", None)
     if cache is None:
@@ -183,8 +189,9 @@ def hog_detector_for_this_thread(max_levels: int | None = None):
         else:
             import dlib
 
+            state = _hog_state() if max_levels is None else _capped_hog_state(max_levels)
             detector = dlib.fhog_object_detector.__new__(dlib.fhog_object_detector)
-            detector.__setstate__((_hog_detector_state(max_levels),))
+            detector.__setstate__((state,))
         cache[max_levels] = detector
     return detector
 
