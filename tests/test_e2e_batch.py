@@ -107,8 +107,9 @@ def test_re_runs_skip_photos_that_had_no_face_to_index_under_the_same_filter(tmp
     assert len(all_faces(env)) == 1
 
 
-def test_search_folder_journal_key_changes_with_any_change_to_the_collection(faces_dir, env, monkeypatch):
-    """Deleting one face and adding another keeps FaceCount but must not replay old matches."""
+def test_journal_keys_change_with_the_collection(faces_dir, env, monkeypatch):
+    """Deleting one face and adding another keeps FaceCount but must not replay search-folder's
+    old matches; a collection deleted and made again is a new index-folder job."""
     from types import SimpleNamespace
 
     from rekcli.cli import batch_commands
@@ -129,6 +130,9 @@ def test_search_folder_journal_key_changes_with_any_change_to_the_collection(fac
     assert len(all_faces(env)) == 1
     assert before[0] == after[0]  # the same collection
     assert before[1] != after[1]  # but changed
+    run_subprocess("delete-collection", "--collection-id", "c", env=env)
+    create_collection(env)
+    assert batch_commands._collection_state("c", settings)[0] != after[0]  # a new collection
 
 
 def test_resume_after_sigkill_indexes_nothing_twice(photo_folder, env):

@@ -174,3 +174,43 @@ def test_search_faces_by_image_without_a_face_is_invalid_parameter(capsys, faces
                            "--image-bytes", f"fileb://{faces_dir / 'noface/dogs.jpg'}")
     assert code == 254
     assert err.endswith("SearchFacesByImage operation: There are no faces in the image. Should be at least 1.\n")
+
+
+def _skip_reason(faces_dir, photo: str, external_image_id: str, quality_filter: str = "AUTO"):
+    from rekcli.service.context import ServiceContext
+    from rekcli.service.faces_by_image import reason_to_skip_indexing
+
+    return reason_to_skip_indexing(ServiceContext(), "nightly", (faces_dir / photo).read_bytes(),
+                                   external_image_id, quality_filter)
+
+
+def test_a_photo_without_faces_is_remembered_until_the_analysis_changes(capsys, faces_dir, monkeypatch):
+    from rekcli import engine
+
+    cli_json(capsys, "create-collection", "--collection-id", "nightly")
+    dog = cli_json(capsys, "index-faces", "--collection-id", "nightly", "--image-bytes",
+                   f"fileb://{faces_dir / 'noface/dog.jpg'}", "--external-image-id", "dog")
+    assert dog["FaceRecords"] == []
+    assert _skip_reason(faces_dir, "noface/dog.jpg", "dog") == "ALREADY_ANALYSED_NO_FACES"
+    assert _skip_reason(faces_dir, "noface/dog.jpg", "dog", "NONE") is None  # another filter
+    assert _skip_reason(faces_dir, "noface/dog.jpg", "another-name") is None
+    monkeypatch.setenv("REKCLI_DETECTOR", "cnn")  # another detector could find a face
+    assert _skip_reason(faces_dir, "noface/dog.jpg", "dog") is None
+    monkeypatch.delenv("REKCLI_DETECTOR")
+    monkeypatch.setattr(engine, "ENGINE_REVISION", engine.ENGINE_REVISION + 1)  # a new engine
+    assert _skip_reason(faces_dir, "noface/dog.jpg", "dog") is None
+
+
+def test_remembering_a_photo_without_faces_never_fails_the_call(capsys, faces_dir, monkeypatch):
+    from rekcli.service.errors import ThrottlingException
+    from rekcli.store.collection import Collection
+
+    def busy(*args, **kwargs):
+        raise ThrottlingException("The collection is busy with another writer; try again.")
+
+    cli_json(capsys, "create-collection", "--collection-id", "nightly")
+    monkeypatch.setattr(Collection, "remember_image_without_faces", busy)
+    dog = cli_json(capsys, "index-faces", "--collection-id", "nightly", "--image-bytes",
+                   f"fileb://{faces_dir / 'noface/dog.jpg'}", "--external-image-id", "dog")
+    assert dog["FaceRecords"] == []
+    assert _skip_reason(faces_dir, "noface/dog.jpg", "dog") is None

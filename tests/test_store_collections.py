@@ -321,26 +321,39 @@ def test_generation_changes_with_faces_and_users_only(ctx):
         with collection.write() as tx:
             tx.set_face_user([face.face_id], "u")
         assert changed()
-        collection.remember_image_without_faces("img2", "ext2", "settings")
+        collection.remember_image_without_faces("img2", "ext2", "AUTO", "engine 1")
         with collection.read() as tx:
             tx.list_faces(None, 10)
         assert not changed()
         with collection.write() as tx:
             tx.delete_faces([face.face_id])
         assert changed()
+        with collection.write() as tx:
+            tx.delete_user("u")
+        assert changed()
+        created, generation = collection.state()
+        assert generation == seen[-1] and created > 0
 
 
-def test_images_without_faces_are_remembered_per_settings(ctx):
+def test_images_without_faces_are_remembered_per_filter_and_analysis(ctx):
     with Store(ctx) as store:
         store.create_collection("family")
         collection = store.open_collection("family")
-        collection.remember_image_without_faces("img", "ext", "rekcli 1; QualityFilter AUTO")
-        collection.remember_image_without_faces("img", "ext", "rekcli 1; QualityFilter AUTO")
+        collection.remember_image_without_faces("img", "ext", "AUTO", "engine 1")
+        collection.remember_image_without_faces("img", "ext", "NONE", "engine 1")
         with collection.read() as tx:
-            assert tx.image_without_faces("img", "ext", "rekcli 1; QualityFilter AUTO")
-            assert not tx.image_without_faces("img", "ext", "rekcli 1; QualityFilter NONE")
-            assert not tx.image_without_faces("img", "other", "rekcli 1; QualityFilter AUTO")
-            assert not tx.image_without_faces("img2", "ext", "rekcli 1; QualityFilter AUTO")
+            assert tx.image_without_faces("img", "ext", "AUTO", "engine 1")
+            assert not tx.image_without_faces("img", "ext", "AUTO", "engine 2")
+            assert not tx.image_without_faces("img", "ext", "HIGH", "engine 1")
+            assert not tx.image_without_faces("img", "other", "AUTO", "engine 1")
+            assert not tx.image_without_faces("img2", "ext", "AUTO", "engine 1")
+        # A newer analysis replaces the note: rows never pile up per engine release.
+        collection.remember_image_without_faces("img", "ext", "AUTO", "engine 2")
+        with collection.read() as tx:
+            assert tx.image_without_faces("img", "ext", "AUTO", "engine 2")
+            assert not tx.image_without_faces("img", "ext", "AUTO", "engine 1")
+            rows = tx.conn.execute("SELECT COUNT(*) FROM images_without_faces").fetchone()[0]
+        assert rows == 2
 
 
 def test_newer_collection_schema_is_refused(ctx):

@@ -85,6 +85,8 @@ def _reason_to_skip(context, members: dict) -> str | None:
     """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (see reason_to_skip_indexing)."""
     from rekcli.service.faces_by_image import reason_to_skip_indexing
 
-    return reason_to_skip_indexing(context, members["CollectionId"], members["Image"]["Bytes"],
-                                   members.get("ExternalImageId"),
-                                   members.get("QualityFilter") or "AUTO")
+    from rekcli.service import with_defaults
+
+    request = with_defaults("IndexFaces", members)
+    return reason_to_skip_indexing(context, request["CollectionId"], request["Image"]["Bytes"],
+                                   request.get("ExternalImageId"), request["QualityFilter"])

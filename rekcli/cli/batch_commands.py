@@ -285,17 +285,14 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
 
 
-def _collection_state(collection_id: str, settings) -> tuple[str, int]:
-    """(creation time, generation) of the collection, for the keys of resume journals: a
-    collection deleted and made again, or changed since (search-folder), is a new job.
-    ResourceNotFoundException, before any image work, when it does not exist."""
-    from rekcli.service import invoke
-    from rekcli.service.collections import collection_generation
+def _collection_state(collection_id: str, settings) -> tuple[float, int]:
+    """(creation time, generation) of the collection, for the keys of resume journals (see
+    service.collections.collection_state); ResourceNotFoundException, before any image work,
+    when it does not exist."""
+    from rekcli.service.collections import collection_state
     from rekcli.service.context import ServiceContext
 
-    context = ServiceContext(region=settings.region)
-    described = invoke("DescribeCollection", {"CollectionId": collection_id}, context)
-    return str(described["CreationTimestamp"]), collection_generation(context, collection_id)
+    return collection_state(ServiceContext(region=settings.region), collection_id)
 
 
 BATCH_COMMANDS: dict[str, BatchCommand] = {

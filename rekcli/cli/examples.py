@@ -602,7 +602,7 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "file: its line says \"Skipped\": \"ALREADY_INDEXED\". Running the same command again, "
         "every night say, indexes only the new photos. An image in which no face was indexed "
         "(none found, or all filtered) is skipped too, as ALREADY_ANALYSED_NO_FACES, when "
-        "--quality-filter is the same; another filter, or a new rekcli release, analyses it "
+        "--quality-filter is the same; another filter or detector, or a new engine, analyses it "
         "again.",
     ],
     "search-folder": [

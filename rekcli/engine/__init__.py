@@ -20,6 +20,7 @@ turns a `FaceAnalysis` into a FaceDetail and an `ImageError` into an AWS excepti
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ __all__ = [
     "ImageTooManyPixels",
     "UnknownDetector",
     "UnsupportedImageFormat",
+    "analysis_fingerprint",
     "analyze_faces",
     "compute_descriptors",
     "decode_image",
@@ -84,6 +86,46 @@ class FaceAnalysis:
     attributes: dict[str, tuple[bool, float]] = field(default_factory=dict)
     descriptor: "np.ndarray | None" = None
     alignment: object = field(default=None, repr=False, compare=False)
+
+
+# Bump when a code change (not a constant: those are fingerprinted) can change which faces
+# analyze_faces finds or what it measures of them. 2: the pyramid split and HOG threshold -0.1.
+ENGINE_REVISION = 2
+
+
+def analysis_fingerprint() -> str:
+    """Names what decides the faces analyze_faces finds and their measurements: the engine's
+    revision, the chosen detector, the constants of detection, quality and pose, and the dlib
+    and OpenCV releases. Stored results tagged with another fingerprint are stale.
+
+    Imports no numpy, cv2 or dlib (the batch jobs ask before any image work).
+    """
+    import hashlib
+
+    from rekcli.engine import detection, models, pose, quality
+
+    constants = sorted(
+        (module.__name__, name, repr(value))
+        for module in (detection, pose, quality)
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, (int, float, str, dict, tuple))
+    )
+    digest = hashlib.sha256(repr(constants).encode()).hexdigest()[:12]
+    return (f"engine {ENGINE_REVISION}/{digest}; detector {models.detector_name()}; "
+            f"dlib {_release('dlib-bin', 'dlib')}; opencv {_release('opencv-python-headless', 'opencv-python')}")
+
+
+@functools.lru_cache(maxsize=None)
+def _release(*distributions: str) -> str:
+    """The installed version of the first of `distributions` found (~10 ms: looked up once)."""
+    from importlib import metadata
+
+    for distribution in distributions:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
 
 
 def image_dimensions(data: bytes) -> tuple[int, int]:

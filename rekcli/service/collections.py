@@ -56,14 +56,16 @@ def describe_collection(ctx: ServiceContext, request: dict) -> dict:
     }
 
 
-def collection_generation(ctx: ServiceContext, collection_id: str) -> int:
-    """rekcli's own: a number that changes whenever the collection's faces or users change.
+def collection_state(ctx: ServiceContext, collection_id: str) -> tuple[float, int]:
+    """rekcli's own, not an AWS operation: (creation time, generation), one snapshot. The
+    generation changes whenever the collection's faces or users change.
 
-    Not an AWS operation; search-folder keys its resume journal on it, so results saved
-    against an older state of the collection are never replayed.
+    The batch jobs key their resume journals on it: a collection deleted and made again, or
+    changed since (for search-folder), is a new job whose saved results must not be replayed.
+    ResourceNotFoundException when the collection does not exist.
     """
     with Store(ctx) as store:
-        return store.open_collection(collection_id).generation()
+        return store.open_collection(collection_id).state()
 
 
 def list_collections(ctx: ServiceContext, request: dict) -> dict:

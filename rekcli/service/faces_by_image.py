@@ -142,8 +142,8 @@ def index_faces(ctx: ServiceContext, request: dict) -> dict:
         image_id, external_image_id = image_id_for(image.data), request.get("ExternalImageId")
         stored = collection.add_faces(image_id, external_image_id, new_faces) if new_faces else []
         if not stored and external_image_id is not None:
-            collection.remember_image_without_faces(image_id, external_image_id,
-                                                    _analysis_settings(request["QualityFilter"]))
+            _remember_image_without_faces(collection, image_id, external_image_id,
+                                          request["QualityFilter"])
         return {
             "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
                             for s, d in _pair_by_box(stored, details)],
@@ -245,7 +245,7 @@ ALREADY_ANALYSED_NO_FACES = "ALREADY_ANALYSED_NO_FACES"
 
 
 def reason_to_skip_indexing(ctx: ServiceContext, collection_id: str, data: bytes,
-                            external_image_id: str | None, quality_filter: str = "AUTO") -> str | None:
+                            external_image_id: str | None, quality_filter: str) -> str | None:
     """Why IndexFaces of this image with this ExternalImageId would store nothing new, or None.
 
     ALREADY_INDEXED: its faces are stored. ALREADY_ANALYSED_NO_FACES: this rekcli already
@@ -259,17 +259,30 @@ def reason_to_skip_indexing(ctx: ServiceContext, collection_id: str, data: bytes
     with _collection(ctx, collection_id) as collection, collection.read() as transaction:
         if transaction.faces_of_image(image_id, external_image_id):
             return ALREADY_INDEXED
-        if transaction.image_without_faces(image_id, external_image_id,
-                                           _analysis_settings(quality_filter)):
+        if transaction.image_without_faces(image_id, external_image_id, quality_filter,
+                                           _analysed_by(quality_filter)):
             return ALREADY_ANALYSED_NO_FACES
     return None
 
 
-def _analysis_settings(quality_filter: str) -> str:
-    """What decides that an image has no face to index: this rekcli's engine and the filter.
+def _remember_image_without_faces(collection, image_id: str, external_image_id: str,
+                                  quality_filter: str) -> None:
+    """Best effort: the note only saves a later index-folder some work, so a busy or full
+    store must not fail the IndexFaces call that has already done its job."""
+    from rekcli.service.errors import ServiceError
 
-    A new rekcli release may detect differently, so it analyses such images once more.
-    """
-    from rekcli import __version__
+    try:
+        collection.remember_image_without_faces(image_id, external_image_id, quality_filter,
+                                                _analysed_by(quality_filter))
+    except ServiceError:
+        pass
 
-    return f"rekcli {__version__}; QualityFilter {quality_filter}"
+
+def _analysed_by(quality_filter: str) -> str:
+    """What decided that an image had no face to index: the engine (detector, thresholds,
+    dlib and OpenCV releases: engine.analysis_fingerprint) and this filter's rules. When any
+    of them changes, the image is analysed again."""
+    from rekcli.engine import analysis_fingerprint
+    from rekcli.service.quality import rules_of
+
+    return f"{analysis_fingerprint()}; rules {rules_of(quality_filter)}"

@@ -23,9 +23,10 @@ Why these numbers:
 - Size: Rekognition detects faces from 40 px in 1920 x 1080 and recommends 50 px for
   comparison, proportionally more in larger images (we scale by the square root of the
   area, as the detector does); in smaller images the pixel counts stay as they are.
-- Confidence: the HOG detector keeps scores above its trained decision boundary, 0, which
-  maps to 88.1. 89 drops only detections within 0.02 of the boundary, 91 needs a margin of
-  0.09, 98 a clear face (score 0.57; our portraits score 0.9 and up).
+- Confidence: the HOG detector keeps scores from -0.1 (confidence 84.1), just under its
+  trained decision boundary, 0, which maps to 88.1. 89 drops detections below 0.02 past the
+  boundary, 91 needs a margin of 0.09, 98 a clear face (score 0.57; our portraits score 0.9
+  and up).
 - Brightness and sharpness: faces in our photos measure brightness 36-71 and sharpness
   85-100; a face blurred by a Gaussian of 2% of its width drops below 25 (engine/quality.py).
 - LOW_FACE_QUALITY ("not enough detail for search"; Rekognition does not define it): a face
@@ -51,6 +52,12 @@ _RULES = {
 _RULES["AUTO"] = _RULES["MEDIUM"]
 
 _REFERENCE_PIXELS = 1920 * 1080
+
+
+def rules_of(level: str) -> tuple:
+    """The thresholds of QualityFilter `level` (() for NONE): what a stored decision made
+    with this filter depended on."""
+    return _RULES.get(level, ())
 
 
 def quality_filter_reasons(face, level: str, image_width: int, image_height: int) -> list[str]:

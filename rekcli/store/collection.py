@@ -237,16 +237,22 @@ class Collection:
             face_ids.extend(entry[0] for entry in entries)
         return face_ids
 
-    def generation(self) -> int:
-        """A number that changes whenever faces or users change (never on reads)."""
+    def state(self) -> tuple[float, int]:
+        """(creation time, generation) from one snapshot; the generation changes whenever
+        faces or users change (never on reads)."""
         with self.read() as tx:
-            return tx.info()["generation"]
+            info = tx.info()
+        return info["created_at"], info["generation"]
+
+    def generation(self) -> int:
+        return self.state()[1]
 
     def remember_image_without_faces(self, image_id: str, external_image_id: str,
-                                     analysis: str) -> None:
-        """Note that IndexFaces of this image stored no face under the settings `analysis`."""
+                                     quality_filter: str, analysed_by: str) -> None:
+        """Note that IndexFaces of this image stored no face with this QualityFilter."""
         with self.write() as tx:
-            tx.remember_image_without_faces(image_id, external_image_id, analysis)
+            tx.remember_image_without_faces(image_id, external_image_id, quality_filter,
+                                            analysed_by)
 
     def counts(self) -> tuple[int, int]:
         """(FaceCount, UserCount), exact, from counters kept in the same transactions."""
@@ -672,17 +678,20 @@ class CollectionTransaction:
     # -- images IndexFaces stored no face of -------------------------------------------------
 
     def remember_image_without_faces(self, image_id: str, external_image_id: str,
-                                     analysis: str) -> None:
+                                     quality_filter: str, analysed_by: str) -> None:
         self._require_writable()
         self.conn.execute(
-            "INSERT OR REPLACE INTO images_without_faces (image_id, external_image_id, analysis, "
-            "created_at) VALUES (?, ?, ?, ?)",
-            (image_id, external_image_id, analysis, self.collection.store.clock()))
+            "INSERT OR REPLACE INTO images_without_faces (image_id, external_image_id, "
+            "quality_filter, analysed_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            (image_id, external_image_id, quality_filter, analysed_by,
+             self.collection.store.clock()))
 
-    def image_without_faces(self, image_id: str, external_image_id: str, analysis: str) -> bool:
+    def image_without_faces(self, image_id: str, external_image_id: str, quality_filter: str,
+                            analysed_by: str) -> bool:
         return self.conn.execute(
             "SELECT 1 FROM images_without_faces WHERE image_id = ? AND external_image_id = ? "
-            "AND analysis = ?", (image_id, external_image_id, analysis)).fetchone() is not None
+            "AND quality_filter = ? AND analysed_by = ?",
+            (image_id, external_image_id, quality_filter, analysed_by)).fetchone() is not None
 
     def distances_to_faces(self, rows: Sequence[int], reference_rows: Sequence[int]) -> list[float]:
         """For each face row in `rows`, its smallest Euclidean distance to the faces at

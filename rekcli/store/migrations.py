@@ -87,15 +87,17 @@ def m002_collection(conn: sqlite3.Connection) -> None:
     # generation: bumped by every committed change to faces or users, so a job that saved
     # results against the collection (search-folder's journal) can tell it has changed.
     conn.execute("ALTER TABLE info ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
-    # Images IndexFaces analysed and stored no face of (none found, or all filtered), under
-    # the settings that decided it (`analysis`): a nightly index-folder skips them too.
+    # Images IndexFaces analysed and stored no face of (none found, or all filtered) with a
+    # QualityFilter, and what analysed them (`analysed_by`, the engine's fingerprint; a newer
+    # analysis replaces the row): a nightly index-folder skips them while both still hold.
     conn.execute("""
         CREATE TABLE images_without_faces (
             image_id TEXT NOT NULL,
             external_image_id TEXT NOT NULL,
-            analysis TEXT NOT NULL,
+            quality_filter TEXT NOT NULL,
+            analysed_by TEXT NOT NULL,
             created_at REAL NOT NULL,
-            PRIMARY KEY (image_id, external_image_id, analysis)
+            PRIMARY KEY (image_id, external_image_id, quality_filter)
         ) WITHOUT ROWID""")
 
 
