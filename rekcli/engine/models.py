@@ -178,6 +178,9 @@ def hog_detector_for_this_thread(max_levels: int | None = None):
 
     max_levels: scan exactly this many levels of dlib's image pyramid (None: as many as
     dlib's own rule gives); detection.py's pyramid split scans one part of the pyramid each.
+    A detector keeps the feature pyramid of its last image, so only the two kinds every scan
+    uses (None and 1) are kept; other caps, which vary with the image size, are built for
+    the call (under a millisecond) and freed after it.
     """
     cache = getattr(_per_thread, "hog", None)
     if cache is None:
@@ -192,7 +195,8 @@ def hog_detector_for_this_thread(max_levels: int | None = None):
             state = _hog_state() if max_levels is None else _capped_hog_state(max_levels)
             detector = dlib.fhog_object_detector.__new__(dlib.fhog_object_detector)
             detector.__setstate__((state,))
-        cache[max_levels] = detector
+        if max_levels in (None, 1):
+            cache[max_levels] = detector
     return detector
 
 
