@@ -34,6 +34,16 @@ def photo_folder(tmp_path, faces_dir):
 
 
 @pytest.fixture
+def face_and_dog(tmp_path, faces_dir):
+    """A folder of two links: a portrait (a-obama.jpg) and a photo without a face (b-dog.jpg)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a-obama.jpg").symlink_to(faces_dir / "people/obama/obama.jpg")
+    (folder / "b-dog.jpg").symlink_to(faces_dir / "noface/dog.jpg")
+    return folder
+
+
+@pytest.fixture
 def env(tmp_path):
     return {"REKCLI_DATA_DIR": str(tmp_path / "rekcli-data")}
 
@@ -82,15 +92,11 @@ def test_re_running_the_folder_job_skips_what_is_indexed(photo_folder, env):
     assert len(all_faces(env)) == len(PHOTOS)
 
 
-def test_re_runs_skip_photos_that_had_no_face_to_index_under_the_same_filter(tmp_path, faces_dir, env):
-    folder = tmp_path / "mixed"
-    folder.mkdir()
-    (folder / "a-obama.jpg").symlink_to(faces_dir / "people/obama/obama.jpg")
-    (folder / "b-dog.jpg").symlink_to(faces_dir / "noface/dog.jpg")
+def test_re_runs_skip_photos_that_had_no_face_to_index_under_the_same_filter(face_and_dog, env):
     create_collection(env)
 
     def index(*options):
-        result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(folder),
+        result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(face_and_dog),
                                 *options, env=env)
         assert result.returncode == 0
         return {os.path.basename(line["Image"]): line for line in lines(result)}
@@ -236,18 +242,14 @@ def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env)
     assert len(all_faces(env)) == len(PHOTOS)
 
 
-def test_yaml_output_is_one_document_per_line(tmp_path, faces_dir, env):
+def test_yaml_output_is_one_document_per_line(face_and_dog, env):
     import yaml
 
-    folder = tmp_path / "two"
-    folder.mkdir()
-    (folder / "a.jpg").symlink_to(faces_dir / "people/obama/obama.jpg")
-    (folder / "b.jpg").symlink_to(faces_dir / "noface/dog.jpg")
     create_collection(env)
-    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(folder),
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(face_and_dog),
                             "--output", "yaml", "--query", "{image: Image, faces: length(Response.FaceRecords)}",
                             env=env)
     assert result.returncode == 0
     documents = list(yaml.safe_load_all(result.stdout.decode()))
-    assert documents == [{"image": str(folder / "a.jpg"), "faces": 1},
-                         {"image": str(folder / "b.jpg"), "faces": 0}]
+    assert documents == [{"image": str(face_and_dog / "a-obama.jpg"), "faces": 1},
+                         {"image": str(face_and_dog / "b-dog.jpg"), "faces": 0}]
