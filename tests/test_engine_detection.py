@@ -167,6 +167,64 @@ def _count_faces(pixels) -> int:
     return len(detection.detect_faces(pixels))
 
 
+# dlib serialises the detector's box-overlap test after its level limits (bytes 19-22), the
+# nuclear norm (23-26) and the feature count (27-29): two doubles, each a packed mantissa and
+# exponent. 1.0 and 1.0 suppress no box, so a scan returns every window above the threshold.
+_OVERLAP_TEST = slice(30, 50)
+_NO_SUPPRESSION = b"\x01\x01\x01\x00" * 2
+
+
+@pytest.fixture
+def every_window(monkeypatch):
+    """HOG detectors without dlib's non-maximum suppression; (one-scan detector, threshold)."""
+    import dlib
+
+    from rekcli.engine import models
+
+    original = models._hog_state()
+    assert original[27:30] == b"\x02\x1c\x0c"  # 3100 features: the layout described above
+    state = original[:_OVERLAP_TEST.start] + _NO_SUPPRESSION + original[_OVERLAP_TEST.stop:]
+
+    def fresh_caches():
+        models._capped_hog_state.cache_clear()
+        models._per_thread.hog = {}
+
+    monkeypatch.setattr(models, "_hog_state", lambda: state)
+    detection.scan_in_parallel(False)  # one thread, whose detector cache we control
+    fresh_caches()
+    whole = dlib.fhog_object_detector.__new__(dlib.fhog_object_detector)
+    whole.__setstate__((state,))
+    yield whole, -1.0
+    detection.scan_in_parallel(True)
+    monkeypatch.undo()
+    fresh_caches()
+
+
+def test_pyramid_split_returns_every_window_one_scan_returns(every_window, faces_dir, monkeypatch):
+    """Exactly the same windows, with nothing suppressed (some 800 of them), for a headshot
+    at sizes around dlib's 64-px minimum layer, in thin strips and at sizes where
+    pyramid_down's images are a pixel smaller than dlib's rectangles: a level scanned too
+    few or too many times shows."""
+    whole, threshold = every_window
+    monkeypatch.setattr(detection, "HOG_THRESHOLD", threshold)
+    photo = decode(faces_dir / "people" / "obama" / "obama3.jpg").pixels
+    left, top, width, height = (int(v) for v in detection.detect_faces(photo)[0].box)
+    head = cv2.cvtColor(photo[top - height // 4: top + height * 5 // 4,
+                             left - width // 4: left + width * 5 // 4], cv2.COLOR_RGB2GRAY)
+    strip = np.tile(cv2.resize(head, (70, 70), interpolation=cv2.INTER_AREA), (1, 34))
+    images = [cv2.resize(head, (w, h), interpolation=cv2.INTER_AREA)
+              for w in range(60, 140, 9) for h in range(63, 114, 5)]
+    images += [strip, strip.T] + [cv2.resize(head, (side, side)) for side in (95, 850, 1020)]
+    windows = 0
+    for image in images:
+        image = np.ascontiguousarray(image)
+        _, one_scan, _ = whole.run(image, 0, threshold)
+        split = [score for _, score in detection._scan_hog(image, 1.0)]
+        assert sorted(split) == pytest.approx(sorted(one_scan), abs=1e-6), image.shape
+        windows += len(one_scan)
+    assert windows > 500
+
+
 def test_the_schedule_never_changes_what_is_found(faces_dir):
     image = decode(faces_dir / "groups" / "bald_guys.jpg")
     in_parallel = detection.detect_faces(image.pixels)

@@ -65,10 +65,14 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
     from rekcli.cli.display import compile_query
     from rekcli.service.context import ServiceContext
 
+    from rekcli.engine import analysis_fingerprint
+
     query = compile_query(settings.globals.query)
     workers = _workers(values)
     context = ServiceContext(region=settings.region)
-    journal = Journal(context.data_dir / "batch-journals", job_key(*job_key_parts))
+    # Results saved by another engine (detector, release) are not replayed on resume.
+    journal = Journal(context.data_dir / "batch-journals",
+                      job_key(*job_key_parts, analysis_fingerprint()))
     progress = _progress_reporter(len(tasks), values)
     failures = 0
     try:

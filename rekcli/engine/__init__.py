@@ -88,44 +88,46 @@ class FaceAnalysis:
     alignment: object = field(default=None, repr=False, compare=False)
 
 
-# Bump when a code change (not a constant: those are fingerprinted) can change which faces
-# analyze_faces finds or what it measures of them. 2: the pyramid split and HOG threshold -0.1.
-ENGINE_REVISION = 2
-
-
 def analysis_fingerprint() -> str:
-    """Names what decides the faces analyze_faces finds and their measurements: the engine's
-    revision, the chosen detector, the constants of detection, quality and pose, and the dlib
-    and OpenCV releases. Stored results tagged with another fingerprint are stale.
+    """Names what decides the faces analyze_faces finds and what it measures of them: the
+    source of the engine and of the QualityFilter rules, the chosen detector, and the dlib
+    and OpenCV releases in use. Results stored under another fingerprint are stale.
 
-    Imports no numpy, cv2 or dlib (the batch jobs ask before any image work).
+    Any edit of those sources changes it (a comment too: being stale costs one more
+    analysis, being wrongly current would skip a photo for good). Imports no numpy, cv2 or
+    dlib: the batch jobs ask before any image work.
     """
+    from rekcli.engine import models
+
+    return (f"engine {_engine_source_digest()}; detector {models.detector_name()}; "
+            f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}")
+
+
+@functools.lru_cache(maxsize=1)
+def _engine_source_digest() -> str:
     import hashlib
+    import importlib.util
+    from pathlib import Path
 
-    from rekcli.engine import detection, models, pose, quality
-
-    constants = sorted(
-        (module.__name__, name, repr(value))
-        for module in (detection, pose, quality)
-        for name, value in vars(module).items()
-        if name.isupper() and isinstance(value, (int, float, str, dict, tuple))
-    )
-    digest = hashlib.sha256(repr(constants).encode()).hexdigest()[:12]
-    return (f"engine {ENGINE_REVISION}/{digest}; detector {models.detector_name()}; "
-            f"dlib {_release('dlib-bin', 'dlib')}; opencv {_release('opencv-python-headless', 'opencv-python')}")
+    engine_dir = Path(__file__).resolve().parent
+    quality_rules = importlib.util.find_spec("rekcli.service.quality").origin
+    digest = hashlib.sha256()
+    for path in sorted(engine_dir.glob("*.py")) + [Path(quality_rules)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=None)
-def _release(*distributions: str) -> str:
-    """The installed version of the first of `distributions` found (~10 ms: looked up once)."""
+def _release_of(*modules: str) -> str:
+    """The distributions that provide these top-level modules, with their versions (~30 ms
+    once: every installed distribution is listed). dlib-bin records its extension module,
+    _dlib_pybind11, rather than dlib."""
     from importlib import metadata
 
-    for distribution in distributions:
-        try:
-            return metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            continue
-    return "unknown"
+    installed = metadata.packages_distributions()
+    providers = {name for module in modules for name in installed.get(module, [])}
+    versions = sorted(f"{name} {metadata.version(name)}" for name in providers)
+    return ", ".join(versions) or "unknown"
 
 
 def image_dimensions(data: bytes) -> tuple[int, int]:

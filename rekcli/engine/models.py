@@ -178,9 +178,9 @@ def hog_detector_for_this_thread(max_levels: int | None = None):
 
     max_levels: scan exactly this many levels of dlib's image pyramid (None: as many as
     dlib's own rule gives); detection.py's pyramid split scans one part of the pyramid each.
-    A detector keeps the feature pyramid of its last image, so only the two kinds every scan
-    uses (None and 1) are kept; other caps, which vary with the image size, are built for
-    the call (under a millisecond) and freed after it.
+    A detector keeps the feature pyramid of its last image, so only the uncapped one and the
+    one-level one (the split's first job) are kept per thread; other caps, which vary with
+    the image size, are built for the call (under a millisecond) and freed after it.
     """
     cache = getattr(_per_thread, "hog", None)
     if cache is None:
