@@ -34,7 +34,7 @@ HOG cost is proportional to the pixels scanned. The 44 faces pasted at a given s
 
 60 is the knee: 89% of 40-px faces and 95% of 44-px faces inside the target. (The times
 were measured with an earlier split of the scan; the pyramid split below brings the chosen
-row to ~155 ms, 181 ms on the first call of a process.)
+row to 153-164 ms, 181-212 ms on the first call of a process.)
 
 Two cores: the pyramid split
 ----------------------------
