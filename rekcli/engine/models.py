@@ -159,7 +159,8 @@ def _capped_hog_state(max_levels: int) -> bytes:
     """The serialised HOG detector scanning exactly `max_levels` levels: the first level is
     always scanned, and with the minimum layer size at 1 px the cap alone ends the scan."""
     if not 0 < max_levels < 128 or not hog_levels_can_be_capped():
-        raise RuntimeError(f"cannot cap dlib {_dlib_version()}'s HOG detector at {max_levels} levels")
+        raise RuntimeError(
+            f"cannot cap dlib {_dlib_version()}'s HOG detector at {max_levels} levels")
     tail = _hog_state()[len(_HOG_STATE_PREFIX) + len(_HOG_LEVEL_LIMITS):]
     return _HOG_STATE_PREFIX + bytes((1, max_levels)) + b"\x01\x01\x01\x01" + tail
 

@@ -279,9 +279,9 @@ def _remember_image_without_faces(collection, image_id: str, external_image_id: 
 
 
 def _analysed_by(quality_filter: str) -> str:
-    """What decided that an image had no face to index: the engine (detector, thresholds,
-    dlib and OpenCV releases: engine.analysis_fingerprint) and this filter's rules. When any
-    of them changes, the image is analysed again."""
+    """What decided that an image had no face to index: the engine (its source, detector, and
+    dlib and OpenCV releases: engine.analysis_fingerprint) and this filter's thresholds. When
+    any of them changes, the image is analysed again."""
     from rekcli.engine import analysis_fingerprint
     from rekcli.service.quality import rules_of
 
