@@ -167,6 +167,40 @@ def test_resume_after_sigkill_indexes_nothing_twice(photo_folder, env):
     assert described["FaceCount"] == len(PHOTOS)
 
 
+def test_a_resumed_search_folder_never_replays_matches_of_a_changed_collection(tmp_path, faces_dir, env):
+    """Killed mid-run, then one face deleted and another added (FaceCount unchanged): the
+    resumed run searches again instead of replaying the journal's stale matches."""
+    create_collection(env)
+
+    def index(photo: str, name: str) -> str:
+        result = run_subprocess("index-faces", "--collection-id", "c", "--image-bytes",
+                                f"fileb://{faces_dir / photo}", "--external-image-id", name, env=env)
+        return json.loads(result.stdout)["FaceRecords"][0]["Face"]["FaceId"]
+
+    old_obama = index("people/obama/obama.jpg", "obama")
+    index("people/biden/biden.jpg", "biden")
+    folder = tmp_path / "probes"
+    folder.mkdir()
+    for number in range(6):
+        (folder / f"{number}-obama2.jpg").symlink_to(faces_dir / "people/obama/obama2.jpg")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rekcli", "search-folder", "--collection-id", "c", "--images",
+         str(folder), "--workers", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    first = json.loads(process.stdout.readline())
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert first["Response"]["FaceMatches"][0]["Face"]["FaceId"] == old_obama
+    assert list((tmp_path / "rekcli-data").rglob("batch-journals/*.jsonl"))  # results were saved
+
+    run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", old_obama, env=env)
+    new_obama = index("people/obama/obama3.jpg", "obama-again")
+    resumed = run_subprocess("search-folder", "--collection-id", "c", "--images", str(folder),
+                             "--workers", "1", env=env)
+    best = [line["Response"]["FaceMatches"][0]["Face"]["FaceId"] for line in lines(resumed)]
+    assert best == [new_obama] * 6
+
+
 def test_batch_json_lines_in_order_with_an_error_object(tmp_path, faces_dir, env):
     requests = tmp_path / "requests.jsonl"
     requests.write_text("\n".join(json.dumps(r) for r in [
