@@ -770,8 +770,8 @@ BATCH_EXAMPLES: dict[str, list[Example]] = {
             "--images groups --query '[Image, Response.FaceMatches[0].Similarity]'",
             '["groups/bald_guys.jpg", null]\n'
             '["groups/kit_with_rose.jpg", null]\n'
-            '["groups/obama_and_biden.jpg", 96.52977752685547]\n'
-            '["groups/two_people.jpg", 97.76313018798828]\n'),
+            '["groups/obama_and_biden.jpg", 96.47149658203125]\n'
+            '["groups/two_people.jpg", 97.90460968017578]\n'),
     ],
     "batch": [
         Example(

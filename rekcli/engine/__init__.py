@@ -90,8 +90,9 @@ class FaceAnalysis:
 
 def analysis_fingerprint() -> str:
     """Names what decides the faces analyze_faces finds and what it measures of them: the
-    source of the engine and of the QualityFilter rules, the chosen detector, and the dlib
-    and OpenCV releases in use. Results stored under another fingerprint are stale.
+    source of the engine (its C scan included) and of the QualityFilter rules, the chosen
+    detector, whether the C scan is built, and the dlib and OpenCV releases in use. Results
+    stored under another fingerprint are stale.
 
     Any edit of those sources changes it (a comment too: being stale costs one more
     analysis, being wrongly current would skip a photo for good). Imports no numpy, cv2 or
@@ -100,7 +101,16 @@ def analysis_fingerprint() -> str:
     from rekcli.engine import models
 
     return (f"engine {_engine_source_digest()}; detector {models.detector_name()}; "
+            f"scan {_hog_scan_in_use()}; "
             f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}")
+
+
+def _hog_scan_in_use() -> str:
+    """"compiled" when hog_scan's C extension is installed, else "dlib" (its scores differ
+    from dlib's by float rounding, which can move a borderline window)."""
+    import importlib.util
+
+    return "compiled" if importlib.util.find_spec("rekcli.engine._fhog") else "dlib"
 
 
 @functools.lru_cache(maxsize=1)
@@ -112,7 +122,8 @@ def _engine_source_digest() -> str:
     engine_dir = Path(__file__).resolve().parent
     quality_rules = importlib.util.find_spec("rekcli.service.quality").origin
     digest = hashlib.sha256()
-    for path in sorted(engine_dir.glob("*.py")) + [Path(quality_rules)]:
+    sources = sorted(engine_dir.glob("*.py")) + sorted(engine_dir.glob("*.c"))
+    for path in sources + [Path(quality_rules)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -34,25 +34,34 @@ HOG cost is proportional to the pixels scanned. The 44 faces pasted at a given s
 | 68 (1.7x) | 40/44 | 42/44 | 43/44 | 44/44 | ~245 ms |
 
 60 is the knee: 89% of 40-px faces and 95% of 44-px faces inside the target. (The times
-were measured with an earlier split of the scan; the pyramid split below brings the chosen
-row to 153-164 ms, 181-212 ms on the first call of a process.)
+were measured with dlib's own scan split over two threads. With our C scan, hog_scan.py,
+the chosen row takes 100-103 ms, and ~180 ms on the first call of a process, which also
+reads the detector's weights.)
+
+The scan: ours in C, or dlib's
+------------------------------
+hog_scan.py computes what one dlib scan computes (the same pyramid levels, fHOG features,
+filter responses to ~1e-6, windows and suppression), ~1.8x faster, with the per-level work
+in a C extension built at install (engine/_fhog.c). If it was not built (no C compiler),
+dlib's own detector scans instead, with its serialised level limits rewritten so that it
+can scan one part of the pyramid (models.hog_detector_for_this_thread); the two scans find
+the same windows, with scores that differ by float rounding.
 
 Two cores: the pyramid split
 ----------------------------
-dlib's HOG scan builds an image pyramid (level k+1 is dlib's pyramid_down<6> of level k, 5/6
-the size) and runs its filters over the features of every level; levels 0 and 1 together
+Each scan builds an image pyramid (level k+1 is dlib's pyramid_down<6> of level k, 5/6
+the size) and runs the filters over the features of every level; levels 0 and 1 together
 cost about as much as all the levels below them. So one thread scans levels 0 and 1, the
-other levels 2 and below, with detectors whose serialised level limits are rewritten
-(models.hog_detector_for_this_thread); each level image is made once with dlib's own
-pyramid_down<6>, exactly the levels one dlib scan would cover are scanned (_pyramid_levels),
-and boxes are mapped up to level 0 with dlib's rect_up. The threads thus compute exactly the
-features and scores of a single scan; nothing is scanned twice. (The differences from one
-dlib call: a box mapped up from level 2 or below is rounded twice, so each edge may move by
-a working pixel (about 1.6 original pixels in a 12 MP photo); and dlib suppresses
-overlapping boxes within each call only; our non-maximum suppression merges the rest.)
+other levels 2 and below; each level image is made once with dlib's own pyramid_down<6>,
+exactly the levels one dlib scan would cover are scanned (_pyramid_levels), and boxes are
+mapped up to level 0 with dlib's rect_up. Nothing is scanned twice. Our scan then applies
+dlib's suppression of overlapping windows to the windows of both halves together, exactly as
+one dlib call does. (With dlib's scan, the fallback, each pass suppresses within itself only,
+and a box mapped up from level 2 or below is rounded twice, so each edge may move by a
+working pixel; our non-maximum suppression merges what is left either way.)
 Results never depend on how the work is scheduled, so batch workers, which already keep
 both cores busy with processes, run the two halves one after the other. If a dlib release
-serialises its detector differently, detection falls back to one scan on one core.
+serialises its detector differently, detection falls back to one dlib scan on one core.
 
 Boxes come back in pixels of the original image as floats; they may extend past its edges
 (dlib places windows partly outside the image for faces cut by the border).
@@ -233,36 +242,60 @@ def scan_in_parallel(enabled: bool) -> None:
 
 
 def _scan_hog(working, scale: float):
-    """(box in original pixels, score) for each HOG detection in the working copy.
+    """(box in original pixels, score) for each HOG detection in the working copy, after
+    dlib's own suppression of overlapping windows.
 
     One job scans pyramid levels 0 and 1, one level at a time, the other levels 2 and below
     (see module docstring). Each level image is made once, by dlib's own
     pyramid_down<6>, exactly as one dlib scan would make it, and a level is scanned exactly
-    when one dlib scan would scan it (_pyramid_levels).
+    when one dlib scan would scan it (_pyramid_levels). The scan itself is hog_scan's C
+    extension when it was built, else dlib's detector with its level limits rewritten.
     """
     import dlib
 
-    if not models.hog_levels_can_be_capped():
+    from rekcli.engine import hog_scan
+
+    compiled = hog_scan.available()
+    if not compiled and not models.hog_levels_can_be_capped():
         _warn_no_split()
         return _hog_pass(working, scale)
     pyramid = dlib.pyramid_down(6)
     levels = _pyramid_levels(pyramid, *working.shape[:2])
     level_1 = pyramid(working) if levels > 1 else None
 
-    def fine_levels():
-        found = _hog_pass(working, scale, max_levels=1)
-        if level_1 is not None:
-            found += _hog_pass(level_1, scale, max_levels=1, levels_down=1)
-        return found
+    def coarse_images():
+        image = level_1
+        for _ in range(levels - 2):
+            image = pyramid(image)
+            yield image
 
-    def coarse_levels():
-        if levels <= 2:
-            return []
-        return _hog_pass(pyramid(level_1), scale, max_levels=levels - 2, levels_down=2)
+    if compiled:
+        def fine_levels():
+            images = [working] if level_1 is None else [working, level_1]
+            return hog_scan.scan_levels(images, 0, HOG_THRESHOLD)
+
+        def coarse_levels():
+            return hog_scan.scan_levels(coarse_images(), 2, HOG_THRESHOLD)
+    else:
+        def fine_levels():
+            found = _hog_pass(working, scale, max_levels=1)
+            if level_1 is not None:
+                found += _hog_pass(level_1, scale, max_levels=1, levels_down=1)
+            return found
+
+        def coarse_levels():
+            if levels <= 2:
+                return []
+            return _hog_pass(next(coarse_images()), scale, max_levels=levels - 2,
+                             levels_down=2)
 
     jobs = (fine_levels, coarse_levels)
     results = _pool().map(lambda job: job(), jobs) if _parallel else [job() for job in jobs]
-    return [item for result in results for item in result]
+    found = [item for result in results for item in result]
+    if not compiled:
+        return found  # dlib suppressed within each pass; non_max_suppression does the rest
+    return [(_box_to_original(box, scale), score)
+            for score, box in hog_scan.suppress_overlapping(found)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -288,6 +321,13 @@ def _pyramid_levels(pyramid, height: int, width: int) -> int:
         levels += 1
         if rect.width() < models.HOG_MIN_LAYER_PX or rect.height() < models.HOG_MIN_LAYER_PX:
             return levels
+
+
+def _box_to_original(box, scale: float) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) inclusive working pixels -> (left, top, width, height) in
+    original pixels."""
+    left, top, right, bottom = box
+    return (left / scale, top / scale, (right - left + 1) / scale, (bottom - top + 1) / scale)
 
 
 def _to_original(rect, scale: float) -> tuple[float, float, float, float]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from rekcli.engine.errors import UnknownDetector
@@ -169,6 +170,87 @@ def _dlib_version() -> str:
     import dlib
 
     return dlib.__version__
+
+
+
+@dataclass(frozen=True)
+class HogWeights:
+    """The HOG detector's parameters, read from its serialised state (see hog_weights)."""
+
+    filters: "object"  # float64 array (filters, 31 planes, 10 rows, 10 columns)
+    biases: "object"  # float64 array (filters,): a window's score is saliency - bias
+    overlap_iou: float  # dlib suppresses a window whose box overlaps a better one by this IoU
+    overlap_covered: float  # ... or covers this fraction of it (or is covered by it)
+
+
+# After the level limits: nuclear-norm strength (a double), the number of weights per filter
+# (31 x 10 x 10), the two thresholds of dlib's test_box_overlap, then the filters, each a
+# column vector of 3100 weights (plane-major, then row, then column) and the bias.
+_HOG_PLANES = 31
+_HOG_WINDOW_CELLS = 10
+
+
+def hog_weights() -> HogWeights:
+    """The weights of dlib's frontal-face HOG detector, for hog_scan.py's own scan.
+
+    Raises RuntimeError if this dlib serialises the detector differently from the layout
+    described above (detection.py then falls back to dlib's own scan).
+    """
+    return _hog_weights()
+
+
+@functools.lru_cache(maxsize=1)
+def _hog_weights() -> HogWeights:
+    import numpy as np
+
+    state = _hog_state()
+    if not hog_levels_can_be_capped():
+        raise RuntimeError(f"unknown HOG detector layout in dlib {_dlib_version()}")
+    reader = _DlibReader(state, len(_HOG_STATE_PREFIX) + len(_HOG_LEVEL_LIMITS))
+    reader.real()  # nuclear-norm regularisation strength: a training parameter
+    dims = _HOG_PLANES * _HOG_WINDOW_CELLS * _HOG_WINDOW_CELLS
+    if reader.integer() != dims:
+        raise RuntimeError("unexpected HOG detector window size")
+    overlap_iou, overlap_covered = reader.real(), reader.real()
+    filters, biases = [], []
+    for _ in range(reader.integer()):
+        rows, columns = reader.integer(), reader.integer()
+        if (abs(rows), abs(columns)) != (dims + 1, 1):
+            raise RuntimeError("unexpected HOG detector weight vector")
+        weights = [reader.real() for _ in range(dims + 1)]
+        filters.append(weights[:dims])
+        biases.append(weights[dims])
+    if reader.position != len(state) or not filters:
+        raise RuntimeError("unexpected HOG detector layout")
+    shape = (len(filters), _HOG_PLANES, _HOG_WINDOW_CELLS, _HOG_WINDOW_CELLS)
+    return HogWeights(np.array(filters).reshape(shape), np.array(biases),
+                      overlap_iou, overlap_covered)
+
+
+class _DlibReader:
+    """dlib's serialisation of numbers: an integer is a byte holding its length (low 4 bits)
+    and sign (bit 7), then that many little-endian bytes; a double is two integers, mantissa
+    and exponent."""
+
+    def __init__(self, data: bytes, position: int) -> None:
+        self.data = data
+        self.position = position
+
+    def integer(self) -> int:
+        head = self.data[self.position]
+        size = head & 0x0F
+        start = self.position + 1
+        if start + size > len(self.data):
+            raise RuntimeError("truncated HOG detector state")
+        value = int.from_bytes(self.data[start:start + size], "little")
+        self.position = start + size
+        return -value if head & 0x80 else value
+
+    def real(self) -> float:
+        import math
+
+        mantissa = self.integer()
+        return math.ldexp(mantissa, self.integer())
 
 
 _per_thread = threading.local()
