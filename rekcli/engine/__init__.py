@@ -105,12 +105,20 @@ def analysis_fingerprint() -> str:
             f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}")
 
 
+@functools.lru_cache(maxsize=1)
 def _hog_scan_in_use() -> str:
-    """"compiled" when hog_scan's C extension is installed, else "dlib" (its scores differ
-    from dlib's by float rounding, which can move a borderline window)."""
+    """"compiled <digest of the built extension>" when hog_scan's C extension is installed,
+    else "dlib": scores differ between the scans (and between builds) by float rounding,
+    which can move a window that sits on the threshold. (Which CPU clone of the extension
+    runs is not named: those differ by ~5e-7.)"""
+    import hashlib
     import importlib.util
+    from pathlib import Path
 
-    return "compiled" if importlib.util.find_spec("rekcli.engine._fhog") else "dlib"
+    spec = importlib.util.find_spec("rekcli.engine._fhog")
+    if spec is None or not spec.origin:
+        return "dlib"
+    return "compiled " + hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=1)

@@ -29,6 +29,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,7 +44,9 @@
 /* The hot loops are compiled twice, for x86-64-v3 (AVX2 and FMA: CPUs since 2013-2015) and
  * for baseline x86-64, and the loader picks one for the CPU (an AVX-512 clone measured 7%
  * slower here). The filter loops may fuse multiply-adds; the rest keeps dlib's roundings. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) && \
+    defined(__GLIBC__)
+/* target_clones needs glibc's ifunc; "arch=x86-64-v3" needs gcc 11. Elsewhere: one build. */
 #define VECTORISED __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define VECTORISED
@@ -265,12 +268,28 @@ static void block_normalisers(const float *restrict n0, const float *restrict n1
         scale[i] = 0.1f / clip[i];
 }
 
-/* out[x] = sum over the 4 blocks of min(h[x], clip) * scale; the parts are added to
- * texture[block][x] when texture is given. */
+/* One orientation's feature for a row of cells: the sum over the 4 blocks of
+ * min(h[x], clip) * scale (dlib's clipping at 0.2 of the block norm, times 0.5). */
 VECTORISED
 static void normalised_row(const float *restrict h, const float *restrict clip,
-                           const float *restrict scale, Py_ssize_t count,
-                           float *restrict out, float *restrict texture)
+                           const float *restrict scale, Py_ssize_t count, float *restrict out)
+{
+    for (Py_ssize_t x = 0; x < count; x++) {
+        float value = 0.0f;
+        for (int i = 0; i < 4; i++) {
+            const float c = clip[i * count + x];
+            value += (h[x] < c ? h[x] : c) * scale[i * count + x];
+        }
+        out[x] = value;
+    }
+}
+
+/* normalised_row for a signed orientation, also adding each block's part to
+ * texture[block][x] (the texture features sum them over the 18 signed orientations). */
+VECTORISED
+static void normalised_signed_row(const float *restrict h, const float *restrict clip,
+                                  const float *restrict scale, Py_ssize_t count,
+                                  float *restrict out, float *restrict texture)
 {
     for (Py_ssize_t x = 0; x < count; x++) {
         float value = 0.0f;
@@ -278,8 +297,7 @@ static void normalised_row(const float *restrict h, const float *restrict clip,
             const float c = clip[i * count + x];
             const float part = (h[x] < c ? h[x] : c) * scale[i * count + x];
             value += part;
-            if (texture)
-                texture[i * count + x] += part;
+            texture[i * count + x] += part;
         }
         out[x] = value;
     }
@@ -307,10 +325,11 @@ static void features_from_histograms(const Layout *layout, const float *hist, fl
         const float *h = hist + (Py_ssize_t)(y + 2) * hist_nc + 2;
         float *out = planes + (Py_ssize_t)(y + PAD_BEFORE) * layout->cols + PAD_BEFORE;
         for (int o = 0; o < BINS; o++)
-            normalised_row(h + o * hist_plane, clip, scale, count, out + o * plane, texture);
+            normalised_signed_row(h + o * hist_plane, clip, scale, count, out + o * plane,
+                                  texture);
         for (int o = 0; o < 9; o++) {
             add_pair(unsigned_hist, h + o * hist_plane, h + (o + 9) * hist_plane, count);
-            normalised_row(unsigned_hist, clip, scale, count, out + (18 + o) * plane, NULL);
+            normalised_row(unsigned_hist, clip, scale, count, out + (18 + o) * plane);
         }
         for (int i = 0; i < 4; i++)
             scale_into(out + (27 + i) * plane, texture + i * count, 2.0f * 0.2357f, count);
@@ -376,29 +395,163 @@ static void apply_filters(const Filterbank *bank, const Layout *layout, const fl
     }
 }
 
-/* A C-contiguous buffer of `itemsize`-byte items and at least `count` of them. */
-static int get_buffer(PyObject *object, Py_buffer *view, Py_ssize_t itemsize,
-                      Py_ssize_t count, const char *what)
+/* Whether a buffer's struct format is the single native item `code` (numpy writes "B",
+ * "i", "f", "d", sometimes with a byte-order prefix that means native here). */
+static int format_is(const Py_buffer *view, char code)
 {
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0)
+    const char *format = view->format ? view->format : "B";
+    if (*format == '@' || *format == '=' || *format == (PY_LITTLE_ENDIAN ? '<' : '>'))
+        format++;
+    if (code == 'i' && *format == 'l' && view->itemsize == 4)
+        return format[1] == '\0'; /* a 4-byte C long */
+    return format[0] == code && format[1] == '\0';
+}
+
+/* A C-contiguous buffer of `code` items, at least `count` of them; 0 with an exception set
+ * if `object` is not one. */
+static int typed_buffer(PyObject *object, Py_buffer *view, char code, Py_ssize_t count,
+                        const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
         return 0;
-    if (view->itemsize != itemsize || view->len < itemsize * count) {
-        PyErr_Format(PyExc_ValueError, "%s: expected %zd items of %zd bytes", what, count,
-                     itemsize);
+    if (!format_is(view, code) || view->len / view->itemsize < count) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd or more items of type '%c'", what,
+                     count, code);
         PyBuffer_Release(view);
         return 0;
     }
     return 1;
 }
 
+/* The filterbank, checked and copied out of the caller's arrays so that nothing the caller
+ * does while the scan runs without the GIL can change what it reads. NULL with an exception
+ * set if the arrays are inconsistent. Free with free(). */
+static Filterbank *copy_filterbank(PyObject *row_obj, PyObject *col_obj, PyObject *plane_obj,
+                                   PyObject *filter_obj, PyObject *threshold_obj,
+                                   double **thresholds_out)
+{
+    Py_buffer planes, filters, rows, cols, thresholds;
+    Filterbank *bank = NULL;
+    if (!typed_buffer(plane_obj, &planes, 'i', 0, "planes"))
+        return NULL;
+    const Py_ssize_t count = planes.len / planes.itemsize;
+    if (!typed_buffer(filter_obj, &filters, 'i', count, "filters"))
+        goto release_planes;
+    if (!typed_buffer(row_obj, &rows, 'f', count * WINDOW, "row_taps"))
+        goto release_filters;
+    if (!typed_buffer(col_obj, &cols, 'f', count * WINDOW, "col_taps"))
+        goto release_rows;
+    if (!typed_buffer(threshold_obj, &thresholds, 'd', 1, "thresholds"))
+        goto release_cols;
+
+    const Py_ssize_t n_filters = thresholds.len / thresholds.itemsize;
+    const int32_t *plane_of = planes.buf, *filter_of = filters.buf;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        if (plane_of[j] < 0 || plane_of[j] >= PLANES || filter_of[j] < 0 ||
+            filter_of[j] >= n_filters) {
+            PyErr_SetString(PyExc_ValueError, "planes/filters: index out of range");
+            goto release_thresholds;
+        }
+    }
+    const size_t taps = sizeof(float) * (size_t)(count * WINDOW);
+    const size_t indices = sizeof(int32_t) * (size_t)count;
+    bank = malloc(sizeof(Filterbank) + 2 * taps + 2 * indices + sizeof(double) * n_filters);
+    if (bank == NULL) {
+        PyErr_NoMemory();
+        goto release_thresholds;
+    }
+    char *copy = (char *)(bank + 1);
+    double *limits = (double *)copy;
+    memcpy(limits, thresholds.buf, sizeof(double) * n_filters);
+    float *row_taps = (float *)(limits + n_filters), *col_taps = row_taps + count * WINDOW;
+    int32_t *plane = (int32_t *)(col_taps + count * WINDOW), *filter = plane + count;
+    memcpy(row_taps, rows.buf, taps);
+    memcpy(col_taps, cols.buf, taps);
+    memcpy(plane, plane_of, indices);
+    memcpy(filter, filter_of, indices);
+    *bank = (Filterbank){count, row_taps, col_taps, plane, filter, (int)n_filters};
+    *thresholds_out = limits;
+
+release_thresholds:
+    PyBuffer_Release(&thresholds);
+release_cols:
+    PyBuffer_Release(&cols);
+release_rows:
+    PyBuffer_Release(&rows);
+release_filters:
+    PyBuffer_Release(&filters);
+release_planes:
+    PyBuffer_Release(&planes);
+    return bank;
+}
+
+/* (filter, row, column, saliency) for every response >= its filter's threshold; NULL with
+ * an exception set on failure. */
+static PyObject *windows_above(const float *saliency, const Layout *layout, int n_filters,
+                               const double *limits)
+{
+    PyObject *result = PyList_New(0);
+    const Py_ssize_t per_filter = (Py_ssize_t)layout->hog_nr * layout->hog_nc;
+    for (int k = 0; k < n_filters && result != NULL; k++) {
+        const float *values = saliency + k * per_filter;
+        for (Py_ssize_t i = 0; i < per_filter; i++) {
+            if (values[i] < limits[k])
+                continue;
+            PyObject *item = Py_BuildValue("(innd)", k, i / layout->hog_nc,
+                                           i % layout->hog_nc, (double)values[i]);
+            if (item == NULL || PyList_Append(result, item) < 0) {
+                Py_XDECREF(item);
+                Py_CLEAR(result);
+                break;
+            }
+            Py_DECREF(item);
+        }
+    }
+    return result;
+}
+
+/* Features and filter responses of one image (GIL released); NULL with an exception set if
+ * out of memory. */
+static float *filter_responses(const uint8_t *pixels, int nr, int nc, const Layout *layout,
+                               const Filterbank *bank)
+{
+    const Py_ssize_t hist_size = (Py_ssize_t)BINS * (layout->cells_nr + 2) * (layout->cells_nc + 2);
+    const Py_ssize_t norm_size = (Py_ssize_t)layout->cells_nr * layout->cells_nc;
+    const Py_ssize_t planes_size = (Py_ssize_t)PLANES * layout->rows * layout->cols;
+    const Py_ssize_t saliency_size = (Py_ssize_t)layout->hog_nr * layout->hog_nc * bank->n_filters;
+    /* the largest of cell_histograms', features_from_histograms' and apply_filters' needs */
+    Py_ssize_t scratch_size = (Py_ssize_t)6 * nc + (Py_ssize_t)BINS * (layout->cells_nc + 2);
+    if (scratch_size < (Py_ssize_t)13 * layout->hog_nc)
+        scratch_size = (Py_ssize_t)13 * layout->hog_nc;
+    if (scratch_size < (Py_ssize_t)layout->rows * layout->hog_nc)
+        scratch_size = (Py_ssize_t)layout->rows * layout->hog_nc;
+    /* the saliency comes first: the caller keeps it and frees the whole block */
+    float *memory = calloc((size_t)(saliency_size + hist_size + norm_size + planes_size +
+                                    scratch_size),
+                           sizeof(float));
+    if (memory == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    float *saliency = memory, *hist = saliency + saliency_size, *norm = hist + hist_size;
+    float *planes = norm + norm_size, *scratch = planes + planes_size;
+
+    Py_BEGIN_ALLOW_THREADS
+    cell_histograms(pixels, nc, nr, nc, layout, hist, scratch);
+    features_from_histograms(layout, hist, norm, planes, scratch);
+    apply_filters(bank, layout, planes, saliency, scratch);
+    Py_END_ALLOW_THREADS
+    return memory;
+}
+
 PyDoc_STRVAR(scan_doc,
 "scan(image, row_taps, col_taps, planes, filters, thresholds) -> list\n\n"
 "Scan one grayscale image (a C-contiguous 2-D uint8 array) with a separable filterbank:\n"
-"component j adds plane planes[j] filtered along rows by row_taps[j] (10 float32) and along\n"
-"columns by col_taps[j] to the saliency of filter filters[j]. Returns (filter, row, column,\n"
-"saliency) for every feature cell where a filter's saliency is >= thresholds[filter]\n"
-"(float64); row and column index the cells with a full window (dlib's saliency image minus\n"
-"its 5-cell border).");
+"component j adds plane planes[j] (int32) filtered along rows by row_taps[j] (10 float32)\n"
+"and along columns by col_taps[j] to the response of filter filters[j] (int32). Returns\n"
+"(filter, row, column, response) for every feature cell where a filter's response is >=\n"
+"thresholds[filter] (float64); row and column index the cells with a full window (dlib's\n"
+"saliency image minus its 5-cell border).");
 
 static PyObject *scan(PyObject *self, PyObject *args)
 {
@@ -407,107 +560,37 @@ static PyObject *scan(PyObject *self, PyObject *args)
                           &filter_obj, &threshold_obj))
         return NULL;
 
-    Py_buffer image, row_taps, col_taps, planes_of, filters_of, thresholds;
-    if (PyObject_GetBuffer(image_obj, &image, PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0)
+    Py_buffer image;
+    if (PyObject_GetBuffer(image_obj, &image, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
         return NULL;
-    if (image.ndim != 2 || image.itemsize != 1) {
+    if (image.ndim != 2 || !format_is(&image, 'B')) {
         PyBuffer_Release(&image);
         PyErr_SetString(PyExc_ValueError, "image: expected a 2-D uint8 array");
         return NULL;
     }
-    Py_ssize_t count = 0;
+    if (image.shape[0] > INT_MAX / 8 || image.shape[1] > INT_MAX / 8) {
+        PyBuffer_Release(&image);
+        PyErr_SetString(PyExc_ValueError, "image: too large");
+        return NULL;
+    }
+    double *limits = NULL;
+    Filterbank *bank = copy_filterbank(row_obj, col_obj, plane_obj, filter_obj, threshold_obj,
+                                       &limits);
     PyObject *result = NULL;
-    int have_rows = 0, have_cols = 0, have_planes = 0, have_filters = 0, have_thresholds = 0;
-
-    if (PyObject_GetBuffer(plane_obj, &planes_of, PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0)
-        goto done;
-    have_planes = 1;
-    count = planes_of.len / 4;
-    if (planes_of.itemsize != 4) {
-        PyErr_SetString(PyExc_ValueError, "planes: expected int32");
-        goto done;
-    }
-    if (!(have_filters = get_buffer(filter_obj, &filters_of, 4, count, "filters")))
-        goto done;
-    if (!(have_rows = get_buffer(row_obj, &row_taps, 4, count * WINDOW, "row_taps")))
-        goto done;
-    if (!(have_cols = get_buffer(col_obj, &col_taps, 4, count * WINDOW, "col_taps")))
-        goto done;
-    if (PyObject_GetBuffer(threshold_obj, &thresholds, PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0)
-        goto done;
-    have_thresholds = 1;
-    if (thresholds.itemsize != 8 || thresholds.len < 8) {
-        PyErr_SetString(PyExc_ValueError, "thresholds: expected float64");
-        goto done;
-    }
-
-    Filterbank bank = {count, row_taps.buf, col_taps.buf, planes_of.buf, filters_of.buf,
-                       (int)(thresholds.len / 8)};
-    for (Py_ssize_t j = 0; j < count; j++) {
-        if (bank.plane[j] < 0 || bank.plane[j] >= PLANES || bank.filter[j] < 0 ||
-            bank.filter[j] >= bank.n_filters) {
-            PyErr_SetString(PyExc_ValueError, "planes/filters: index out of range");
-            goto done;
-        }
-    }
-
-    result = PyList_New(0);
     const int nr = (int)image.shape[0], nc = (int)image.shape[1];
     Layout layout;
-    if (result == NULL || nr < 3 || nc < 3 || !layout_of(nr, nc, &layout))
-        goto done;
-
-    const Py_ssize_t hist_size = (Py_ssize_t)BINS * (layout.cells_nr + 2) * (layout.cells_nc + 2);
-    const Py_ssize_t norm_size = (Py_ssize_t)layout.cells_nr * layout.cells_nc;
-    const Py_ssize_t planes_size = (Py_ssize_t)PLANES * layout.rows * layout.cols;
-    const Py_ssize_t per_filter = (Py_ssize_t)layout.hog_nr * layout.hog_nc;
-    const Py_ssize_t saliency_size = per_filter * bank.n_filters;
-    Py_ssize_t scratch_size = (Py_ssize_t)6 * nc + (Py_ssize_t)BINS * (layout.cells_nc + 2);
-    if (scratch_size < (Py_ssize_t)13 * layout.hog_nc)
-        scratch_size = (Py_ssize_t)13 * layout.hog_nc;
-    if (scratch_size < (Py_ssize_t)layout.rows * layout.hog_nc)
-        scratch_size = (Py_ssize_t)layout.rows * layout.hog_nc;
-    float *memory = calloc((size_t)(hist_size + norm_size + planes_size + saliency_size +
-                                    scratch_size),
-                           sizeof(float));
-    if (memory == NULL) {
-        Py_CLEAR(result);
-        PyErr_NoMemory();
-        goto done;
-    }
-    float *hist = memory, *norm = hist + hist_size, *planes = norm + norm_size;
-    float *saliency = planes + planes_size, *scratch = saliency + saliency_size;
-
-    Py_BEGIN_ALLOW_THREADS
-    cell_histograms(image.buf, nc, nr, nc, &layout, hist, scratch);
-    features_from_histograms(&layout, hist, norm, planes, scratch);
-    apply_filters(&bank, &layout, planes, saliency, scratch);
-    Py_END_ALLOW_THREADS
-
-    const double *limit = thresholds.buf;
-    for (int k = 0; k < bank.n_filters && result != NULL; k++) {
-        const float *values = saliency + k * per_filter;
-        for (Py_ssize_t i = 0; i < per_filter; i++) {
-            if (values[i] >= limit[k]) {
-                PyObject *item = Py_BuildValue("(innd)", k, i / layout.hog_nc,
-                                               i % layout.hog_nc, (double)values[i]);
-                if (item == NULL || PyList_Append(result, item) < 0) {
-                    Py_XDECREF(item);
-                    Py_CLEAR(result);
-                    break;
-                }
-                Py_DECREF(item);
-            }
+    if (bank == NULL) {
+        /* the exception is set */
+    } else if (nr < 3 || nc < 3 || !layout_of(nr, nc, &layout)) {
+        result = PyList_New(0); /* fewer than 3 cells a side: no window fits */
+    } else {
+        float *saliency = filter_responses(image.buf, nr, nc, &layout, bank);
+        if (saliency != NULL) {
+            result = windows_above(saliency, &layout, bank->n_filters, limits);
+            free(saliency);
         }
     }
-    free(memory);
-
-done:
-    if (have_thresholds) PyBuffer_Release(&thresholds);
-    if (have_cols) PyBuffer_Release(&col_taps);
-    if (have_rows) PyBuffer_Release(&row_taps);
-    if (have_filters) PyBuffer_Release(&filters_of);
-    if (have_planes) PyBuffer_Release(&planes_of);
+    free(bank);
     PyBuffer_Release(&image);
     return result;
 }

@@ -22,10 +22,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import logging
+
 try:
     from rekcli.engine import _fhog
-except ImportError:  # built at install when a C compiler is present (pyproject.toml)
+except ImportError:  # built at install when a C compiler is present (setup.py)
     _fhog = None
+
+_log = logging.getLogger(__name__)
 
 CELL_PX = 8
 WINDOW_CELLS = 10
@@ -37,16 +41,28 @@ _SINGULAR_VALUE_RATIO = 0.001
 
 def available() -> bool:
     """Whether the C scan can be used (extension built, detector layout understood)."""
-    return _fhog is not None and _detector_understood()
+    if _fhog is None:
+        _say_once("rekcli.engine._fhog was not built (no C compiler at install?): "
+                  "detection uses dlib's slower scan")
+        return False
+    return _detector_understood()
 
 
 @functools.lru_cache(maxsize=1)
 def _detector_understood() -> bool:
     try:
         _filterbank()
-    except RuntimeError:
+    except (RuntimeError, ValueError, IndexError, ArithmeticError) as error:
+        _say_once(f"cannot read this dlib's HOG detector ({error}): "
+                  "detection uses dlib's slower scan")
         return False
     return True
+
+
+@functools.lru_cache(maxsize=None)
+def _say_once(message: str) -> None:
+    """Logged once per process (so shown with --debug only)."""
+    _log.warning(message)
 
 
 @dataclass(frozen=True)
@@ -81,18 +97,24 @@ def _filterbank() -> Filterbank:
                 planes.append(p)
                 filters.append(k)
     order = np.argsort(planes, kind="stable")  # one plane's components one after the other
+
+    def frozen(values, dtype):
+        array = np.ascontiguousarray(np.array(values, dtype)[order])
+        array.flags.writeable = False  # shared by every scan of the process
+        return array
+
     return Filterbank(
-        row_taps=np.ascontiguousarray(np.array(rows, np.float32)[order]),
-        col_taps=np.ascontiguousarray(np.array(cols, np.float32)[order]),
-        planes=np.ascontiguousarray(np.array(planes, np.int32)[order]),
-        filters=np.ascontiguousarray(np.array(filters, np.int32)[order]),
+        row_taps=frozen(rows, np.float32),
+        col_taps=frozen(cols, np.float32),
+        planes=frozen(planes, np.int32),
+        filters=frozen(filters, np.int32),
         biases=weights.biases.astype(np.float64),
         overlap_iou=weights.overlap_iou,
         overlap_covered=weights.overlap_covered,
     )
 
 
-# A window: (score, (left, top, right, bottom)) in pixels of the image the scan was given,
+# A window: (score, (left, top, right, bottom)) in pixels of level 0 of the pyramid,
 # inclusive corners as dlib's rectangles.
 Window = tuple[float, tuple[int, int, int, int]]
 
@@ -103,38 +125,47 @@ def scan_levels(level_images, first_level: int, threshold: float) -> list[Window
     level_images[i] is pyramid level first_level + i (grayscale uint8, C-contiguous);
     boxes are mapped up to level 0. No suppression: see suppress_overlapping.
     """
+    found: list[Window] = []
+    for i, image in enumerate(level_images):
+        found += [(score, box) for _, score, box in
+                  windows_of_level(image, first_level + i, threshold)]
+    return found
+
+
+def windows_of_level(image, level: int, threshold: float):
+    """(filter, score, box in level-0 pixels) for each filter's windows scoring >= threshold
+    in one pyramid level."""
     import dlib
     import numpy as np
 
     bank = _filterbank()
-    limits = bank.biases + threshold
+    hits = _fhog.scan(np.ascontiguousarray(image, dtype=np.uint8), bank.row_taps,
+                      bank.col_taps, bank.planes, bank.filters, bank.biases + threshold)
     pyramid = dlib.pyramid_down(6)
-    found: list[Window] = []
-    for i, image in enumerate(level_images):
-        level = first_level + i
-        hits = _fhog.scan(np.ascontiguousarray(image, dtype=np.uint8), bank.row_taps,
-                          bank.col_taps, bank.planes, bank.filters, limits)
-        for k, row, column, saliency in hits:
-            box = _window_box(row, column)
-            if level:
-                box = pyramid.rect_up(dlib.rectangle(*box), level)
-                box = (box.left(), box.top(), box.right(), box.bottom())
-            found.append((saliency - float(bank.biases[k]), box))
-    return found
+    windows = []
+    for k, row, column, response in hits:
+        box = _window_box(row, column)
+        if level:
+            box = pyramid.rect_up(dlib.rectangle(*box), level)
+            box = (box.left(), box.top(), box.right(), box.bottom())
+        windows.append((k, response - float(bank.biases[k]), box))
+    return windows
 
 
 def _window_box(row: int, column: int) -> tuple[int, int, int, int]:
-    """The pixel box of the window whose feature cell is (row, column): dlib's
-    fhog_to_image(centered_rect(cell + 5, 10, 10)) with filter padding 10."""
-    def corner(cell: int) -> int:
-        # feature cell -> pixel at the centre of the image cell it describes
-        pixel = (cell - (WINDOW_CELLS - 1) // 2 + 1) * CELL_PX + 1
-        return pixel + (CELL_PX // 2 if pixel >= 0 else -(CELL_PX // 2))
+    """The pixel box of the window at (row, column) of _fhog.scan's output.
 
-    # the saliency image has a 5-cell border; a centred 10-cell rect spans cell-5 .. cell+4
-    top_cell, left_cell = row, column
-    return (corner(left_cell), corner(top_cell),
-            corner(left_cell + WINDOW_CELLS - 1), corner(top_cell + WINDOW_CELLS - 1))
+    In dlib's saliency image that window is centred at (row + 5, column + 5) and spans
+    10 x 10 feature cells, starting at (row, column); dlib's fhog_to_image (with filter
+    padding 10) maps each corner cell to a pixel: 8 pixels a cell, minus the 4-cell filter
+    padding and the one-cell border of the features, plus half a cell towards the outside.
+    """
+    def pixel(cell: int) -> int:
+        p = (cell + 1 - (WINDOW_CELLS - 1) // 2) * CELL_PX + 1
+        return p + (CELL_PX // 2 if p >= 0 else -(CELL_PX // 2))
+
+    last = WINDOW_CELLS - 1
+    return (pixel(column), pixel(row), pixel(column + last), pixel(row + last))
 
 
 def suppress_overlapping(windows: list[Window]) -> list[Window]:

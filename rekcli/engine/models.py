@@ -237,6 +237,8 @@ class _DlibReader:
         self.position = position
 
     def integer(self) -> int:
+        if self.position >= len(self.data):
+            raise RuntimeError("truncated HOG detector state")
         head = self.data[self.position]
         size = head & 0x0F
         start = self.position + 1
