@@ -35,14 +35,14 @@ HOG cost is proportional to the pixels scanned. The 44 faces pasted at a given s
 
 60 is the knee: 89% of 40-px faces and 95% of 44-px faces inside the target. (The times
 were measured with dlib's own scan split over two threads. With our C scan, hog_scan.py,
-the chosen row takes 100-103 ms, and ~180 ms on the first call of a process, which also
-reads the detector's weights.)
+the chosen row takes 76 ms, and ~150 ms on the first call of a process, which also reads
+the detector's weights.)
 
 The scan: ours in C, or dlib's
 ------------------------------
 hog_scan.py computes what one dlib scan computes (the same pyramid levels, fHOG features,
-filter responses to ~1e-6, windows and suppression), ~1.8x faster, with the per-level work
-in a C extension built at install (engine/_fhog.c). If it was not built (no C compiler),
+filter responses to 2e-6, windows and suppression) in 2.5x less CPU, with the per-level
+work in a C extension built at install (engine/_fhog.c). If it was not built (no C compiler),
 dlib's own detector scans instead, with its serialised level limits rewritten so that it
 can scan one part of the pyramid (models.hog_detector_for_this_thread); the two scans find
 the same windows, with scores that differ by float rounding.

@@ -5,13 +5,13 @@ image pyramid (dlib's own pyramid_down<6>, levels counted by dlib's rule), at ea
 fHOG features and the responses of the detector's 5 filters, every window scoring at least
 `threshold` (score = filter response - the filter's bias), and dlib's suppression of windows
 that overlap a better one (test_box_overlap with the detector's own thresholds). Scores agree
-with dlib's to ~1e-6 (float rounding in a different order); tests/test_engine_hog_scan.py
+with dlib's to 2e-6 (float rounding in a different order); tests/test_engine_hog_scan.py
 compares every window of the shared photos.
 
-It takes 1.7-1.9x less CPU than dlib's scan (pyramid included: 88 against 150 ms per image
-over the 31 shared photos, 170 against 318 ms for a 1080p working copy) because the features
-and the filters run as vectorised loops (see _fhog.c); the weights are read from dlib's own
-serialised detector (models.hog_weights), so there is no second copy of the model.
+It takes 2.5-2.8x less CPU than dlib's scan (pyramid included: 56 against 138 ms per image
+over the 31 shared photos, 112 against 318 ms for a 1080p working copy, one core) because
+of how _fhog.c computes; the weights are read from dlib's own serialised detector
+(models.hog_weights), so there is no second copy of the model.
 
 If the extension was not built (no C compiler at install), `available()` is False and
 detection.py uses dlib's scan instead: the same faces, slower.
