@@ -188,5 +188,5 @@ def test_small_faces_in_a_1080p_photo_are_found(face_crops):
     """Rekognition's promise: faces from 40 px in 1920 x 1080 (see detection.py's table)."""
     at_40 = share_found(*paste_faces(face_crops, 40), 40)
     at_48 = share_found(*paste_faces(face_crops, 48), 48)
-    assert at_40 >= 0.8, f"found {at_40:.0%} of 40-px faces"
+    assert at_40 >= 0.9, f"found {at_40:.0%} of 40-px faces"  # 41 of these 44 now
     assert at_48 >= 0.95, f"found {at_48:.0%} of 48-px faces"
