@@ -17,6 +17,10 @@ Every measurement runs in a fresh (cold) Python process, as a CLI invocation wou
   is then rebuilt from dlib's built-in text and cached; see engine/models.py).
 - "detect_1080p": detection alone on edge/obama-1080p.jpg, after the model is loaded: the
   first call and the best of --repeat calls. Target <= 200 ms.
+- "detect_scans": detection CPU per image over the decodable photos of people/, groups/,
+  detection/ and noface/ (one thread, as in batch workers), with rekcli's C scan
+  (engine/_fhog.c) and with dlib's own scan, the fallback when it is not built; and the
+  faces each finds (the same).
 """
 
 from __future__ import annotations
@@ -142,6 +146,29 @@ def child_detect_1080p(faces: Path, repeat: int) -> dict:
     }
 
 
+def child_detect_scans(faces: Path) -> dict:
+    from rekcli import engine
+    from rekcli.engine import detection, hog_scan
+
+    photos = []
+    for folder in ("people", "groups", "detection", "noface"):
+        for path in sorted((faces / folder).rglob("*")):
+            if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+                photos.append(engine.decode_image(path.read_bytes()).pixels)
+    detection.scan_in_parallel(False)
+    result = {"photos": len(photos), "compiled_scan_built": hog_scan.available()}
+    for name in ("compiled", "dlib"):
+        if name == "dlib":
+            hog_scan.available = lambda: False
+        detection.detect_faces(photos[0])  # load what the first call loads
+        cpu = time.process_time()
+        found = sum(len(detection.detect_faces(pixels)) for pixels in photos)
+        result[f"{name}_cpu_ms_per_image"] = round(
+            (time.process_time() - cpu) * 1000 / len(photos), 1)
+        result[f"{name}_faces"] = found
+    return result
+
+
 def run_child(name: str, faces: Path, repeat: int, env: dict | None = None) -> dict:
     command = [sys.executable, __file__, "--child", name, "--faces", str(faces)]
     command += ["--repeat", str(repeat)]
@@ -169,6 +196,8 @@ def main() -> None:
             result = child_compare_faces_stages(args.faces)
         elif args.child == "detect_1080p":
             result = child_detect_1080p(args.faces, args.repeat)
+        elif args.child == "detect_scans":
+            result = child_detect_scans(args.faces)
         else:
             raise SystemExit(f"unknown child {args.child}")
         print(json.dumps(result))
@@ -185,6 +214,7 @@ def main() -> None:
         result = run_child("compare_faces_first_run", args.faces, args.repeat, first_env)
         print(json.dumps(result), flush=True)
     print(json.dumps(run_child("detect_1080p", args.faces, args.repeat, env)), flush=True)
+    print(json.dumps(run_child("detect_scans", args.faces, args.repeat, env)), flush=True)
 
 
 if __name__ == "__main__":
