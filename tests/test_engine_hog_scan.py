@@ -182,13 +182,13 @@ def test_the_filterbank_cannot_be_changed_under_a_running_scan():
 def test_a_detector_state_it_cannot_read_means_dlibs_scan(faces_dir, monkeypatch, cut):
     state = models._hog_state()
     monkeypatch.setattr(models, "_hog_state", lambda: state[:cut])
-    for cached in (models._hog_weights, hog_scan._filterbank, hog_scan._detector_understood):
+    for cached in (models.hog_weights, hog_scan._filterbank, hog_scan._detector_understood):
         cached.cache_clear()
     try:
         assert not hog_scan.available()
     finally:
         monkeypatch.undo()
-        for cached in (models._hog_weights, hog_scan._filterbank,
+        for cached in (models.hog_weights, hog_scan._filterbank,
                        hog_scan._detector_understood):
             cached.cache_clear()
     assert hog_scan.available()

@@ -39,7 +39,8 @@
 #define PLANES 31
 #define BINS 18
 #define WINDOW 10                      /* filter size, in cells */
-#define PAD_BEFORE ((WINDOW - 1) / 2)  /* zero cells above/left of the features: 4 (5 below/right) */
+/* zero cells above and left of the features (4; there are 5 below and right) */
+#define PAD_BEFORE ((WINDOW - 1) / 2)
 
 /* The hot loops are compiled twice, for x86-64-v3 (AVX2 and FMA: CPUs since 2013-2015) and
  * for baseline x86-64, and the loader picks one for the CPU (an AVX-512 clone measured 7%

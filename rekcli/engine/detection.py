@@ -266,40 +266,54 @@ def _scan_hog(working, scale: float):
     pyramid = dlib.pyramid_down(6)
     levels = _pyramid_levels(pyramid, *working.shape[:2])
     level_1 = pyramid(working) if levels > 1 else None
-
-    def coarse_images():
-        image = level_1
-        for _ in range(levels - 2):
-            image = pyramid(image)
-            yield image
-
-    if compiled:
-        def fine_levels():
-            images = [working] if level_1 is None else [working, level_1]
-            return hog_scan.scan_levels(images, 0, HOG_THRESHOLD)
-
-        def coarse_levels():
-            return hog_scan.scan_levels(coarse_images(), 2, HOG_THRESHOLD)
-    else:
-        def fine_levels():
-            found = _hog_pass(working, scale, max_levels=1)
-            if level_1 is not None:
-                found += _hog_pass(level_1, scale, max_levels=1, levels_down=1)
-            return found
-
-        def coarse_levels():
-            if levels <= 2:
-                return []
-            return _hog_pass(next(coarse_images()), scale, max_levels=levels - 2,
-                             levels_down=2)
-
-    jobs = (fine_levels, coarse_levels)
+    make_jobs = _compiled_scan_jobs if compiled else _dlib_scan_jobs
+    jobs = make_jobs(working, level_1, levels, pyramid, scale)
     results = _pool().map(lambda job: job(), jobs) if _parallel else [job() for job in jobs]
     found = [item for result in results for item in result]
     if not compiled:
         return found  # dlib suppressed within each pass; non_max_suppression does the rest
     return [(_box_to_original(box, scale), score)
             for score, box in hog_scan.suppress_overlapping(found)]
+
+
+def _compiled_scan_jobs(working, level_1, levels: int, pyramid, scale: float):
+    """The two halves with hog_scan: (score, box in working pixels), not yet suppressed."""
+    from rekcli.engine import hog_scan
+
+    def fine_levels():
+        images = [working] if level_1 is None else [working, level_1]
+        return hog_scan.scan_levels(images, 0, HOG_THRESHOLD)
+
+    def coarse_levels():
+        images = _levels_below(level_1, levels - 2, pyramid)
+        return hog_scan.scan_levels(images, 2, HOG_THRESHOLD)
+
+    return fine_levels, coarse_levels
+
+
+def _dlib_scan_jobs(working, level_1, levels: int, pyramid, scale: float):
+    """The two halves with dlib's detector, capped to their levels: (box in original
+    pixels, score), suppressed within each pass."""
+    def fine_levels():
+        found = _hog_pass(working, scale, max_levels=1)
+        if level_1 is not None:
+            found += _hog_pass(level_1, scale, max_levels=1, levels_down=1)
+        return found
+
+    def coarse_levels():
+        if levels <= 2:
+            return []
+        level_2 = next(_levels_below(level_1, 1, pyramid))
+        return _hog_pass(level_2, scale, max_levels=levels - 2, levels_down=2)
+
+    return fine_levels, coarse_levels
+
+
+def _levels_below(image, count: int, pyramid):
+    """The next `count` pyramid levels below `image`, each made from the one before."""
+    for _ in range(count):
+        image = pyramid(image)
+        yield image
 
 
 @functools.lru_cache(maxsize=1)

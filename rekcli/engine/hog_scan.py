@@ -20,9 +20,8 @@ detection.py uses dlib's scan instead: the same faces, slower.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-
 import logging
+from dataclasses import dataclass
 
 try:
     from rekcli.engine import _fhog

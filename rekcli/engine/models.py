@@ -25,6 +25,9 @@ start. Its serialised form loads in ~1 ms, so the first process writes it to
 the dlib version, and later processes read it. A missing, unwritable or unreadable cache just
 means the slow path.
 
+hog_scan.py scans with the HOG detector's own weights, read from the same serialised state
+(hog_weights), so there is no second copy of that model.
+
 A dlib object detector is not safe to run from two threads at once (it keeps scan state in
 the object), so each worker thread gets its own copy, rebuilt from the loaded one's
 serialised state in about a millisecond.
@@ -172,13 +175,12 @@ def _dlib_version() -> str:
     return dlib.__version__
 
 
-
 @dataclass(frozen=True)
 class HogWeights:
     """The HOG detector's parameters, read from its serialised state (see hog_weights)."""
 
-    filters: "object"  # float64 array (filters, 31 planes, 10 rows, 10 columns)
-    biases: "object"  # float64 array (filters,): a window's score is saliency - bias
+    filters: object  # float64 array (filters, 31 planes, 10 rows, 10 columns)
+    biases: object  # float64 array (filters,): a window's score is saliency - bias
     overlap_iou: float  # dlib suppresses a window whose box overlaps a better one by this IoU
     overlap_covered: float  # ... or covers this fraction of it (or is covered by it)
 
@@ -190,17 +192,13 @@ _HOG_PLANES = 31
 _HOG_WINDOW_CELLS = 10
 
 
+@functools.lru_cache(maxsize=1)
 def hog_weights() -> HogWeights:
     """The weights of dlib's frontal-face HOG detector, for hog_scan.py's own scan.
 
     Raises RuntimeError if this dlib serialises the detector differently from the layout
     described above (detection.py then falls back to dlib's own scan).
     """
-    return _hog_weights()
-
-
-@functools.lru_cache(maxsize=1)
-def _hog_weights() -> HogWeights:
     import numpy as np
 
     state = _hog_state()
