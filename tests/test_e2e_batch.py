@@ -253,6 +253,46 @@ def test_progress_can_be_forced_on_stderr(photo_folder, env):
     assert b"1/1 done" in result.stderr
 
 
+def test_with_the_bar_on_a_terminal_every_result_still_goes_to_stdout(photo_folder, env):
+    """stderr a terminal (the bar shows), stdout a file: rich must not take over stdout and
+    print the results on the terminal instead (it did: only the first line reached the file)."""
+    import pty
+
+    import threading
+
+    create_collection(env)
+    controller, terminal = pty.openpty()
+    shown = []
+
+    def drain():  # read the terminal as the bar is drawn, so the child never blocks on it
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # closed, and drained
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "rekcli", "index-folder", "--collection-id", "c",
+             "--images", str(photo_folder), "--workers", "2"],
+            stdout=subprocess.PIPE, stderr=terminal, env=dict(os.environ, **env), timeout=300)
+    finally:
+        os.close(terminal)
+        reader.join(timeout=10)
+        os.close(controller)
+    shown = b"".join(shown)
+    assert result.returncode == 254  # the corrupt image
+    names = sorted(p.name for p in photo_folder.iterdir())
+    assert [os.path.basename(line["Image"]) for line in lines(result)] == names
+    assert b"9/9" in shown                 # the bar was drawn, on the terminal
+    assert b'"Image"' not in shown         # and no result went there
+
+
 def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env):
     create_collection(env)
     process = subprocess.Popen(

@@ -32,10 +32,15 @@ class ProgressReporter:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeRemainingColumn)
 
+        # rich's live display replaces sys.stdout by default, printing what is written to it
+        # above the bar, on the bar's console: stderr. Results must stay on stdout, so it may
+        # only do that when stdout is a terminal too (then both show on the same screen and
+        # the bar stays whole); with stdout a file or a pipe, it is left alone.
         self._bar = Progress(TextColumn("[bold]rekcli"), BarColumn(), MofNCompleteColumn(),
                              TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
                              TextColumn("[red]{task.fields[failures]}"),
-                             console=Console(file=sys.stderr), transient=False)
+                             console=Console(file=sys.stderr), transient=False,
+                             redirect_stdout=sys.stdout.isatty())
         self._task = self._bar.add_task("batch", total=self.total, rate="", failures="")
         self._bar.start()
 
