@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 
@@ -86,11 +87,11 @@ def test_find_images_takes_files_folders_and_globs(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("a.jpg", "b.PNG", "notes.txt", "sub/c.jpeg"):
         (tmp_path / name).write_bytes(b"x")
-    flat = [rel for _, rel in find_images([str(tmp_path)], recursive=False)]
+    flat = [found.name for found in find_images([str(tmp_path)], recursive=False)]
     assert flat == ["a.jpg", "b.PNG"]
-    deep = [rel for _, rel in find_images([str(tmp_path)], recursive=True)]
+    deep = [found.name for found in find_images([str(tmp_path)], recursive=True)]
     assert deep == ["a.jpg", "b.PNG", "sub/c.jpeg"]
-    globbed = [rel for _, rel in find_images([str(tmp_path / "*.jpg")], recursive=False)]
+    globbed = [found.name for found in find_images([str(tmp_path / "*.jpg")], recursive=False)]
     assert globbed == ["a.jpg"]
 
 
@@ -102,3 +103,61 @@ def test_retryable_failures_are_not_journaled_so_a_resume_retries_them(tmp_path)
     list(run_in_order(["a", "b"], workers=1, journal=journal, work=flaky))
     journal.close()
     assert Journal(tmp_path, "k").load() == {0: {"Response": "a"}}
+
+
+def test_find_images_names_what_it_cannot_read_and_goes_on(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    missing = tmp_path / "typo"
+    found = find_images([str(tmp_path), str(missing), str(tmp_path / "none-*.jpg")],
+                        recursive=False)
+    assert [(f.name, f.problem) for f in found] == [("a.jpg", ""),
+                                                    ("typo", "No such file or folder")]
+
+
+def test_find_images_survives_paths_longer_than_the_system_allows(tmp_path, monkeypatch):
+    (tmp_path / "top.jpg").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    for level in range(24):  # 24 folders of 200 characters: past PATH_MAX (4096)
+        name = f"{level:02d}" + "d" * 198
+        os.mkdir(name)
+        os.chdir(name)
+    with open("deep.jpg", "wb") as deep:
+        deep.write(b"x")
+    monkeypatch.chdir(tmp_path)
+    found = find_images([str(tmp_path)], recursive=True)
+    assert found[-1].name == "top.jpg" and not found[-1].problem
+    assert any("too long" in f.problem for f in found)  # reported, not raised
+
+
+def test_find_images_takes_each_file_once_through_symlinks(tmp_path):
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    (photos / "a.jpg").write_bytes(b"x")
+    (photos / "sub" / "b.jpg").write_bytes(b"x")
+    (photos / "sub" / "loop").symlink_to(photos)          # a loop
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "photos_link").symlink_to(photos)  # a symlinked folder
+    (photos / "a-copy.jpg").symlink_to(photos / "a.jpg")  # a link with its own name
+    deep = [f.name for f in find_images([str(photos)], recursive=True)]
+    assert deep == ["a-copy.jpg", "a.jpg", "sub/b.jpg"]
+    through_link = [f.name for f in find_images([str(tmp_path / "linked")], recursive=True)]
+    assert through_link == ["photos_link/a-copy.jpg", "photos_link/a.jpg", "photos_link/sub/b.jpg"]
+    twice = find_images([str(photos), str(photos / "sub" / ".." / "a.jpg"),
+                         str(photos / "**" / "*.jpg")], recursive=False)
+    assert len(twice) == 3  # a.jpg, a-copy.jpg, sub/b.jpg: the glob's loop paths collapse
+
+
+def test_plain_progress_lines_say_how_long_is_left(capsys):
+    from rekcli.cli.progress import ProgressReporter
+
+    progress = ProgressReporter(4, enabled=True)  # stderr is not a terminal here: plain lines
+    progress.advance()
+    progress._last_plain = 0.0  # the next line is due
+    progress.advance(failed=True)
+    progress.advance()
+    progress.advance()
+    progress.stop()
+    printed = capsys.readouterr().err.splitlines()
+    assert printed[0].startswith("1/4 done, ") and printed[0].endswith(" left")
+    assert " about 0:00:0" in printed[0]
+    assert printed[-1].startswith("4/4 done, ") and printed[-1].endswith(", 1 failed")

@@ -245,6 +245,41 @@ def test_compare_folder(photo_folder, faces_dir, env):
     assert matches["01-biden.jpg"] == 0
 
 
+def test_a_missing_path_and_a_huge_file_are_error_lines_and_the_job_goes_on(tmp_path, faces_dir,
+                                                                            env):
+    """A typo among the --images is an error line, not silence; a file over the 5 MB limit
+    is refused without being read (a sparse 3 GB file: reading it would take seconds and
+    3 GB of memory)."""
+    create_collection(env)
+    huge = tmp_path / "huge.jpg"
+    with open(huge, "wb") as handle:
+        handle.truncate(3 * 1024 ** 3)
+    started = time.monotonic()
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images",
+                            str(tmp_path / "typo"), str(huge),
+                            str(faces_dir / "people/obama/obama.jpg"), env=env)
+    assert result.returncode == 254 and result.stderr == b""
+    by_name = {os.path.basename(line["Image"]): line for line in lines(result)}
+    assert by_name["typo"]["Error"] == {"Code": "FileError", "Message": "No such file or folder"}
+    assert by_name["huge.jpg"]["Error"]["Code"] == "ImageTooLargeException"
+    assert len(by_name["obama.jpg"]["Response"]["FaceRecords"]) == 1
+    assert time.monotonic() - started < 60
+    only_typo = run_subprocess("index-folder", "--collection-id", "c", "--images",
+                               str(tmp_path / "typo"), env=env)
+    assert only_typo.returncode == 252  # nothing to do at all: a usage error, up front
+    assert b"typo: No such file or folder" in only_typo.stderr
+
+
+def test_a_batch_input_file_may_start_with_a_byte_order_mark(tmp_path, faces_dir, env):
+    requests = tmp_path / "requests.jsonl"
+    photo = faces_dir / "people/obama/obama.jpg"
+    requests.write_text('\ufeff{"Image": {"Bytes": "fileb://%s"}}\n' % photo, encoding="utf-8")
+    result = run_subprocess("batch", "detect-faces", "--input-file", str(requests),
+                            "--query", "length(FaceDetails)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"1\n"
+
+
 def test_progress_can_be_forced_on_stderr(photo_folder, env):
     create_collection(env)
     result = run_subprocess("index-folder", "--collection-id", "c", "--images",
@@ -304,7 +339,8 @@ def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env)
     rest, err = process.communicate(timeout=60)
     assert process.returncode == 130
     assert b"Traceback" not in err
-    printed = [first] + [json.loads(line) for line in rest.decode().splitlines() if line.strip()]
+    assert b"\n\n" not in rest                             # no blank line in JSON Lines
+    printed = [first] + [json.loads(line) for line in rest.decode().splitlines()]
     kept = {f["FaceId"] for f in all_faces(env)}
     for line in printed:                                    # every printed result is in the store
         for record in line.get("Response", {}).get("FaceRecords", []):
@@ -314,6 +350,76 @@ def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env)
                              "--workers", "2", env=env)
     assert len(lines(resumed)) == len(PHOTOS) + 1
     assert len(all_faces(env)) == len(PHOTOS)
+
+
+def _children_of(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (from /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _start_index_folder(photo_folder, env):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rekcli", "index-folder", "--collection-id", "c", "--images",
+         str(photo_folder), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    first = process.stdout.readline()  # the workers are up and working
+    assert first
+    workers = _children_of(process.pid)
+    assert len(workers) >= 2
+    return process, workers
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_workers_end_when_the_batch_process_is_killed(photo_folder, env, signal_name):
+    """kill -9 or kill of the batch's own pid only (the OOM killer, a service manager): the
+    workers must not wait for work forever, holding the job's stdout open."""
+    create_collection(env)
+    process, workers = _start_index_folder(photo_folder, env)
+    process.send_signal(getattr(signal, signal_name))
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+    rest, err = process.communicate(timeout=10)  # stdout reaches its end: no worker holds it
+    if signal_name == "SIGTERM":
+        assert process.returncode == 143 and b"Traceback" not in err
+    resumed = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                             "--workers", "2", env=env)
+    assert len(lines(resumed)) == len(PHOTOS) + 1
+    assert len(all_faces(env)) == len(PHOTOS)  # nothing indexed twice
+
+
+def test_ctrl_c_when_the_reader_died_too_exits_130_quietly(photo_folder, env):
+    """`rekcli index-folder ... | tee out.jsonl` and Ctrl-C: tee dies of it as well, so the
+    last writes hit a closed pipe. Exit 130, no traceback."""
+    create_collection(env)
+    process, _ = _start_index_folder(photo_folder, env)
+    process.stdout.close()                                 # the reader is gone
+    process.send_signal(signal.SIGINT)
+    err = process.stderr.read()
+    process.wait(timeout=60)
+    assert process.returncode == 130
+    assert err == b""
 
 
 def test_yaml_output_is_one_document_per_line(face_and_dog, env):

@@ -528,7 +528,7 @@ def test_batch_examples_parse_and_print_one_line_per_item(name, example, monkeyp
         return
     images = find_images(parsed.values["--images"], bool(parsed.values.get("--recursive")))
     assert len(printed) == len(images)
-    for value, (path, relative) in zip(printed, images):
+    for value, (path, relative, _) in zip(printed, images):
         if isinstance(value, dict) and "Image" in value:
             assert value["Image"] == str(path)
         elif isinstance(value, list) and isinstance(value[0], str):

@@ -54,7 +54,7 @@ def _parallel(tasks, pending, workers, work):
     # Each detection can use two threads; with a worker per core they would only queue.
     spare_cores = workers < (os.cpu_count() or 1)
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                                   initargs=(spare_cores,))
+                                   initargs=(spare_cores, os.getpid()))
     try:
         queue = iter(pending)
         in_flight = {}

@@ -6,7 +6,9 @@ the batch, so model loading is paid once per worker instead of once per image.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,19 +25,56 @@ class Task:
     binary_format: str = "base64"
     image_files: dict = field(default_factory=dict)   # member -> path whose bytes fill it
     skip_if_indexed: bool = False                    # index-folder: skip images already in
+    problem: str = ""                                # a path the job could not read: why
 
 
-def init_worker(threads_in_detection: bool = True) -> None:
-    """Pool initializer: Ctrl-C is handled by the parent, which stops the workers itself.
+def init_worker(threads_in_detection: bool = True, parent: int | None = None) -> None:
+    """Pool initializer: Ctrl-C and SIGTERM are handled by the parent, which stops the
+    workers itself; a worker whose parent dies (even by SIGKILL) ends too.
 
     threads_in_detection: False when the pool already has a worker per core; detection then
     runs its two halves one after the other (same results, no threads queuing for cores).
+    parent: the pid of the batch's process.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, which fork copied
+    if parent is not None:
+        _end_with(parent)
     if not threads_in_detection:
         from rekcli.engine import detection
 
         detection.scan_in_parallel(False)
+
+
+def _end_with(parent: int) -> None:
+    """Make this worker end when `parent` does. Otherwise a worker whose parent was killed
+    (the OOM killer, `kill -9`, a service manager stopping one pid) waits for work forever,
+    holding ~200 MB and the job's stdout, so a pipeline reading it never ends."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        except (OSError, AttributeError):
+            _watch_parent(parent)
+    else:
+        _watch_parent(parent)
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    """Without prctl: a thread that ends the process once its parent is gone."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rekcli-parent-watch", daemon=True).start()
 
 
 def execute(task: Task) -> dict:
@@ -50,6 +89,8 @@ def execute(task: Task) -> dict:
     from rekcli.service.context import ServiceContext
     from rekcli.service.errors import ServiceError
 
+    if task.problem:
+        return {"Error": {"Code": "FileError", "Message": task.problem}}
     context = ServiceContext(region=task.region, data_dir=Path(task.data_dir))
     try:
         members = _with_image_files(task)
@@ -72,13 +113,25 @@ def _with_image_files(task: Task) -> dict:
     members = dict(task.members)
     for member, path in task.image_files.items():
         image = dict(members.get(member) or {})
-        image["Bytes"] = Path(path).read_bytes()
+        image["Bytes"] = _read_image_file(Path(path))
         members[member] = image
     for member in ("Image", "SourceImage", "TargetImage"):  # JSON Lines may name files too
         image = members.get(member)
         if isinstance(image, dict) and isinstance(image.get("Bytes"), str) and image["Bytes"].startswith("fileb://"):
-            members[member] = dict(image, Bytes=Path(image["Bytes"][len("fileb://"):]).expanduser().read_bytes())
+            path = Path(image["Bytes"][len("fileb://"):]).expanduser()
+            members[member] = dict(image, Bytes=_read_image_file(path))
     return members
+
+
+def _read_image_file(path: Path) -> bytes:
+    """The file's bytes; a file over Rekognition's 5 MB limit for image bytes is refused
+    without reading it (a 3 GB file named .jpg must not fill the worker's memory)."""
+    from rekcli.service.errors import IMAGE_TOO_LARGE_MESSAGE, ImageTooLargeException
+    from rekcli.service.images import MAX_BYTES
+
+    if path.stat().st_size > MAX_BYTES:
+        raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
+    return path.read_bytes()
 
 
 def _reason_to_skip(context, members: dict) -> str | None:

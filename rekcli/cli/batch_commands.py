@@ -75,6 +75,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
                       job_key(*job_key_parts, analysis_fingerprint()))
     progress = _progress_reporter(len(tasks), values)
     failures = 0
+    previous_handlers = _stop_on_first_signal()
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal):
             line = dict(labels[index], **result) if labels else _bare(result)
@@ -86,7 +87,35 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
     finally:
         journal.close()
         progress.stop()
+        _restore_handlers(previous_handlers)
     return EXIT_SERVICE if failures else EXIT_OK
+
+
+def _stop_on_first_signal() -> dict:
+    """Ctrl-C raises KeyboardInterrupt (exit 130) and SIGTERM SystemExit(143), once: the runner
+    then stops the workers and the journal is closed, and a second signal during that
+    cleanup is ignored rather than breaking it off. Returns the handlers it replaced."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, frame):
+        for name in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(name, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    return {name: signal.signal(name, stop) for name in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_handlers(handlers: dict) -> None:
+    import signal
+
+    for name, handler in handlers.items():
+        signal.signal(name, handler)
 
 
 def _queried(query, line, result: dict, index: int):
@@ -179,6 +208,7 @@ def _read_request_lines(source: str) -> list[str]:
                 text = handle.read()
     except OSError as error:
         raise ParamValidationError(f"Unable to read --input-file {source}: {error}") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows editors write
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -196,10 +226,12 @@ def _images(values: dict) -> list:
 
     if not values.get("--images"):
         raise UsageError("the following arguments are required: --images")
-    images = find_images(values["--images"], bool(values.get("--recursive")))
-    if not images:
-        raise ParamValidationError("No JPEG or PNG images found in: " + ", ".join(values["--images"]))
-    return images
+    found = find_images(values["--images"], bool(values.get("--recursive")))
+    if all(item.problem for item in found):  # nothing to do: say so before any work
+        problems = "".join(f"\n  {item.path}: {item.problem}" for item in found)
+        raise ParamValidationError("No JPEG or PNG images found in: "
+                                   + ", ".join(values["--images"]) + problems)
+    return found
 
 
 def _require(values: dict, *names: str) -> None:
@@ -211,9 +243,12 @@ def _require(values: dict, *names: str) -> None:
 def _fingerprint(images) -> list:
     """Identify the job's files by path, size and modification time (cheap, no reading)."""
     out = []
-    for path, _ in images:
-        stat = path.stat()
-        out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    for path, _, problem in images:
+        try:
+            stat = path.stat()
+            out.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError as error:
+            out.append((str(path), problem or str(error)))
     return out
 
 
@@ -237,11 +272,12 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
                                      "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
     created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
     tasks, labels = [], []
-    for path, relative in images:
+    for path, relative, problem in images:
         ext_id = external_image_id(relative)
         members = {"CollectionId": values["--collection-id"], "ExternalImageId": ext_id, **extra}
         tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
-                          image_files={"Image": str(path)}, skip_if_indexed=True))
+                          image_files={"Image": str(path)}, skip_if_indexed=True,
+                          problem=problem))
         labels.append({"Image": str(path), "ExternalImageId": ext_id})
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
@@ -258,8 +294,9 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     collection_state = _collection_state(values["--collection-id"], settings)
     members = {"CollectionId": values["--collection-id"], **extra}
     tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
-                  image_files={"Image": str(path)}) for path, _ in images]
-    labels = [{"Image": str(path)} for path, _ in images]
+                  image_files={"Image": str(path)}, problem=problem)
+             for path, _, problem in images]
+    labels = [{"Image": str(path)} for path, _, _ in images]
     # Search results depend on the collection's content: any change to it is a new job.
     return run_tasks(tasks, labels, settings, values,
                      ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
@@ -283,8 +320,9 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
                                      "--quality-filter": "QualityFilter"}, "CompareFaces")
     members = {"SourceImage": {"Bytes": source}, **extra}
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
-                  image_files={"TargetImage": str(path)}) for path, _ in images]
-    labels = [{"Image": str(path)} for path, _ in images]
+                  image_files={"TargetImage": str(path)}, problem=problem)
+             for path, _, problem in images]
+    labels = [{"Image": str(path)} for path, _, _ in images]
     return run_tasks(tasks, labels, settings, values,
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
 

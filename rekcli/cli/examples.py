@@ -639,8 +639,11 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
 IMAGES_DESCRIPTION = (
     "--images takes image files, folders and quoted glob patterns ('photos/*.jpg', "
     "'photos/**/*.png'). Folders and patterns give their .jpg, .jpeg and .png files, any case "
-    "(with --recursive, the files of sub-folders too); a file named directly is always taken. "
-    "The images are processed in the order of their paths, each once.")
+    "(with --recursive, the files of sub-folders too, symlinked ones included); a file named "
+    "directly is always taken. The images are processed in the order of their paths, each "
+    "once. A named file or folder that does not exist, or that cannot be read, gives an error "
+    "line (FileError) and the job goes on; a file over 5 MB gives ImageTooLargeException "
+    "without being read.")
 
 # The same on every batch page; help.py fills in {item} ("image" or "request"), {An_item},
 # {error_line}, {usage_errors} (what makes the whole command fail with 252) and {job_input}
@@ -652,9 +655,10 @@ BATCH_COMMON_DESCRIPTION = [
     "applied to (a JMESPath type error) is printed whole, with a warning on stderr.",
     "{An_item} that fails prints an error line, {error_line}, printed whole (never filtered "
     "by --query), and the batch goes on.",
-    "Exit status: 0 when every {item} succeeded, 254 when any failed, 130 after Ctrl-C, 252 "
-    "when the command line is wrong ({usage_errors}).",
-    "Interruptions: Ctrl-C stops the workers and keeps every line already printed. Running "
+    "Exit status: 0 when every {item} succeeded, 254 when any failed, 130 after Ctrl-C, 143 "
+    "after SIGTERM, 252 when the command line is wrong ({usage_errors}).",
+    "Interruptions: Ctrl-C or SIGTERM stops the workers and keeps every line already "
+    "printed; workers whose batch process was killed end with it. Running "
     "the same command again (after Ctrl-C, kill -9 or a reboot) continues where it stopped: "
     "finished results are replayed from a journal kept in the data directory until the job "
     "completes, and only the rest is computed. A run continues an earlier job when these are "

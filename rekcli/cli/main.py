@@ -22,6 +22,7 @@ class Invocation:
         self.globals = GlobalOptions()
         self.profile_config: dict = {}
         self.operation_name = ""
+        self.batch = False  # a batch command: its stdout is JSON Lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +31,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args, invocation)
     except KeyboardInterrupt:
-        sys.stdout.write("\n")
-        return EXIT_INTERRUPTED
+        return interrupted(as_the_program=argv is None, lines_of_data=invocation.batch)
     except BaseException as error:  # noqa: BLE001 - the one place every error becomes a code
         return handle_error(error, invocation)
+
+
+def interrupted(as_the_program: bool, lines_of_data: bool) -> int:
+    """Ctrl-C: exit 130, with no traceback whatever else goes wrong.
+
+    Like aws, a newline ends the terminal's "^C" line on stdout; but not after a batch
+    command, whose stdout is JSON Lines (a blank line would break their readers): there it
+    goes to stderr, on a terminal. A reader that died of the same Ctrl-C
+    (`rekcli ... | tee out.jsonl`) must not turn into a BrokenPipeError, and when this is
+    the program (not a test calling main), a second Ctrl-C while Python shuts down is ignored.
+    """
+    import os
+    import signal
+
+    if as_the_program:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if not lines_of_data:
+            sys.stdout.write("\n")
+        elif sys.stderr.isatty():
+            sys.stderr.write("\n")
+        sys.stdout.flush()
+    except OSError:  # the reader is gone: what is still buffered goes nowhere, quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+    return EXIT_INTERRUPTED
 
 
 def handle_error(error: BaseException, invocation: Invocation) -> int:
@@ -98,6 +128,7 @@ def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int
     from rekcli.cli.batch_commands import BATCH_COMMANDS
 
     command = BATCH_COMMANDS[name]
+    invocation.batch = True
     parsed = argv_grammar.parse_tokens(rest, command.option_specs())
     invocation.globals = globals_from(parsed.values)
     invocation.operation_name = name

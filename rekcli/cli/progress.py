@@ -58,8 +58,16 @@ class ProgressReporter:
             if now - self._last_plain >= 1.0 or self.done == self.total:
                 self._last_plain = now
                 sys.stderr.write(f"{self.done}/{self.total} done, {self._rate_text()}, "
-                                 f"{self.failed} failed\n")
+                                 f"{self.failed} failed{self._time_left_text()}\n")
                 sys.stderr.flush()
+
+    def _time_left_text(self) -> str:
+        """", about 0:01:23 left" at the rate so far ("" when done)."""
+        left = self.total - self.done
+        if left <= 0 or self.done == 0:
+            return ""
+        seconds = round(left * (time.monotonic() - self._started) / self.done)
+        return f", about {seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d} left"
 
     def _rate_text(self) -> str:
         elapsed = max(time.monotonic() - self._started, 1e-9)
