@@ -161,3 +161,16 @@ def test_plain_progress_lines_say_how_long_is_left(capsys):
     assert printed[0].startswith("1/4 done, ") and printed[0].endswith(" left")
     assert " about 0:00:0" in printed[0]
     assert printed[-1].startswith("4/4 done, ") and printed[-1].endswith(", 1 failed")
+
+
+def test_journals_of_jobs_never_resumed_are_removed_after_30_days(tmp_path):
+    old, recent = tmp_path / "old.jsonl", tmp_path / "recent.jsonl"
+    old.write_text('{"Index": 0, "Result": {}}\n')
+    recent.write_text('{"Index": 0, "Result": {}}\n')
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    journal = Journal(tmp_path, "new")
+    journal.record(0, {"Response": 1})
+    journal.close()
+    assert not old.exists() and recent.exists()
+    assert Journal(tmp_path, "new").load() == {0: {"Response": 1}}

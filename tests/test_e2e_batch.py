@@ -280,6 +280,17 @@ def test_a_batch_input_file_may_start_with_a_byte_order_mark(tmp_path, faces_dir
     assert result.stdout == b"1\n"
 
 
+def test_a_file_name_that_is_not_utf8_keeps_the_output_valid_utf8(tmp_path, faces_dir, env):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    os.symlink(faces_dir / "people/obama/obama.jpg", os.fsencode(folder) + b"/caf\xe9.jpg")
+    create_collection(env)
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(folder),
+                            "--query", "[Image, ExternalImageId]", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.decode("utf-8")) == [f"{folder}/caf\\xe9.jpg", "caf_.jpg"]
+
+
 def test_progress_can_be_forced_on_stderr(photo_folder, env):
     create_collection(env)
     result = run_subprocess("index-folder", "--collection-id", "c", "--images",

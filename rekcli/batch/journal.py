@@ -4,7 +4,8 @@ A journal is one JSON-lines file per job, named by a hash of everything that def
 (command, arguments, input). Each finished item is appended and flushed to disk before it is
 printed; a re-run of the same job replays those results instead of computing them again, so
 an index-faces batch killed by SIGKILL or a reboot never indexes an image twice. The journal
-is removed when the job completes.
+is removed when the job completes. A job never re-run leaves its journal behind: when a new
+journal starts, those untouched for ABANDONED_AFTER_DAYS are removed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
+
+
+ABANDONED_AFTER_DAYS = 30
 
 
 def job_key(*parts: object) -> str:
@@ -46,6 +50,8 @@ class Journal:
     def record(self, index: int, result: dict) -> None:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                _remove_abandoned(self.path.parent)
             self._file = open(self.path, "a", encoding="utf-8")
         self._file.write(json.dumps({"Index": index, "Result": result}) + "\n")
         self._file.flush()
@@ -63,3 +69,16 @@ class Journal:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _remove_abandoned(directory: Path) -> None:
+    """Journals of interrupted jobs nobody re-ran, untouched for ABANDONED_AFTER_DAYS."""
+    import time
+
+    too_old = time.time() - ABANDONED_AFTER_DAYS * 86400
+    for journal in directory.glob("*.jsonl"):
+        try:
+            if journal.stat().st_mtime < too_old:
+                journal.unlink()
+        except OSError:
+            pass  # another run removed it, or it cannot be: it costs only disk

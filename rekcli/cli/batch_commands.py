@@ -234,6 +234,13 @@ def _images(values: dict) -> list:
     return found
 
 
+def _printable(path) -> str:
+    """The path as the output shows it: a file name that is not valid UTF-8 (a byte the
+    system keeps as is) is shown with that byte escaped, \\xe9, so each line stays valid
+    UTF-8 JSON."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _require(values: dict, *names: str) -> None:
     missing = [name for name in names if name not in values]
     if missing:
@@ -278,7 +285,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
         tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
                           image_files={"Image": str(path)}, skip_if_indexed=True,
                           problem=problem))
-        labels.append({"Image": str(path), "ExternalImageId": ext_id})
+        labels.append({"Image": _printable(path), "ExternalImageId": ext_id})
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
                       settings.region, str(_data_dir())))
@@ -296,7 +303,7 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
                   image_files={"Image": str(path)}, problem=problem)
              for path, _, problem in images]
-    labels = [{"Image": str(path)} for path, _, _ in images]
+    labels = [{"Image": _printable(path)} for path, _, _ in images]
     # Search results depend on the collection's content: any change to it is a new job.
     return run_tasks(tasks, labels, settings, values,
                      ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
@@ -322,7 +329,7 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
                   image_files={"TargetImage": str(path)}, problem=problem)
              for path, _, problem in images]
-    labels = [{"Image": str(path)} for path, _, _ in images]
+    labels = [{"Image": _printable(path)} for path, _, _ in images]
     return run_tasks(tasks, labels, settings, values,
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
 

@@ -661,7 +661,7 @@ BATCH_COMMON_DESCRIPTION = [
     "printed; workers whose batch process was killed end with it. Running "
     "the same command again (after Ctrl-C, kill -9 or a reboot) continues where it stopped: "
     "finished results are replayed from a journal kept in the data directory until the job "
-    "completes, and only the rest is computed. A run continues an earlier job when these are "
+    "completes (or, never re-run, for 30 days), and only the rest is computed. A run continues an earlier job when these are "
     "the same: the command, the region, the {job_input} and the options that shape the "
     "requests (--workers, --query and the output options may change). Any other change "
     "starts the job afresh.",
