@@ -393,6 +393,7 @@ def _start_index_folder(photo_folder, env):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
     first = process.stdout.readline()  # the workers are up and working
     assert first
+    process.first_line = json.loads(first)
     workers = _children_of(process.pid)
     assert len(workers) >= 2
     return process, workers
@@ -418,6 +419,27 @@ def test_workers_end_when_the_batch_process_is_killed(photo_folder, env, signal_
                              "--workers", "2", env=env)
     assert len(lines(resumed)) == len(PHOTOS) + 1
     assert len(all_faces(env)) == len(PHOTOS)  # nothing indexed twice
+
+
+def test_a_resumed_job_indexes_again_what_was_deleted_since(photo_folder, env):
+    """Interrupted, then a face deleted, then resumed: the journal's line for that image
+    names a face that is gone, so the image is indexed again, not replayed."""
+    create_collection(env)
+    process, _ = _start_index_folder(photo_folder, env)
+    process.kill()
+    process.communicate(timeout=60)
+    (record,) = process.first_line["Response"]["FaceRecords"]  # journaled before printed
+    gone = record["Face"]
+    assert run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", gone["FaceId"],
+                          env=env).returncode == 0
+    resumed = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                             "--workers", "2", env=env)
+    printed = {record["Face"]["FaceId"] for line in lines(resumed)
+               for record in line.get("Response", {}).get("FaceRecords", [])}
+    stored = {face["FaceId"] for face in all_faces(env)}
+    assert gone["FaceId"] not in printed
+    assert printed <= stored and len(stored) == len(PHOTOS)
+    assert any(face["ExternalImageId"] == gone["ExternalImageId"] for face in all_faces(env))
 
 
 def test_ctrl_c_when_the_reader_died_too_exits_130_quietly(photo_folder, env):

@@ -58,8 +58,10 @@ _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 # ---- running and printing ------------------------------------------------------------------
 
 
-def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
-    """Run `tasks` in order on the pool, print one line each, return the exit code."""
+def run_tasks(tasks, labels, settings, values, job_key_parts, still_true=None) -> int:
+    """Run `tasks` in order on the pool, print one line each, return the exit code.
+
+    still_true: checks journaled results before they are replayed (see run_in_order)."""
     from rekcli.batch.journal import Journal, job_key
     from rekcli.batch.runner import run_in_order
     from rekcli.cli.display import compile_query
@@ -77,7 +79,8 @@ def run_tasks(tasks, labels, settings, values, job_key_parts) -> int:
     failures = 0
     previous_handlers = _stop_on_first_signal()
     try:
-        for index, result in run_in_order(tasks, workers=workers, journal=journal):
+        for index, result in run_in_order(tasks, workers=workers, journal=journal,
+                                          still_true=still_true):
             line = dict(labels[index], **result) if labels else _bare(result)
             shown = _queried(query, line, result, index)
             failures += "Error" in result
@@ -288,7 +291,31 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
         labels.append({"Image": _printable(path), "ExternalImageId": ext_id})
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
-                      settings.region, str(_data_dir())))
+                      settings.region, str(_data_dir())),
+                     still_true=_faces_still_indexed(values["--collection-id"], settings))
+
+
+def _faces_still_indexed(collection_id: str, settings):
+    """For a resumed index-folder: keep the journaled results whose faces are all still in
+    the collection. An image whose face was deleted since the interruption is indexed again
+    instead of being reported with a FaceId that no longer exists."""
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+
+    def still_true(done: dict) -> dict:
+        face_ids = sorted({record["Face"]["FaceId"] for result in done.values()
+                           for record in result.get("Response", {}).get("FaceRecords", [])})
+        present = set()
+        context = ServiceContext(region=settings.region)
+        for start in range(0, len(face_ids), 4096):
+            request = {"CollectionId": collection_id, "FaceIds": face_ids[start:start + 4096],
+                       "MaxResults": 4096}
+            present.update(face["FaceId"] for face in invoke("ListFaces", request, context)["Faces"])
+        return {index: result for index, result in done.items()
+                if all(record["Face"]["FaceId"] in present
+                       for record in result.get("Response", {}).get("FaceRecords", []))}
+
+    return still_true
 
 
 def run_search_folder(values: dict, positionals: list[str], settings) -> int:
