@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+
+import pytest
 import sys
 import time
 
@@ -70,6 +72,28 @@ def test_service_side_pattern_violation_exits_254():
         "DescribeCollection operation: 1 validation error detected: Value 'has/slash' at "
         "'collectionId' failed to satisfy constraint: Member must satisfy regular expression "
         "pattern: [a-zA-Z0-9_.\\-]+\n")
+
+
+@pytest.mark.parametrize("value, bound", [("nan", "greater than or equal to 0"),
+                                          ("inf", "less than or equal to 100")])
+def test_a_threshold_that_is_not_a_number_in_range_is_refused(value, bound):
+    result = run_subprocess("search-faces", "--collection-id", "c", "--face-id",
+                            "11111111-1111-1111-1111-111111111111",
+                            "--face-match-threshold", value)
+    assert result.returncode == 254
+    assert (f"Value '{value}' at 'faceMatchThreshold' failed to satisfy constraint: Member "
+            f"must have value {bound}") in result.stderr.decode()
+
+
+@pytest.mark.parametrize("setting", ["cli_timestamp_format = bogus", "output = bogus"])
+def test_a_bad_setting_fails_before_the_write_not_after(tmp_path, setting):
+    config = tmp_path / "config"
+    config.write_text(f"[default]\n{setting}\n")
+    env = {"AWS_CONFIG_FILE": str(config)}
+    result = run_subprocess("create-collection", "--collection-id", "never", env=env)
+    assert result.returncode == 253
+    listed = run_subprocess("list-collections")
+    assert listed.returncode == 0 and b"never" not in listed.stdout
 
 
 def test_integer_conversion_failure_exits_255():

@@ -103,6 +103,17 @@ def test_raw_in_base64_out_sends_text_as_utf8():
     assert request["Image"]["Bytes"] == b"hello"
 
 
+def test_base64_may_be_wrapped_over_lines_as_the_base64_tool_writes_it():
+    """aws decodes without validation: characters outside the alphabet are skipped."""
+    import base64
+
+    data = bytes(range(256)) * 4
+    wrapped = base64.encodebytes(data).decode()  # 76-character lines
+    assert "\n" in wrapped
+    assert request_for("detect-faces", "--image-bytes", wrapped)["Image"]["Bytes"] == data
+    assert request_for("detect-faces", "--image-bytes", "aGVs bG8=")["Image"]["Bytes"] == b"hello"
+
+
 def test_invalid_base64_is_a_general_error():
     with pytest.raises(GeneralError, match='Invalid base64: "not base64!"'):
         request_for("detect-faces", "--image-bytes", "not base64!")

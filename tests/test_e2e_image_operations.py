@@ -186,7 +186,8 @@ def test_s3_object_resolves_under_the_bucket_root(capsys, faces_dir, monkeypatch
 
 @pytest.mark.parametrize("s3", ["S3Object={Bucket=people,Name=nobody.jpg}",
                                 "S3Object={Bucket=people,Name=../groups/two_people.jpg}",
-                                "S3Object={Bucket=people,Name=obama}"])
+                                "S3Object={Bucket=people,Name=obama}",
+                                '{"S3Object": {"Bucket": "people", "Name": "a\\u0000b"}}'])
 def test_missing_or_escaping_s3_objects_are_invalid_s3_object(capsys, faces_dir, monkeypatch, s3):
     monkeypatch.setenv("REKCLI_S3_ROOT", str(faces_dir))
     code, _, err = run_cli(capsys, "detect-faces", "--image", s3)

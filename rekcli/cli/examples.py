@@ -651,7 +651,9 @@ IMAGES_DESCRIPTION = (
 BATCH_COMMON_DESCRIPTION = [
     "The output is one line per {item}, in input order whatever the number of --workers: "
     "JSON Lines with --output json, the default (text, table and yaml print each line in "
-    "that format). --query applies to each line except error lines; a line it cannot be "
+    "that format). --query applies to each line as printed (a folder job's line is "
+    "{{\"Image\": ..., \"Response\": ...}}, so its queries start with Response.), except "
+    "error lines; a line it cannot be "
     "applied to (a JMESPath type error) is printed whole, with a warning on stderr.",
     "{An_item} that fails prints an error line, {error_line}, printed whole (never filtered "
     "by --query), and the batch goes on.",

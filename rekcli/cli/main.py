@@ -192,7 +192,7 @@ def prepare_settings(invocation: Invocation) -> Settings:
                 int(raw)
             except ValueError:
                 raise UsageError(f"argument {name}: invalid int value: '{raw}'") from None
-    return Settings(options, invocation.profile_config)
+    return Settings(options, invocation.profile_config).checked()
 
 
 def _enable_debug_logging() -> None:

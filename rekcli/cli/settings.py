@@ -98,6 +98,13 @@ class Settings:
     globals: GlobalOptions
     profile_config: dict = field(default_factory=dict)
 
+    def checked(self) -> "Settings":
+        """These settings, with the ones read only when printing checked now: a bad value
+        found after the call would report a write that happened as failed (and a script
+        retrying it would write twice). aws checks them before any request too."""
+        self.output, self.binary_format, self.timestamp_format  # noqa: B018 - raise if bad
+        return self
+
     @property
     def region(self) -> str:
         region = (self.globals.region or os.environ.get("AWS_REGION")

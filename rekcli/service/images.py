@@ -73,8 +73,8 @@ def s3_object_path(s3_root: Path | None, s3_object: dict) -> Path:
     if s3_object.get("Version") is not None:
         raise InvalidS3ObjectException("Unable to get object metadata from S3: object versions "
                                        "are not supported by the local bucket root.")
-    if not bucket or bucket in (".", "..") or "/" in bucket or not name:
-        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
+    if not bucket or bucket in (".", "..") or "/" in bucket or not name or "\0" in bucket + name:
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)  # (no file name holds a NUL)
     bucket_dir = os.path.realpath(os.path.join(s3_root, bucket))
     target = os.path.realpath(os.path.join(bucket_dir, name))
     if os.path.commonpath([bucket_dir, target]) != bucket_dir or target == bucket_dir:

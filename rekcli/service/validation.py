@@ -66,6 +66,10 @@ def _check(value, shape: dict, path: str) -> None:
     # Blobs are images: their size limit is answered by the image intake with Rekognition's
     # own ImageTooLargeException (rekcli/service/images.py), not as a validation error.
     elif kind in ("integer", "long", "float"):
+        if value != value and ("min" in shape or "max" in shape):  # NaN: in no range
+            bound = (f"greater than or equal to {shape['min']}" if "min" in shape
+                     else f"less than or equal to {shape['max']}")
+            raise _violation(value, path, f"Member must have value {bound}")
         if "max" in shape and value > shape["max"]:
             raise _violation(value, path, f"Member must have value less than or equal to {shape['max']}")
         if "min" in shape and value < shape["min"]:
