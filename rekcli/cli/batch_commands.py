@@ -302,18 +302,19 @@ def _faces_still_indexed(collection_id: str, settings):
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
 
+    def face_ids(result: dict) -> set:
+        return {record["Face"]["FaceId"]
+                for record in result.get("Response", {}).get("FaceRecords", [])}
+
     def still_true(done: dict) -> dict:
-        face_ids = sorted({record["Face"]["FaceId"] for result in done.values()
-                           for record in result.get("Response", {}).get("FaceRecords", [])})
+        wanted = sorted(set().union(*(face_ids(result) for result in done.values())))
         present = set()
         context = ServiceContext(region=settings.region)
-        for start in range(0, len(face_ids), 4096):
-            request = {"CollectionId": collection_id, "FaceIds": face_ids[start:start + 4096],
+        for start in range(0, len(wanted), 4096):  # ListFaces takes up to 4096 ids
+            request = {"CollectionId": collection_id, "FaceIds": wanted[start:start + 4096],
                        "MaxResults": 4096}
             present.update(face["FaceId"] for face in invoke("ListFaces", request, context)["Faces"])
-        return {index: result for index, result in done.items()
-                if all(record["Face"]["FaceId"] in present
-                       for record in result.get("Response", {}).get("FaceRecords", []))}
+        return {index: result for index, result in done.items() if face_ids(result) <= present}
 
     return still_true
 
