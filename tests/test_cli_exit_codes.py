@@ -96,6 +96,14 @@ def test_a_bad_setting_fails_before_the_write_not_after(tmp_path, setting):
     assert listed.returncode == 0 and b"never" not in listed.stdout
 
 
+def test_a_data_directory_that_is_a_file_is_a_configuration_error(tmp_path):
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("x")
+    result = run_subprocess("list-collections", env={"REKCLI_DATA_DIR": str(not_a_folder)})
+    assert result.returncode == 253
+    assert f"The data directory {not_a_folder} is not a directory" in result.stderr.decode()
+
+
 def test_integer_conversion_failure_exits_255():
     result = run_subprocess("list-faces", "--collection-id", "c", "--max-results", "abc")
     assert result.returncode == 255

@@ -103,6 +103,12 @@ class Settings:
         found after the call would report a write that happened as failed (and a script
         retrying it would write twice). aws checks them before any request too."""
         self.output, self.binary_format, self.timestamp_format  # noqa: B018 - raise if bad
+        from rekcli.service.context import default_data_dir
+
+        data_dir = default_data_dir()
+        if data_dir.exists() and not data_dir.is_dir():  # reads would find nothing, writes fail
+            raise ConfigurationError(f"The data directory {data_dir} is not a directory "
+                                     f"(set REKCLI_DATA_DIR to a folder, or unset it)")
         return self
 
     @property
