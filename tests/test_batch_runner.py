@@ -174,3 +174,16 @@ def test_journals_of_jobs_never_resumed_are_removed_after_30_days(tmp_path):
     journal.close()
     assert not old.exists() and recent.exists()
     assert Journal(tmp_path, "new").load() == {0: {"Response": 1}}
+
+
+def test_a_resume_check_that_cannot_ask_the_store_recomputes_everything():
+    """ListFaces failing (the collection gone, say) must not fail the resume: every item is
+    computed again, and the skip check keeps anything from being indexed twice."""
+    from types import SimpleNamespace
+
+    from rekcli.cli.batch_commands import _faces_still_indexed
+
+    recheck = _faces_still_indexed("no-such-collection", SimpleNamespace(region="us-east-1"))
+    journaled = {0: {"Response": {"FaceRecords": [{"Face": {"FaceId": "x"}}]}},
+                 1: {"Skipped": "ALREADY_INDEXED"}}
+    assert recheck(journaled) == {}

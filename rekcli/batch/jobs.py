@@ -34,13 +34,16 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
     (too long) become problems: error lines of the job, which goes on with the rest.
     """
     found: dict[tuple[str, str], Found] = {}
+    real_folders: dict[Path, str] = {}  # realpath is most of the cost: once per folder
 
     def add(path: Path, name: str, problem: str = "") -> None:
-        try:
-            key = (os.path.realpath(path.parent), path.name)
-        except OSError:
-            key = (str(path.parent), path.name)
-        found.setdefault(key, Found(path, name, problem))
+        folder = real_folders.get(path.parent)
+        if folder is None:
+            try:
+                folder = real_folders[path.parent] = os.path.realpath(path.parent)
+            except (OSError, ValueError):
+                folder = str(path.parent)
+        found.setdefault((folder, path.name), Found(path, name, problem))
 
     def trouble(path, error: OSError) -> None:
         add(Path(error.filename or path), Path(error.filename or path).name,
@@ -91,7 +94,7 @@ def _files_of(folder: Path, recursive: bool, trouble) -> Iterator[Path]:
             subfolders[:] = []
             continue
         visited.add((status.st_dev, status.st_ino))
-        subfolders.sort()
+        subfolders.sort()  # a folder reachable twice is taken by the same path every run
         yield from (Path(directory) / name for name in sorted(files))
 
 

@@ -20,15 +20,16 @@ from rekcli.batch.worker import execute, init_worker
 
 def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
                  work: Callable[[tuple], dict] = execute,
-                 still_true: Callable[[dict], dict] | None = None) -> Iterator[tuple[int, dict]]:
+                 recheck_journaled: Callable[[dict], dict] | None = None,
+                 ) -> Iterator[tuple[int, dict]]:
     """Yield (index, result) for every task, in index order.
 
-    still_true: given the journal's results {index: result}, returns those that still hold
-    (the others are computed again, e.g. an indexed face deleted since).
+    recheck_journaled: given the journal's results {index: result}, returns those that still
+    hold (the others are computed again, e.g. an indexed face deleted since).
     """
     done = journal.load() if journal else {}
-    if done and still_true is not None:
-        done = still_true(done)
+    if done and recheck_journaled is not None:
+        done = recheck_journaled(done)
     pending = [i for i in range(len(tasks)) if i not in done]
     if workers <= 1 or len(pending) <= 1:
         results = ((i, work(tasks[i])) for i in pending)

@@ -55,8 +55,10 @@ def _end_with(parent: int) -> None:
 
         PR_SET_PDEATHSIG = 1
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+            asked = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
         except (OSError, AttributeError):
+            asked = -1
+        if asked != 0:
             _watch_parent(parent)
     else:
         _watch_parent(parent)
@@ -125,13 +127,16 @@ def _with_image_files(task: Task) -> dict:
 
 def _read_image_file(path: Path) -> bytes:
     """The file's bytes; a file over Rekognition's 5 MB limit for image bytes is refused
-    without reading it (a 3 GB file named .jpg must not fill the worker's memory)."""
+    after reading one byte more than the limit, never whole (a 3 GB file named .jpg, or
+    /dev/zero, whose size says 0, must not fill the worker's memory)."""
     from rekcli.service.errors import IMAGE_TOO_LARGE_MESSAGE, ImageTooLargeException
     from rekcli.service.images import MAX_BYTES
 
-    if path.stat().st_size > MAX_BYTES:
+    with open(path, "rb") as file:
+        data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
         raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
-    return path.read_bytes()
+    return data
 
 
 def _reason_to_skip(context, members: dict) -> str | None:

@@ -58,10 +58,11 @@ _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 # ---- running and printing ------------------------------------------------------------------
 
 
-def run_tasks(tasks, labels, settings, values, job_key_parts, still_true=None) -> int:
+def run_tasks(tasks, labels, settings, values, job_key_parts,
+              recheck_journaled=None) -> int:
     """Run `tasks` in order on the pool, print one line each, return the exit code.
 
-    still_true: checks journaled results before they are replayed (see run_in_order)."""
+    recheck_journaled: checks journaled results before they are replayed (see run_in_order)."""
     from rekcli.batch.journal import Journal, job_key
     from rekcli.batch.runner import run_in_order
     from rekcli.cli.display import compile_query
@@ -80,7 +81,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts, still_true=None) -
     previous_handlers = _stop_on_first_signal()
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
-                                          still_true=still_true):
+                                          recheck_journaled=recheck_journaled):
             line = dict(labels[index], **result) if labels else _bare(result)
             shown = _queried(query, line, result, index)
             failures += "Error" in result
@@ -88,9 +89,11 @@ def run_tasks(tasks, labels, settings, values, job_key_parts, still_true=None) -
             progress.advance(failed="Error" in result)
         journal.finish()
     finally:
-        journal.close()
-        progress.stop()
-        _restore_handlers(previous_handlers)
+        try:
+            journal.close()
+            progress.stop()
+        finally:  # even if a signal arrives in the cleanup above
+            _restore_handlers(previous_handlers)
     return EXIT_SERVICE if failures else EXIT_OK
 
 
@@ -292,31 +295,37 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
                       settings.region, str(_data_dir())),
-                     still_true=_faces_still_indexed(values["--collection-id"], settings))
+                     recheck_journaled=_faces_still_indexed(values["--collection-id"], settings))
 
 
 def _faces_still_indexed(collection_id: str, settings):
     """For a resumed index-folder: keep the journaled results whose faces are all still in
-    the collection. An image whose face was deleted since the interruption is indexed again
-    instead of being reported with a FaceId that no longer exists."""
+    the collection; the others are computed again, as a fresh run would: an image whose
+    faces were all deleted since the interruption is indexed again, one that kept some is
+    ALREADY_INDEXED, and no line names a FaceId that no longer exists."""
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
+    from rekcli.service.errors import ServiceError
 
     def face_ids(result: dict) -> set:
         return {record["Face"]["FaceId"]
                 for record in result.get("Response", {}).get("FaceRecords", [])}
 
-    def still_true(done: dict) -> dict:
+    def recheck_journaled(done: dict) -> dict:
         wanted = sorted(set().union(*(face_ids(result) for result in done.values())))
         present = set()
         context = ServiceContext(region=settings.region)
-        for start in range(0, len(wanted), 4096):  # ListFaces takes up to 4096 ids
-            request = {"CollectionId": collection_id, "FaceIds": wanted[start:start + 4096],
-                       "MaxResults": 4096}
-            present.update(face["FaceId"] for face in invoke("ListFaces", request, context)["Faces"])
+        try:
+            for start in range(0, len(wanted), 4096):  # ListFaces takes up to 4096 ids
+                request = {"CollectionId": collection_id, "FaceIds": wanted[start:start + 4096],
+                           "MaxResults": 4096}
+                present.update(face["FaceId"]
+                               for face in invoke("ListFaces", request, context)["Faces"])
+        except ServiceError:
+            return {}  # compute every item again: the skip check indexes nothing twice
         return {index: result for index, result in done.items() if face_ids(result) <= present}
 
-    return still_true
+    return recheck_journaled
 
 
 def run_search_folder(values: dict, positionals: list[str], settings) -> int:

@@ -102,7 +102,8 @@ class Settings:
         """These settings, with the ones read only when printing checked now: a bad value
         found after the call would report a write that happened as failed (and a script
         retrying it would write twice). aws checks them before any request too."""
-        self.output, self.binary_format, self.timestamp_format  # noqa: B018 - raise if bad
+        for lazily_checked in ("output", "binary_format", "timestamp_format"):
+            getattr(self, lazily_checked)  # each property raises ConfigurationError if bad
         from rekcli.service.context import default_data_dir
 
         data_dir = default_data_dir()
