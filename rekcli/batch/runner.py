@@ -3,8 +3,9 @@
 Results come back out of order from the workers; a small reorder buffer releases them in
 order, so output line N always answers input line N. At most `2 * workers` tasks are in
 flight, which keeps memory flat for any number of items. Finished results go to the journal
-before they are released. Ctrl-C (KeyboardInterrupt in the parent) stops the workers, keeps
-what was journaled, and propagates so the CLI can exit 130.
+before they are released. When the caller's should_stop() turns true (Ctrl-C, SIGTERM), the
+workers are stopped, what was journaled is kept, and Stopped is raised so the CLI can exit
+130 or 143; any other exception (KeyboardInterrupt included) stops them the same way.
 """
 
 from __future__ import annotations
@@ -18,23 +19,31 @@ from rekcli.batch.journal import Journal
 from rekcli.batch.worker import execute, init_worker
 
 
+class Stopped(Exception):
+    """run_in_order noticed that should_stop() turned true, and stopped its workers."""
+
+
 def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
                  work: Callable[[tuple], dict] = execute,
                  recheck_journaled: Callable[[dict], dict] | None = None,
+                 should_stop: Callable[[], bool] = lambda: False,
                  ) -> Iterator[tuple[int, dict]]:
     """Yield (index, result) for every task, in index order.
 
     recheck_journaled: given the journal's results {index: result}, returns those that still
     hold (the others are computed again, e.g. an indexed face deleted since).
+    should_stop: asked between items and several times a second while waiting for workers;
+    when true, the workers are stopped and Stopped is raised. (A signal handler that raised
+    instead could interrupt the caller in the middle of writing a line.)
     """
     done = journal.load() if journal else {}
     if done and recheck_journaled is not None:
         done = recheck_journaled(done)
     pending = [i for i in range(len(tasks)) if i not in done]
     if workers <= 1 or len(pending) <= 1:
-        results = ((i, work(tasks[i])) for i in pending)
+        results = _serial(tasks, pending, work, should_stop)
     else:
-        results = _parallel(tasks, pending, workers, work)
+        results = _parallel(tasks, pending, workers, work, should_stop)
     ready: dict[int, dict] = dict(done)
     next_index = 0
     for index, result in results:
@@ -57,7 +66,14 @@ def is_retryable(result: dict) -> bool:
     return result.get("Error", {}).get("Code") in RETRYABLE_CODES
 
 
-def _parallel(tasks, pending, workers, work):
+def _serial(tasks, pending, work, should_stop):
+    for index in pending:
+        if should_stop():
+            raise Stopped
+        yield index, work(tasks[index])
+
+
+def _parallel(tasks, pending, workers, work, should_stop):
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     # Each detection can use two threads; with a worker per core they would only queue.
     spare_cores = workers < (os.cpu_count() or 1)
@@ -71,7 +87,9 @@ def _parallel(tasks, pending, workers, work):
             if len(in_flight) >= 2 * workers:
                 break
         while in_flight:
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+            if should_stop():
+                raise Stopped
             for future in finished:
                 index = in_flight.pop(future)
                 yield index, future.result()

@@ -64,7 +64,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
 
     recheck_journaled: checks journaled results before they are replayed (see run_in_order)."""
     from rekcli.batch.journal import Journal, job_key
-    from rekcli.batch.runner import run_in_order
+    from rekcli.batch.runner import Stopped, run_in_order
     from rekcli.cli.display import compile_query
     from rekcli.service.context import ServiceContext
 
@@ -78,50 +78,68 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
                       job_key(*job_key_parts, analysis_fingerprint()))
     progress = _progress_reporter(len(tasks), values)
     failures = 0
-    previous_handlers = _stop_on_first_signal()
+    stop = _StopSignals()
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
-                                          recheck_journaled=recheck_journaled):
+                                          recheck_journaled=recheck_journaled,
+                                          should_stop=stop.requested):
             line = dict(labels[index], **result) if labels else _bare(result)
             shown = _queried(query, line, result, index)
             failures += "Error" in result
             _print_line(shown, settings)
             progress.advance(failed="Error" in result)
         journal.finish()
+    except Stopped:
+        stop.raise_for_signal()
     finally:
         try:
             journal.close()
             progress.stop()
-        finally:  # even if a signal arrives in the cleanup above
-            _restore_handlers(previous_handlers)
+        finally:
+            stop.restore()
     return EXIT_SERVICE if failures else EXIT_OK
 
 
-def _stop_on_first_signal() -> dict:
-    """Ctrl-C raises KeyboardInterrupt (exit 130) and SIGTERM SystemExit(143), once: the runner
-    then stops the workers and the journal is closed, and a second signal during that
-    cleanup is ignored rather than breaking it off. Returns the handlers it replaced."""
-    import signal
-    import threading
+class _StopSignals:
+    """Ctrl-C and SIGTERM during a batch: the first one is only noted, and the runner, which
+    asks between items, stops the workers at a safe point. Raising from the handler instead
+    could land in the middle of writing a line to a full pipe, and Python's buffered writer
+    then wrote part of that line twice. raise_for_signal then ends the command as the
+    signal would: KeyboardInterrupt (exit 130) or SystemExit (128 + signal number, 143).
+    A second signal acts at once (an item stuck reading a pipe must not make rekcli
+    unstoppable); the workers still end with the process."""
 
-    if threading.current_thread() is not threading.main_thread():
-        return {}
+    def __init__(self) -> None:
+        import signal
+        import threading
 
-    def stop(signum, frame):
-        for name in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(name, signal.SIG_IGN)
-        if signum == signal.SIGINT:
+        self.signum = None
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for name in (signal.SIGINT, signal.SIGTERM):
+                self._previous[name] = signal.signal(name, self._note)
+
+    def _note(self, signum, frame) -> None:
+        if self.signum is not None:
+            self.signum = signum
+            self.raise_for_signal()
+        self.signum = signum
+
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def raise_for_signal(self):
+        import signal
+
+        if self.signum == signal.SIGINT:
             raise KeyboardInterrupt
-        raise SystemExit(128 + signum)
+        raise SystemExit(128 + (self.signum or signal.SIGTERM))
 
-    return {name: signal.signal(name, stop) for name in (signal.SIGINT, signal.SIGTERM)}
+    def restore(self) -> None:
+        import signal
 
-
-def _restore_handlers(handlers: dict) -> None:
-    import signal
-
-    for name, handler in handlers.items():
-        signal.signal(name, handler)
+        for name, handler in self._previous.items():
+            signal.signal(name, handler)
 
 
 def _queried(query, line, result: dict, index: int):
