@@ -21,6 +21,7 @@ turns a `FaceAnalysis` into a FaceDetail and an `ImageError` into an AWS excepti
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,11 @@ from rekcli.engine.errors import (
     UnknownDetector,
     UnsupportedImageFormat,
 )
+
+# The engine's warnings (a detector it cannot split, a scan not built) reach stderr only with
+# --debug, which adds a handler in cli/main.py. Without a handler of rekcli's own, Python
+# would print them anyway (logging.lastResort), for example from batch worker processes.
+logging.getLogger("rekcli").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     import numpy as np
