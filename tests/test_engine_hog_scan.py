@@ -171,8 +171,10 @@ def test_images_with_fewer_than_3_cells_a_side_have_no_window(shape):
                       bank.biases - 100) == []
 
 
-def test_the_filterbank_cannot_be_changed_under_a_running_scan():
-    """Scans run without the GIL; the C side copies the bank, and the arrays are frozen."""
+def test_the_shared_filterbank_arrays_are_read_only():
+    """Scans run without the GIL, so the process's bank must not change under one. (The C
+    side also copies what it validated; that guards against a caller's own writable arrays
+    and is not tested here: only a thread race shows it.)"""
     bank = hog_scan._filterbank()
     for array in (bank.row_taps, bank.col_taps, bank.planes, bank.filters):
         assert not array.flags.writeable
