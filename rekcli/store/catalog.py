@@ -42,10 +42,17 @@ from rekcli.store.collection import (
     initialise_collection_dir,
     not_found,
 )
+from rekcli.store.files import create_private_file, make_private_dir, tighten_tree
 from rekcli.store.locking import WriteLock
 from rekcli.store.migrations import CATALOG_MIGRATIONS
 from rekcli.store.records import CollectionInfo
-from rekcli.store.sqlite import apply_migrations, connect, storage_errors, transaction
+from rekcli.store.sqlite import (
+    StoreDamaged,
+    apply_migrations,
+    connect,
+    storage_errors,
+    transaction,
+)
 
 CATALOG_DB = "catalog.sqlite"
 COLLECTIONS_DIR = "collections"
@@ -77,19 +84,30 @@ class Store:
         self.collections_dir = self.region_dir / COLLECTIONS_DIR
         self._conn: sqlite3.Connection | None = None
         self._open: list[Collection] = []
+        self._tightened = False
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _catalog(self, create: bool = False) -> sqlite3.Connection | None:
-        """The catalog connection; None when it does not exist and `create` is False."""
+        """The catalog connection; None when there is no store yet and `create` is False.
+
+        A catalog that is missing or empty while collection folders exist is damage, reported
+        by name: re-creating it would hide every collection (and the next sweep would set
+        them aside).
+        """
         if self._conn is None:
             path = self.region_dir / CATALOG_DB
-            if not path.exists():
+            if self.region_dir.exists() and not self.region_dir.is_dir():
+                raise StoreDamaged(self.region_dir, "the region folder is not a folder")
+            if not self._has_catalog(path):
                 if not create:
                     return None
-                self.collections_dir.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.collections_dir)
+                self.tighten()
                 conn = connect(path, create=True)
             else:
+                if create:
+                    self.tighten()
                 conn = connect(path)
             try:
                 apply_migrations(conn, CATALOG_MIGRATIONS, self.clock)
@@ -99,9 +117,47 @@ class Store:
             self._conn = conn
         return self._conn
 
+    def _has_catalog(self, path: Path) -> bool:
+        """False for a store never written (or a first create that died before its first
+        catalog write); raises StoreDamaged when collections exist without a usable catalog."""
+        try:
+            size = os.stat(path, follow_symlinks=False).st_size
+        except FileNotFoundError:
+            size = None
+        if size:
+            return True
+        if self._collection_folders():
+            raise StoreDamaged(path, "the file is missing" if size is None else
+                               "the file is empty")
+        if size == 0:
+            os.unlink(path)  # an empty file no collection depends on: start afresh
+        return False
+
+    def _collection_folders(self) -> list[str]:
+        try:
+            return [e.name for e in os.scandir(self.collections_dir)
+                    if not e.name.startswith(".")]
+        except FileNotFoundError:
+            return []
+        except NotADirectoryError:
+            raise StoreDamaged(self.collections_dir, "it is not a folder") from None
+
+    def tighten(self) -> None:
+        """Before a write: make an older, looser store private, and tell the user once."""
+        if self._tightened:
+            return
+        self._tightened = True
+        tightened = tighten_tree(self.region_dir)
+        if self.region_dir.parent.is_dir():  # the data dir itself, not its other regions
+            tightened += tighten_tree(self.region_dir.parent, recursive=False)
+        if tightened:
+            self.ctx.notify(
+                f"rekcli: made {len(tightened)} files and folders under {self.region_dir} "
+                f"private to their owner (they were readable or writable by others)")
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection | None]:
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 yield None
@@ -133,7 +189,7 @@ class Store:
         tags = dict(tags or {})
         if len(tags) > constants.MAX_TAGS_PER_RESOURCE:
             raise too_many_tags()
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog(create=True)
             with transaction(conn, write=False):
                 if self._lookup(conn, collection_id) is not None:
@@ -143,11 +199,11 @@ class Store:
             dir_name = uuid.uuid4().hex
             staging = self.collections_dir / f"{STAGING_PREFIX}{dir_name}"
             final = self.collections_dir / dir_name
-            staging.mkdir(parents=True)
+            make_private_dir(staging)
             try:
                 initialise_collection_dir(staging, collection_id, face_model_version,
                                           created_at, self.clock)
-                (staging / CREATING_MARKER).touch()
+                create_private_file(staging / CREATING_MARKER)
                 with transaction(conn):
                     if self._lookup(conn, collection_id) is not None:
                         raise already_exists(collection_id)
@@ -171,10 +227,11 @@ class Store:
 
     def delete_collection(self, collection_id: str) -> None:
         """Remove a collection: gone from the catalog in one transaction, then its files."""
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
+            self.tighten()
             marker = None
             try:
                 with transaction(conn):
@@ -184,7 +241,7 @@ class Store:
                         raise not_found(collection_id)
                     marker = self.collections_dir / row[1] / DELETING_MARKER
                     try:
-                        marker.touch()
+                        create_private_file(marker)
                     except FileNotFoundError:
                         pass  # the folder is already gone; nothing to mark
                     conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
@@ -327,10 +384,11 @@ class Store:
 
     def set_tags(self, collection_id: str, tags: dict[str, str]) -> None:
         """Add or overwrite tags; ServiceQuotaExceededException past MAX_TAGS_PER_RESOURCE."""
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
+            self.tighten()
             with transaction(conn):
                 pk = self._pk(conn, collection_id)
                 existing = {k for (k,) in conn.execute(
@@ -342,10 +400,11 @@ class Store:
                     [(pk, k, v) for k, v in tags.items()])
 
     def remove_tags(self, collection_id: str, keys) -> None:
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
+            self.tighten()
             with transaction(conn):
                 pk = self._pk(conn, collection_id)
                 conn.executemany("DELETE FROM tags WHERE collection_pk = ? AND key = ?",

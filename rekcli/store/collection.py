@@ -185,6 +185,7 @@ class Collection:
         Do compute-heavy work (descriptors, uuid generation) before entering.
         """
         with storage_errors(self.path / META_DB):
+            self.store.tighten()  # an older store with looser modes becomes private
             conn = self.conn  # first: opening may migrate, which takes the lock itself
             lock = WriteLock(self.path / LOCK_FILE)
             try:
