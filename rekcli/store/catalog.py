@@ -50,6 +50,7 @@ from rekcli.store.sqlite import (
     StoreDamaged,
     apply_migrations,
     connect,
+    is_disk_full,
     storage_errors,
     transaction,
 )
@@ -226,35 +227,60 @@ class Store:
         return CollectionInfo(collection_id, face_model_version, created_at, dir_name)
 
     def delete_collection(self, collection_id: str) -> None:
-        """Remove a collection: gone from the catalog in one transaction, then its files."""
+        """Remove a collection: gone from the catalog in one transaction, then its files.
+
+        On a full disk the catalog cannot log the change; the collection's own files are then
+        removed first (the user asked for them to go, and deleting a collection is how a user
+        frees space), and the change is recorded in the space they leave. Dying in between
+        leaves the collection listed without files: it answers ResourceNotFoundException and
+        the next delete-collection removes it from the list.
+        """
         with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
             self.tighten()
-            marker = None
             try:
-                with transaction(conn):
-                    row = conn.execute("SELECT id, dir_name FROM collections WHERE "
-                                       "collection_id = ?", (collection_id,)).fetchone()
-                    if row is None:
-                        raise not_found(collection_id)
-                    marker = self.collections_dir / row[1] / DELETING_MARKER
-                    try:
-                        create_private_file(marker)
-                    except FileNotFoundError:
-                        pass  # the folder is already gone; nothing to mark
-                    conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
-                    conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
-            except BaseException:  # not deleted (the COMMIT included): the folder stays live
-                if marker is not None:
-                    _remove_marker(marker)
-                raise
+                dir_name = self._forget(conn, collection_id)
+            except (OSError, sqlite3.Error) as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._remove_dir(self._dir_name(conn, collection_id), wait=True)
+                dir_name = self._forget(conn, collection_id)
             try:
-                self._remove_dir(row[1], wait=True)
+                self._remove_dir(dir_name, wait=True)
             except ServiceError:
                 pass  # a stuck writer holds it: the next sweep removes the directory
             self._sweep(conn)
+
+    def _forget(self, conn: sqlite3.Connection, collection_id: str) -> str:
+        """Delete the collection's catalog rows, durably; returns its directory name."""
+        marker = None
+        try:
+            with transaction(conn):
+                row = conn.execute("SELECT id, dir_name FROM collections WHERE "
+                                   "collection_id = ?", (collection_id,)).fetchone()
+                if row is None:
+                    raise not_found(collection_id)
+                marker = self.collections_dir / row[1] / DELETING_MARKER
+                try:
+                    create_private_file(marker)
+                except FileNotFoundError:
+                    pass  # the folder is already gone; nothing to mark
+                conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
+                conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
+        except BaseException:  # not deleted (the COMMIT included): the folder stays live
+            if marker is not None:
+                _remove_marker(marker)
+            raise
+        return row[1]
+
+    def _dir_name(self, conn: sqlite3.Connection, collection_id: str) -> str:
+        with transaction(conn, write=False):
+            info = self._lookup(conn, collection_id)
+        if info is None:
+            raise not_found(collection_id)
+        return info.dir_name
 
     def _remove_dir(self, dir_name: str, wait: bool) -> None:
         """Move a collection directory to the trash under its write lock, then delete it.

@@ -205,7 +205,8 @@ def is_disk_full(exc: BaseException) -> bool:
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", "") or ""
-        return name == "SQLITE_FULL" or "disk is full" in str(exc)
+        # SQLite reports a -shm file it cannot grow as an I/O error; the cause is space.
+        return name in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE") or "disk is full" in str(exc)
     return False
 
 
