@@ -142,3 +142,23 @@ def test_an_untrusted_model_cache_is_refused(tmp_path):
     os.chmod(cache, 0o777)
     result = run_subprocess("list-collections", env={"REKCLI_CACHE_DIR": str(cache)})
     assert result.returncode == 253 and str(cache).encode() in result.stderr
+
+
+def test_every_connection_zeroes_deleted_content(tmp_path):
+    """secure_delete (issue 19.9): a removed tag's bytes are gone from the database files,
+    not left in a free page for anyone who copies the file. (Python builds whose SQLite is
+    compiled with SQLITE_SECURE_DELETE pass without rekcli's PRAGMA; others need it.)"""
+    from rekcli.store.sqlite import connect
+
+    data_dir = tmp_path / "data"
+    secret = "Jane-Doe-badge-0451"
+    with Store(ServiceContext(data_dir=data_dir, notify=lambda m: None)) as store:
+        store.create_collection("c", tags={"owner": secret * 40})
+        store.remove_tags("c", ["owner"])
+    region = data_dir / "us-east-1"
+    leftovers = [p.name for p in region.iterdir() if p.is_file()
+                 and secret.encode() in p.read_bytes()]
+    assert leftovers == []
+    conn = connect(region / "catalog.sqlite")
+    assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    conn.close()
