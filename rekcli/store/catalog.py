@@ -148,12 +148,11 @@ class Store:
         if self._tightened:
             return
         self._tightened = True
-        tightened = tighten_tree(self.region_dir)
-        if self.region_dir.parent.is_dir():  # the data dir itself, not its other regions
-            tightened += tighten_tree(self.region_dir.parent, recursive=False)
+        data_dir = self.region_dir.parent  # all of it: other regions, batch journals too
+        tightened = tighten_tree(data_dir) if data_dir.is_dir() else []
         if tightened:
             self.ctx.notify(
-                f"rekcli: made {len(tightened)} files and folders under {self.region_dir} "
+                f"rekcli: made {len(tightened)} files and folders under {data_dir} "
                 f"private to their owner (they were readable or writable by others)")
 
     @contextmanager
