@@ -100,7 +100,10 @@ class Store:
             path = self.region_dir / CATALOG_DB
             if self.region_dir.exists() and not self.region_dir.is_dir():
                 raise StoreDamaged(self.region_dir, "the region folder is not a folder")
-            if not self._has_catalog(path):
+            # Without collection folders, a catalog still being created by another process
+            # (empty, or without tables yet) is no damage: it is joined, never replaced.
+            fresh = not self._collection_folders()
+            if not self._has_catalog(path, fresh):
                 if not create:
                     return None
                 make_private_dir(self.collections_dir)
@@ -109,7 +112,7 @@ class Store:
             else:
                 if create:
                     self.tighten()
-                conn = connect(path)
+                conn = connect(path, allow_no_schema=fresh)
             try:
                 apply_migrations(conn, CATALOG_MIGRATIONS, self.clock)
             except BaseException:
@@ -118,20 +121,18 @@ class Store:
             self._conn = conn
         return self._conn
 
-    def _has_catalog(self, path: Path) -> bool:
-        """False for a store never written (or a first create that died before its first
-        catalog write); raises StoreDamaged when collections exist without a usable catalog."""
+    def _has_catalog(self, path: Path, fresh: bool) -> bool:
+        """False when there is no catalog yet (missing or still empty); raises StoreDamaged
+        when collections exist without one."""
         try:
             size = os.stat(path, follow_symlinks=False).st_size
         except FileNotFoundError:
             size = None
         if size:
             return True
-        if self._collection_folders():
+        if not fresh:
             raise StoreDamaged(path, "the file is missing" if size is None else
                                "the file is empty")
-        if size == 0:
-            os.unlink(path)  # an empty file no collection depends on: start afresh
         return False
 
     def _collection_folders(self) -> list[str]:

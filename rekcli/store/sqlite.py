@@ -54,27 +54,30 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 
 
-def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
-    """Open a database. Without `create`, a missing or damaged file raises StoreDamaged."""
+def connect(path: Path, *, create: bool = False,
+            allow_no_schema: bool = False) -> sqlite3.Connection:
+    """Open a database. Without `create`, a missing or damaged file raises StoreDamaged, and
+    so does one without tables unless `allow_no_schema` (a creator may not be done yet)."""
     path = Path(path)
     if create:
         create_private_file(path)
     else:
         check_database_file(path)
     try:
-        return _configured(path, create, exclusive=False)
+        return _configured(path, create, False, need_schema=not (create or allow_no_schema))
     except sqlite3.Error as exc:
         if create or not _needs_shm_space(exc):
             raise _damage_or(exc, path) from exc
     # Disk full: no room for the -shm file. Exclusive locking mode needs none; it only
     # serves this process (other processes wait), which is fine while nothing can be written.
     try:
-        return _configured(path, create, exclusive=True)
+        return _configured(path, create, True, need_schema=not (create or allow_no_schema))
     except sqlite3.Error as exc:
         raise _damage_or(exc, path) from exc
 
 
-def _configured(path: Path, create: bool, exclusive: bool) -> sqlite3.Connection:
+def _configured(path: Path, create: bool, exclusive: bool,
+                need_schema: bool) -> sqlite3.Connection:
     uri = path.absolute().as_uri() + ("?mode=rwc" if create else "?mode=rw")
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS,
                            check_same_thread=False)
@@ -88,7 +91,7 @@ def _configured(path: Path, create: bool, exclusive: bool) -> sqlite3.Connection
         # The first read opens the WAL index (-shm) and reads the header: a full disk or a
         # file that is not a database shows here, not in the middle of a caller's work.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        if not create and schema_version(conn) == 0:
+        if need_schema and schema_version(conn) == 0:
             raise StoreDamaged(path, "it holds no tables")
     except BaseException:
         conn.close()
@@ -116,10 +119,20 @@ def check_database_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = struct.unpack(">I", header[28:32])[0]
     change_counter, valid_for = header[24:28], header[92:96]
-    # The header's page count is trustworthy when written by a version that maintains it.
-    if change_counter == valid_for and pages and st.st_size < pages * page_size:
+    # The header's page count is trustworthy when written by a version that maintains it,
+    # and while no WAL exists: a checkpoint in progress writes page 1 (with the new count)
+    # before the pages that extend the file.
+    if (change_counter == valid_for and pages and st.st_size < pages * page_size
+            and not _has_content(Path(f"{path}-wal"))):
         raise StoreDamaged(path, f"the file is truncated: {st.st_size} bytes of "
                                  f"{pages * page_size}")
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return os.stat(path).st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def _needs_shm_space(exc: sqlite3.Error) -> bool:
