@@ -149,8 +149,9 @@ class Store:
         if self._tightened:
             return
         self._tightened = True
-        data_dir = self.region_dir.parent  # all of it: other regions, batch journals too
-        tightened = tighten_tree(data_dir) if data_dir.is_dir() else []
+        # The data dir itself and this region's store; batch journals are their writer's.
+        data_dir = self.region_dir.parent
+        tightened = tighten_tree(data_dir, recursive=False) + tighten_tree(self.region_dir)
         if tightened:
             self.ctx.notify(
                 f"rekcli: made {len(tightened)} files and folders under {data_dir} "
