@@ -67,22 +67,29 @@ def _remove(path):
     os.unlink(path)
 
 
+def _symlink(path):
+    """A link planted at a database's name is refused, not followed."""
+    elsewhere = path.with_name(path.name + ".elsewhere")
+    os.rename(path, elsewhere)
+    os.symlink(elsewhere, path)
+
+
 DAMAGE = {"empty": _empty, "truncated": _truncate_half, "corrupt": _scribble,
-          "pages": _scribble_pages, "missing": _remove}
+          "pages": _scribble_pages, "missing": _remove, "symlink": _symlink}
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_damaged_meta_database_is_reported_by_name(data_dir, damage):
     meta = _collection_dir(data_dir) / "meta.sqlite"
     DAMAGE[damage](meta)
-    size_after_damage = os.path.getsize(meta) if meta.exists() else None
+    size_after_damage = os.lstat(meta).st_size if os.path.lexists(meta) else None
     for args in (("list-faces", "--collection-id", "c"),
                  ("describe-collection", "--collection-id", "c"),
                  ("delete-faces", "--collection-id", "c", "--face-ids",
                   "11111111-1111-4111-8111-111111111111")):
         _assert_reported(_cli(data_dir, *args), meta)
     # The evidence is left as it was: nothing re-initialised over it.
-    assert (os.path.getsize(meta) if meta.exists() else None) == size_after_damage
+    assert (os.lstat(meta).st_size if os.path.lexists(meta) else None) == size_after_damage
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
