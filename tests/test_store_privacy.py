@@ -162,3 +162,16 @@ def test_every_connection_zeroes_deleted_content(tmp_path):
     conn = connect(region / "catalog.sqlite")
     assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
     conn.close()
+
+
+def test_the_model_cache_is_created_private(tmp_path):
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache" / "rekcli"
+    script = "import os; os.umask(0o022); from rekcli.engine import models; models.hog_detector()"
+    subprocess.run([sys.executable, "-c", script], check=True,
+                   env={**os.environ, "REKCLI_CACHE_DIR": str(cache)})
+    files = list(cache.iterdir())
+    assert files and all(_mode(f) == 0o600 for f in files)
+    assert _mode(cache) == 0o700 and _mode(cache.parent) == 0o700

@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rekcli.engine.errors import UnknownDetector
-from rekcli.store.files import create_private_file, make_private_dir, untrusted_reason
 
 DETECTOR_ENV = "REKCLI_DETECTOR"
 DETECTORS = ("hog", "cnn")
@@ -117,6 +116,10 @@ def cache_dir() -> Path:
 def hog_detector():
     """dlib's frontal-face HOG detector (5 sub-detectors: front, left/right profile, tilted)."""
     import dlib
+
+    # The store's private-file rules apply to the cache too (imported here: the engine
+    # package itself stays free of store imports).
+    from rekcli.store.files import create_private_file, make_private_dir, untrusted_reason
 
     cached = cache_dir() / f"dlib-{dlib.__version__}-frontal_face_detector.svm"
     # A cache another user can write could hand us a planted detector: use none then.
