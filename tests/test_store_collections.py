@@ -19,7 +19,13 @@ from rekcli.service.errors import (
 )
 from rekcli.store import FACE_MODEL_VERSION, NewFace, Store, constants, migrations
 from rekcli.store import collection as collection_module
-from rekcli.store.sqlite import apply_migrations, applied_migrations, connect, schema_version
+from rekcli.store.sqlite import (
+    StoreDamaged,
+    apply_migrations,
+    applied_migrations,
+    connect,
+    schema_version,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -176,8 +182,9 @@ def test_crash_during_create_leaves_no_visible_collection_and_is_swept(ctx):
     assert names == listed
 
 
-def test_a_collection_folder_the_catalog_forgot_is_kept_aside_never_deleted(ctx):
-    """A lost or restored-from-backup catalog must not cost the collections' files."""
+def test_a_lost_catalog_is_reported_and_the_collections_files_are_left_in_place(ctx):
+    """A lost catalog must neither cost the collections' files nor be re-created over them
+    (issue 19.5): every call names the missing file until it is restored."""
     with Store(ctx) as store:
         store.create_collection("precious")
         dir_name = store.collection_info("precious").dir_name
@@ -185,9 +192,12 @@ def test_a_collection_folder_the_catalog_forgot_is_kept_aside_never_deleted(ctx)
     for suffix in ("-wal", "-shm"):
         (ctx.region_dir / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
     with Store(ctx) as store:
-        store.create_collection("other")  # runs the sweep
-    kept = ctx.region_dir / "collections" / f".orphan-{dir_name}"
-    assert (kept / "meta.sqlite").exists()
+        with pytest.raises(StoreDamaged, match="catalog.sqlite"):
+            store.create_collection("other")
+        with pytest.raises(StoreDamaged, match="catalog.sqlite"):
+            store.list_collections(10)
+    assert (ctx.region_dir / "collections" / dir_name / "meta.sqlite").exists()
+    assert not (ctx.region_dir / "catalog.sqlite").exists()
 
 
 def test_crash_during_delete_leaves_collection_gone_and_files_swept(ctx):

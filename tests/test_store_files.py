@@ -47,3 +47,31 @@ def test_a_symlink_at_the_path_is_refused_and_its_target_untouched(tmp_path):
     with pytest.raises(OSError):
         os.close(open_private(tmp_path / "journal", os.O_WRONLY | os.O_APPEND | os.O_CREAT))
     assert victim.read_text() == "precious"
+
+
+def test_tightening_never_follows_or_changes_a_symlink(tmp_path):
+    from rekcli.store.files import tighten_tree
+
+    outside = tmp_path / "outside"
+    outside.write_text("x")
+    os.chmod(outside, 0o644)
+    store = tmp_path / "store"
+    store.mkdir()
+    os.chmod(store, 0o755)
+    (store / "link").symlink_to(outside)
+    (store / "db").write_text("y")
+    os.chmod(store / "db", 0o644)
+    changed = tighten_tree(store)
+    assert sorted(p.name for p in changed) == ["db", "store"]
+    assert _mode(outside) == 0o644 and _mode(store / "db") == 0o600 and _mode(store) == 0o700
+
+
+def test_a_link_to_a_foreign_folder_is_untrusted(tmp_path):
+    from rekcli.store.files import untrusted_reason
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir(mode=0o700)
+    os.chown(foreign, 4242, 4242)
+    (tmp_path / "link").symlink_to(foreign)
+    assert "4242" in untrusted_reason(tmp_path / "link")
+    assert untrusted_reason(tmp_path / "missing") is None

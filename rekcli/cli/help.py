@@ -635,6 +635,10 @@ MAIN_DESCRIPTION = [
 ENVIRONMENT = [
     ("REKCLI_DATA_DIR", "Where collections are kept (default: ${XDG_DATA_HOME:-~/.local/share}/"
                         "rekcli), one folder per region."),
+    ("REKCLI_SHARED_STORE", "Set to 'group' for a store deliberately shared with your group: "
+                            "files are created 0660/0770 and a group-writable data dir is "
+                            "accepted (default: private, 0600/0700; a folder another user "
+                            "owns or can write is refused)."),
     ("REKCLI_S3_ROOT", "Folder whose sub-folders stand in for S3 buckets: "
                        "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k."),
     ("AWS_REGION, AWS_DEFAULT_REGION", "Region, after --region and before the profile's region "

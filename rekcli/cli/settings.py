@@ -110,6 +110,7 @@ class Settings:
         if data_dir.exists() and not data_dir.is_dir():  # reads would find nothing, writes fail
             raise ConfigurationError(f"The data directory {data_dir} is not a directory "
                                      f"(set REKCLI_DATA_DIR to a folder, or unset it)")
+        check_trusted_dirs(data_dir, self.region)
         return self
 
     @property
@@ -160,6 +161,28 @@ class Settings:
         if self.globals.color == "auto":
             return sys.stdout.isatty()
         return self.globals.color == "on"
+
+
+def check_trusted_dirs(data_dir, region: str) -> None:
+    """Refuse a data, region or cache folder another user could change (OpenSSH StrictModes).
+
+    Exit 253, as aws does for local configuration it cannot use: nothing was sent, and the
+    fix is on this machine (the folder's owner or mode, or REKCLI_DATA_DIR/REKCLI_CACHE_DIR).
+    """
+    from rekcli.engine.models import cache_dir
+    from rekcli.store.files import SHARED_STORE_ENV, group_shared, untrusted_reason
+
+    for label, path in (("data directory", data_dir), ("region folder", data_dir / region),
+                        ("cache directory", cache_dir())):
+        reason = untrusted_reason(path)
+        if reason is None:
+            continue
+        mode = "750" if group_shared() else "700"
+        raise ConfigurationError(
+            f"Refusing to use the {label} {path}: {reason}. Another user could read or "
+            f"replace the face data in it. Fix: chown it to yourself and chmod {mode} it, "
+            f"or point rekcli at a private folder (REKCLI_DATA_DIR / REKCLI_CACHE_DIR). "
+            f"For a store deliberately shared with your group, set {SHARED_STORE_ENV}=group.")
 
 
 def error_format(globals_: GlobalOptions, profile_config: dict | None = None) -> str:

@@ -117,16 +117,25 @@ def hog_detector():
     """dlib's frontal-face HOG detector (5 sub-detectors: front, left/right profile, tilted)."""
     import dlib
 
+    # The store's private-file rules apply to the cache too (imported here: the engine
+    # package itself stays free of store imports).
+    from rekcli.store.files import create_private_file, make_private_dir, untrusted_reason
+
     cached = cache_dir() / f"dlib-{dlib.__version__}-frontal_face_detector.svm"
+    # A cache another user can write could hand us a planted detector: use none then.
+    trusted = untrusted_reason(cached.parent) is None
     try:
-        if cached.is_file():
+        if trusted and cached.is_file():
             return dlib.fhog_object_detector(str(cached))
     except (OSError, RuntimeError):
         pass  # unreadable or damaged: rebuild it below
     detector = dlib.get_frontal_face_detector()
+    if not trusted:
+        return detector
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(cached.parent)
         partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        create_private_file(partial)  # 0600 and not a planted link before dlib writes it
         detector.save(str(partial))
         os.replace(partial, cached)
     except (OSError, RuntimeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,11 @@ class ServiceContext:
     s3_root: Path | None = field(default_factory=default_s3_root)
     account_id: str = LOCAL_ACCOUNT_ID
     clock: Callable[[], float] = time.time
+    # Where the store's one-time notices go (e.g. "made the store private"). The store never
+    # prints; by default they go to stderr (never stdout, which is data), a caller may
+    # collect them instead.
+    notify: Callable[[str], None] = field(default=lambda message: print(message,
+                                                                         file=sys.stderr))
 
     def __post_init__(self):
         if not REGION_PATTERN.match(self.region or ""):

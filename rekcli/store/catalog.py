@@ -42,10 +42,18 @@ from rekcli.store.collection import (
     initialise_collection_dir,
     not_found,
 )
+from rekcli.store.files import create_private_file, make_private_dir, tighten_tree
 from rekcli.store.locking import WriteLock
 from rekcli.store.migrations import CATALOG_MIGRATIONS
 from rekcli.store.records import CollectionInfo
-from rekcli.store.sqlite import apply_migrations, connect, storage_errors, transaction
+from rekcli.store.sqlite import (
+    StoreDamaged,
+    apply_migrations,
+    connect,
+    is_disk_full,
+    storage_errors,
+    transaction,
+)
 
 CATALOG_DB = "catalog.sqlite"
 COLLECTIONS_DIR = "collections"
@@ -77,20 +85,34 @@ class Store:
         self.collections_dir = self.region_dir / COLLECTIONS_DIR
         self._conn: sqlite3.Connection | None = None
         self._open: list[Collection] = []
+        self._tightened = False
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _catalog(self, create: bool = False) -> sqlite3.Connection | None:
-        """The catalog connection; None when it does not exist and `create` is False."""
+        """The catalog connection; None when there is no store yet and `create` is False.
+
+        A catalog that is missing or empty while collection folders exist is damage, reported
+        by name: re-creating it would hide every collection (and the next sweep would set
+        them aside).
+        """
         if self._conn is None:
             path = self.region_dir / CATALOG_DB
-            if not path.exists():
+            if self.region_dir.exists() and not self.region_dir.is_dir():
+                raise StoreDamaged(self.region_dir, "the region folder is not a folder")
+            # Without collection folders, a catalog still being created by another process
+            # (empty, or without tables yet) is no damage: it is joined, never replaced.
+            fresh = not self._collection_folders()
+            if not self._has_catalog(path, fresh):
                 if not create:
                     return None
-                self.collections_dir.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.collections_dir)
+                self.tighten()
                 conn = connect(path, create=True)
             else:
-                conn = connect(path)
+                if create:
+                    self.tighten()
+                conn = connect(path, allow_no_schema=fresh)
             try:
                 apply_migrations(conn, CATALOG_MIGRATIONS, self.clock)
             except BaseException:
@@ -99,9 +121,45 @@ class Store:
             self._conn = conn
         return self._conn
 
+    def _has_catalog(self, path: Path, fresh: bool) -> bool:
+        """False when there is no catalog yet (missing or still empty); raises StoreDamaged
+        when collections exist without one."""
+        try:
+            size = os.stat(path, follow_symlinks=False).st_size
+        except FileNotFoundError:
+            size = None
+        if size:
+            return True
+        if not fresh:
+            raise StoreDamaged(path, "the file is missing" if size is None else
+                               "the file is empty")
+        return False
+
+    def _collection_folders(self) -> list[str]:
+        try:
+            return [e.name for e in os.scandir(self.collections_dir)
+                    if not e.name.startswith(".")]
+        except FileNotFoundError:
+            return []
+        except NotADirectoryError:
+            raise StoreDamaged(self.collections_dir, "it is not a folder") from None
+
+    def tighten(self) -> None:
+        """Before a write: make an older, looser store private, and tell the user once."""
+        if self._tightened:
+            return
+        self._tightened = True
+        # The data dir itself and this region's store; batch journals are their writer's.
+        data_dir = self.region_dir.parent
+        tightened = tighten_tree(data_dir, recursive=False) + tighten_tree(self.region_dir)
+        if tightened:
+            self.ctx.notify(
+                f"rekcli: made {len(tightened)} files and folders under {data_dir} "
+                f"private to their owner (they were readable or writable by others)")
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection | None]:
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 yield None
@@ -133,7 +191,7 @@ class Store:
         tags = dict(tags or {})
         if len(tags) > constants.MAX_TAGS_PER_RESOURCE:
             raise too_many_tags()
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog(create=True)
             with transaction(conn, write=False):
                 if self._lookup(conn, collection_id) is not None:
@@ -143,11 +201,11 @@ class Store:
             dir_name = uuid.uuid4().hex
             staging = self.collections_dir / f"{STAGING_PREFIX}{dir_name}"
             final = self.collections_dir / dir_name
-            staging.mkdir(parents=True)
+            make_private_dir(staging)
             try:
                 initialise_collection_dir(staging, collection_id, face_model_version,
                                           created_at, self.clock)
-                (staging / CREATING_MARKER).touch()
+                create_private_file(staging / CREATING_MARKER)
                 with transaction(conn):
                     if self._lookup(conn, collection_id) is not None:
                         raise already_exists(collection_id)
@@ -170,34 +228,60 @@ class Store:
         return CollectionInfo(collection_id, face_model_version, created_at, dir_name)
 
     def delete_collection(self, collection_id: str) -> None:
-        """Remove a collection: gone from the catalog in one transaction, then its files."""
-        with storage_errors():
+        """Remove a collection: gone from the catalog in one transaction, then its files.
+
+        On a full disk the catalog cannot log the change; the collection's own files are then
+        removed first (the user asked for them to go, and deleting a collection is how a user
+        frees space), and the change is recorded in the space they leave. Dying in between
+        leaves the collection listed without files: it answers ResourceNotFoundException and
+        the next delete-collection removes it from the list.
+        """
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
-            marker = None
+            self.tighten()
             try:
-                with transaction(conn):
-                    row = conn.execute("SELECT id, dir_name FROM collections WHERE "
-                                       "collection_id = ?", (collection_id,)).fetchone()
-                    if row is None:
-                        raise not_found(collection_id)
-                    marker = self.collections_dir / row[1] / DELETING_MARKER
-                    try:
-                        marker.touch()
-                    except FileNotFoundError:
-                        pass  # the folder is already gone; nothing to mark
-                    conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
-                    conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
-            except BaseException:  # not deleted (the COMMIT included): the folder stays live
-                if marker is not None:
-                    _remove_marker(marker)
-                raise
+                dir_name = self._forget(conn, collection_id)
+            except (OSError, sqlite3.Error) as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._remove_dir(self._dir_name(conn, collection_id), wait=True)
+                dir_name = self._forget(conn, collection_id)
             try:
-                self._remove_dir(row[1], wait=True)
+                self._remove_dir(dir_name, wait=True)
             except ServiceError:
                 pass  # a stuck writer holds it: the next sweep removes the directory
             self._sweep(conn)
+
+    def _forget(self, conn: sqlite3.Connection, collection_id: str) -> str:
+        """Delete the collection's catalog rows, durably; returns its directory name."""
+        marker = None
+        try:
+            with transaction(conn):
+                row = conn.execute("SELECT id, dir_name FROM collections WHERE "
+                                   "collection_id = ?", (collection_id,)).fetchone()
+                if row is None:
+                    raise not_found(collection_id)
+                marker = self.collections_dir / row[1] / DELETING_MARKER
+                try:
+                    create_private_file(marker)
+                except FileNotFoundError:
+                    pass  # the folder is already gone; nothing to mark
+                conn.execute("DELETE FROM tags WHERE collection_pk = ?", (row[0],))
+                conn.execute("DELETE FROM collections WHERE id = ?", (row[0],))
+        except BaseException:  # not deleted (the COMMIT included): the folder stays live
+            if marker is not None:
+                _remove_marker(marker)
+            raise
+        return row[1]
+
+    def _dir_name(self, conn: sqlite3.Connection, collection_id: str) -> str:
+        with transaction(conn, write=False):
+            info = self._lookup(conn, collection_id)
+        if info is None:
+            raise not_found(collection_id)
+        return info.dir_name
 
     def _remove_dir(self, dir_name: str, wait: bool) -> None:
         """Move a collection directory to the trash under its write lock, then delete it.
@@ -327,10 +411,11 @@ class Store:
 
     def set_tags(self, collection_id: str, tags: dict[str, str]) -> None:
         """Add or overwrite tags; ServiceQuotaExceededException past MAX_TAGS_PER_RESOURCE."""
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
+            self.tighten()
             with transaction(conn):
                 pk = self._pk(conn, collection_id)
                 existing = {k for (k,) in conn.execute(
@@ -342,10 +427,11 @@ class Store:
                     [(pk, k, v) for k, v in tags.items()])
 
     def remove_tags(self, collection_id: str, keys) -> None:
-        with storage_errors():
+        with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
                 raise not_found(collection_id)
+            self.tighten()
             with transaction(conn):
                 pk = self._pk(conn, collection_id)
                 conn.executemany("DELETE FROM tags WHERE collection_pk = ? AND key = ?",

@@ -33,6 +33,7 @@ from rekcli.service.errors import (
     ServiceQuotaExceededException,
 )
 from rekcli.store import constants
+from rekcli.store.files import open_private
 from rekcli.store.locking import WriteLock
 from rekcli.store.migrations import COLLECTION_MIGRATIONS, COLLECTION_SCHEMA_VERSION
 from rekcli.store.records import (
@@ -44,6 +45,7 @@ from rekcli.store.records import (
     bounding_box,
 )
 from rekcli.store.sqlite import (
+    StoreDamaged,
     apply_migrations,
     connect,
     schema_version,
@@ -99,7 +101,7 @@ def initialise_collection_dir(path: Path, collection_id: str, face_model_version
     finally:
         conn.close()  # checkpoints the WAL into meta.sqlite and removes -wal/-shm
     for name in (VECTORS_FILE, LOCK_FILE):
-        fd = os.open(path / name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        fd = open_private(path / name, os.O_RDWR | os.O_CREAT | os.O_EXCL)
         try:
             os.fsync(fd)
         finally:
@@ -138,9 +140,12 @@ class Collection:
         if self._conn is None:
             try:
                 conn = connect(self.path / META_DB)
-            except sqlite3.OperationalError:
-                # The directory went away: deleted by another process after we looked it up.
-                raise not_found(self.collection_id) from None
+            except (sqlite3.Error, StoreDamaged):
+                if not self.path.is_dir():
+                    # Deleted by another process after we looked it up (delete renames the
+                    # whole folder away). A folder still there is damage, reported by name.
+                    raise not_found(self.collection_id) from None
+                raise
             if schema_version(conn) < COLLECTION_SCHEMA_VERSION:
                 # A collection written by an older rekcli: upgrade it once, under the lock.
                 with WriteLock(self.path / LOCK_FILE):
@@ -169,7 +174,7 @@ class Collection:
     @contextmanager
     def read(self) -> Iterator["CollectionTransaction"]:
         """A consistent read-only snapshot (BEGIN ... COMMIT, never writes)."""
-        with storage_errors():
+        with storage_errors(self.path / META_DB):
             with transaction(self.conn, write=False) as conn:
                 yield CollectionTransaction(self, conn, writable=False)
 
@@ -179,7 +184,8 @@ class Collection:
 
         Do compute-heavy work (descriptors, uuid generation) before entering.
         """
-        with storage_errors():
+        with storage_errors(self.path / META_DB):
+            self.store.tighten()  # an older store with looser modes becomes private
             conn = self.conn  # first: opening may migrate, which takes the lock itself
             lock = WriteLock(self.path / LOCK_FILE)
             try:

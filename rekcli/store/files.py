@@ -12,10 +12,16 @@ Every module that writes under the data dir creates and opens through these func
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+# A store deliberately shared with the owner's group (REKCLI_SHARED_STORE=group): the group
+# may read and write it, others never.
+SHARED_STORE_ENV = "REKCLI_SHARED_STORE"
+GROUP_DIR_MODE = 0o770
+GROUP_FILE_MODE = 0o660
 
 # Opened without following a symlink at the last component; always close-on-exec so batch
 # worker processes do not inherit store descriptors.
@@ -38,10 +44,10 @@ def make_private_dir(path: Path) -> Path:
         probe = probe.parent
     for directory in reversed(missing):
         try:
-            os.mkdir(directory, PRIVATE_DIR_MODE)
+            os.mkdir(directory, dir_mode())
         except FileExistsError:
             continue  # another process made it between our check and our mkdir
-        os.chmod(directory, PRIVATE_DIR_MODE, follow_symlinks=False)
+        os.chmod(directory, dir_mode(), follow_symlinks=False)
     return path
 
 
@@ -50,10 +56,10 @@ def open_private(path: Path, flags: int) -> int:
 
     Returns the file descriptor. A symlink at `path` raises OSError (ELOOP).
     """
-    fd = os.open(path, flags | _NO_FOLLOW, PRIVATE_FILE_MODE)
+    fd = os.open(path, flags | _NO_FOLLOW, file_mode())
     if flags & os.O_CREAT:
         try:
-            os.fchmod(fd, PRIVATE_FILE_MODE)
+            os.fchmod(fd, file_mode())
         except BaseException:
             os.close(fd)
             raise
@@ -64,3 +70,75 @@ def create_private_file(path: Path) -> None:
     """Create an empty private file if none exists (used before SQLite opens a database, so
     SQLite's own -wal and -shm files inherit the database's 0600 mode)."""
     os.close(open_private(path, os.O_RDWR | os.O_CREAT))
+
+
+def group_shared() -> bool:
+    """True when the user opted in to a store shared with their group."""
+    return os.environ.get(SHARED_STORE_ENV, "").strip().lower() == "group"
+
+
+def dir_mode() -> int:
+    return GROUP_DIR_MODE if group_shared() else PRIVATE_DIR_MODE
+
+
+def file_mode() -> int:
+    return GROUP_FILE_MODE if group_shared() else PRIVATE_FILE_MODE
+
+
+def _allowed_bits() -> int:
+    """Permission bits beyond the owner's that a store entry may carry."""
+    return 0o070 if group_shared() else 0
+
+
+def tighten_tree(root: Path, recursive: bool = True) -> list[Path]:
+    """Remove group/other permissions from `root` (and everything under it when
+    `recursive`; symlinks are neither followed nor changed). Returns the paths changed:
+    empty for a private store."""
+    changed = []
+    if _tighten(root):
+        changed.append(Path(root))
+    if recursive:
+        for directory, subdirs, files in os.walk(root):
+            changed += [Path(directory, name) for name in [*subdirs, *files]
+                        if _tighten(os.path.join(directory, name))]
+    return changed
+
+
+def _tighten(path) -> bool:
+    extra_bits = 0o077 & ~_allowed_bits()
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(st.st_mode) or not st.st_mode & extra_bits:
+        return False
+    if st.st_uid != os.geteuid():
+        return False  # not ours to change; the trust check reports foreign owners
+    os.chmod(path, stat.S_IMODE(st.st_mode) & ~extra_bits, follow_symlinks=False)
+    return True
+
+
+def untrusted_reason(path: Path) -> str | None:
+    """Why `path` (a store or cache directory) cannot be trusted, or None.
+
+    Like OpenSSH's StrictModes: an existing directory must belong to the current user and
+    be writable by nobody else (by the group too, unless the store is group-shared), or
+    another user could swap the files rekcli reads. A missing path is fine (it will be
+    created private).
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(path)  # a link to the user's own private folder is fine
+        except FileNotFoundError:
+            return None
+    if st.st_uid != os.geteuid():
+        return f"it belongs to user id {st.st_uid}, not to you (user id {os.geteuid()})"
+    writable = st.st_mode & (0o022 & ~(0o020 if group_shared() else 0))
+    if writable:
+        who = "others" if writable & 0o002 else "its group"
+        return f"it is writable by {who} (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rekcli.service.errors import ThrottlingException
 from rekcli.store.constants import WRITE_LOCK_TIMEOUT_SECONDS
+from rekcli.store.files import open_private
 
 
 class WriteLock:
@@ -24,7 +25,7 @@ class WriteLock:
         self._fd: int | None = None
 
     def acquire(self, blocking: bool = True) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        fd = open_private(self.path, os.O_RDWR)  # never through a planted symlink
         deadline = time.monotonic() + self.timeout
         delay = 0.001
         try:

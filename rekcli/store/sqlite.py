@@ -4,7 +4,13 @@
   `transaction()`, which issues BEGIN [IMMEDIATE] ... COMMIT itself and rolls back on any
   exception, including a failed COMMIT. No implicit transactions from the sqlite3 module.
 - Databases are in WAL mode (set once at creation; it is persistent) with synchronous=FULL,
-  so a transaction that returned is on disk, and readers never block the writer.
+  so a transaction that returned is on disk, and readers never block the writer;
+  secure_delete is on, so deleted rows are zeroed, not left in free pages.
+- A database file is created 0600 before SQLite opens it (SQLite gives -wal and -shm the
+  database's mode). Opening an existing one never creates it: a missing, empty, truncated or
+  unreadable file raises `StoreDamaged` naming the file.
+- On a full disk SQLite cannot size a new -shm file; reads then fall back to a connection in
+  exclusive locking mode, which keeps the WAL index in memory and needs no new file.
 - Schema changes are named functions, applied in order; each one runs in the same
   transaction as the row recording it in `_migrations` (and PRAGMA user_version), so a crash
   leaves a migration pending, never half applied.
@@ -13,7 +19,10 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+import stat
+import struct
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +30,7 @@ from typing import Callable, Iterator, Sequence
 
 from rekcli.service.errors import InternalServerError, ThrottlingException
 from rekcli.store.constants import BUSY_TIMEOUT_SECONDS
+from rekcli.store.files import create_private_file
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -30,19 +40,117 @@ DISK_FULL_MESSAGE = (
 )
 
 
-def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
-    """Open a database. Without `create`, a missing file is an error, never a new empty db."""
-    uri = Path(path).absolute().as_uri() + ("?mode=rwc" if create else "?mode=rw")
+class StoreDamaged(InternalServerError):
+    """A store file is missing, empty, truncated or not what it should be."""
+
+    def __init__(self, path: Path, problem: str):
+        self.path = Path(path)
+        super().__init__(
+            f"The store file {path} is damaged ({problem}). Nothing was changed. Restore the "
+            f"file from a backup, or delete the collection and index its faces again.")
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+
+
+def connect(path: Path, *, create: bool = False,
+            allow_no_schema: bool = False) -> sqlite3.Connection:
+    """Open a database. Without `create`, a missing or damaged file raises StoreDamaged, and
+    so does one without tables unless `allow_no_schema` (a creator may not be done yet)."""
+    path = Path(path)
+    if create:
+        create_private_file(path)
+    else:
+        check_database_file(path)
+    try:
+        return _configured(path, create, False, need_schema=not (create or allow_no_schema))
+    except sqlite3.Error as exc:
+        if create or not _needs_shm_space(exc):
+            raise _damage_or(exc, path) from exc
+    # Disk full: no room for the -shm file. Exclusive locking mode needs none; it only
+    # serves this process (other processes wait), which is fine while nothing can be written.
+    try:
+        return _configured(path, create, True, need_schema=not (create or allow_no_schema))
+    except sqlite3.Error as exc:
+        raise _damage_or(exc, path) from exc
+
+
+def _configured(path: Path, create: bool, exclusive: bool,
+                need_schema: bool) -> sqlite3.Connection:
+    uri = path.absolute().as_uri() + ("?mode=rwc" if create else "?mode=rw")
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS,
                            check_same_thread=False)
     try:
+        if exclusive:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA secure_delete=ON")
         if create:
             conn.execute("PRAGMA journal_mode=WAL")
+        # The first read opens the WAL index (-shm) and reads the header: a full disk or a
+        # file that is not a database shows here, not in the middle of a caller's work.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if need_schema and schema_version(conn) == 0:
+            raise StoreDamaged(path, "it holds no tables")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def check_database_file(path: Path) -> None:
+    """Raise StoreDamaged unless `path` is a regular file that looks like a whole database."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        raise StoreDamaged(path, "the file is missing") from None
+    except NotADirectoryError:
+        raise StoreDamaged(path, "its folder is not a folder") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreDamaged(path, "it is not a regular file")
+    if st.st_size == 0:
+        raise StoreDamaged(path, "the file is empty")
+    with open(path, "rb") as f:  # read only: nothing is created or followed here
+        header = f.read(_HEADER_SIZE)
+    if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_HEADER):
+        raise StoreDamaged(path, "it is not an SQLite database")
+    page_size = struct.unpack(">H", header[16:18])[0] or 65536
+    page_size = 65536 if page_size == 1 else page_size
+    pages = struct.unpack(">I", header[28:32])[0]
+    change_counter, valid_for = header[24:28], header[92:96]
+    # The header's page count is trustworthy when written by a version that maintains it,
+    # and while no WAL exists: a checkpoint in progress writes page 1 (with the new count)
+    # before the pages that extend the file.
+    if (change_counter == valid_for and pages and st.st_size < pages * page_size
+            and not _has_content(Path(f"{path}-wal"))):
+        raise StoreDamaged(path, f"the file is truncated: {st.st_size} bytes of "
+                                 f"{pages * page_size}")
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return os.stat(path).st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _needs_shm_space(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_IOERR_SHM") or is_disk_full(exc)
+
+
+def is_damage(exc: BaseException) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def _damage_or(exc: sqlite3.Error, path: Path) -> BaseException:
+    if isinstance(exc, StoreDamaged):
+        return exc
+    if is_damage(exc):
+        return StoreDamaged(path, str(exc))
+    return exc
 
 
 @contextmanager
@@ -110,22 +218,26 @@ def is_disk_full(exc: BaseException) -> bool:
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", "") or ""
-        return name == "SQLITE_FULL" or "disk is full" in str(exc)
+        # SQLite reports a -shm file it cannot grow as an I/O error; the cause is space.
+        return name in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE") or "disk is full" in str(exc)
     return False
 
 
 @contextmanager
-def storage_errors() -> Iterator[None]:
+def storage_errors(database: Path | None = None) -> Iterator[None]:
     """Turn OS and SQLite failures into the service errors the CLI reports.
 
     - disk full (ENOSPC, EDQUOT, SQLITE_FULL) -> InternalServerError (a server-side fault,
       retryable once space is freed; nothing of the request was kept);
     - database busy past the timeout -> ThrottlingException (retryable);
+    - a corrupt `database` -> StoreDamaged naming it;
     - any other I/O or database failure -> InternalServerError.
     """
     try:
         yield
     except (OSError, sqlite3.Error) as exc:
+        if database is not None and is_damage(exc):
+            raise StoreDamaged(database, str(exc)) from exc
         if is_disk_full(exc):
             raise InternalServerError(DISK_FULL_MESSAGE) from exc
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
