@@ -91,6 +91,10 @@ def run(args: list[str], invocation: Invocation) -> int:
         return run_without_command(rest, invocation)
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
+    if command == "serve":  # the HTTP endpoint: its own options, no API globals
+        from rekcli.server.command import main as serve_main
+
+        return serve_main(rest)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
