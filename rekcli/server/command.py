@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--queue-size", type=int, default=32,
                         help="face analysis requests that may wait for a worker; beyond it "
                              "ThrottlingException (default 32)")
+    parser.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024,
+                        help="largest request body accepted (default 16 MiB: CompareFaces "
+                             "with two 5 MiB images)")
     parser.add_argument("--log-requests", action="store_true",
                         help="one line per request on stderr")
     return parser
@@ -57,7 +60,7 @@ def main(args: list[str]) -> int:
         from rekcli.cli.errors import UsageError
 
         raise UsageError("--workers must be at least 1 and --queue-size at least 0")
-    from rekcli.server.http import RekognitionServer, serve_until_stopped
+    from rekcli.server.http import RekognitionServer, serve_until_stopped, stop_on_signals
     from rekcli.server.workers import WorkerPool
     from rekcli.service.context import DEFAULT_REGION, ServiceContext, default_data_dir
 
@@ -73,13 +76,15 @@ def main(args: list[str]) -> int:
         pool.warm_up()
         server = RekognitionServer((options.host, options.port), pool=pool,
                                    data_dir=default_data_dir(), default_region=region,
-                                   log_requests=options.log_requests)
+                                   log_requests=options.log_requests,
+                                   max_body=options.max_body_bytes)
+        stop = stop_on_signals()
         host, port = server.server_address[:2]
         shown = f"[{host}]" if ":" in host else host
         # The ready line: scripts and tests wait for it and read the port from it.
         sys.stdout.write(f"rekcli serve: listening on http://{shown}:{port}\n")
         sys.stdout.flush()
-        serve_until_stopped(server)
+        serve_until_stopped(server, stop)
     finally:
         pool.shutdown()
     return 0

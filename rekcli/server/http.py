@@ -138,6 +138,9 @@ class RekognitionHandler(BaseHTTPRequestHandler):
     def send_error(self, code, message=None, explain=None):
         """Malformed HTTP: a JSON error, never http.server's HTML page."""
         self.close_connection = True
+        # An unparsable request line leaves http.server in HTTP/0.9 mode, which writes no
+        # status line or headers; answer it as HTTP/1.1 so the client can read the error.
+        self.request_version = "HTTP/1.1"
         name = "UnknownOperationException" if code in (404, 405, 501) else "SerializationException"
         status = 400 if code in (404, 405, 501) else code
         try:
@@ -155,16 +158,19 @@ class RekognitionHandler(BaseHTTPRequestHandler):
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
 
-def serve_until_stopped(server: RekognitionServer) -> None:
-    """Serve until SIGTERM or Ctrl-C, then finish in-flight requests and return."""
+def stop_on_signals() -> threading.Event:
+    """SIGTERM and Ctrl-C set the returned event; installed before the ready line so a
+    supervisor that stops the server right after it sees the line still gets exit 0."""
     import signal
 
     stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    return stop
 
-    def request_stop(signum, frame):
-        stop.set()
 
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+def serve_until_stopped(server: RekognitionServer, stop: threading.Event) -> None:
+    """Serve until `stop` is set, then finish in-flight requests and return."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                               daemon=True)
     thread.start()
@@ -174,5 +180,3 @@ def serve_until_stopped(server: RekognitionServer) -> None:
     finally:
         server.shutdown()
         server.server_close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -81,6 +81,7 @@ class WorkerPool:
             self._admitted += 1
             pool = self._pool
         try:
+            # submit itself raises once the pool has noticed a dead worker
             outcome = pool.submit(_run, operation_name, request, region, str(data_dir)).result()
         except BrokenProcessPool:
             self._replace(pool)
