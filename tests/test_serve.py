@@ -286,3 +286,59 @@ def test_full_queue_answers_throttling(tmp_path, faces_dir):
 def test_sigterm_exits_zero(tmp_path):
     running = Server(tmp_path / "data", "--workers", "1")
     assert running.stop() == 0
+
+
+def rekcli(env: dict, *args: str):
+    return subprocess.run(REKCLI + list(args), capture_output=True, text=True, env=env)
+
+
+def test_endpoint_url_client_prints_what_the_local_cli_prints(server, faces_dir):
+    # The client and the server share one data dir, so the local run sees the same collection.
+    env = client_env(server.data_dir)
+    assert rekcli(env, "create-collection", "--collection-id", "same", "--endpoint-url",
+                  server.url).returncode == 0
+    for args in (["describe-collection", "--collection-id", "same"],
+                 ["describe-collection", "--collection-id", "absent"],
+                 ["list-collections", "--output", "text"],
+                 ["compare-faces", "--source-image-bytes",
+                  f"fileb://{faces_dir / 'people/biden/biden.jpg'}", "--target-image-bytes",
+                  f"fileb://{faces_dir / 'people/biden/biden2.jpg'}"]):
+        local = rekcli(env, *args)
+        remote = rekcli(env, *args, "--endpoint-url", server.url)
+        assert (remote.returncode, remote.stdout, remote.stderr) == \
+            (local.returncode, local.stdout, local.stderr), args
+
+
+def test_endpoint_from_environment_and_profile(server, tmp_path):
+    env = client_env(server.data_dir)
+    rekcli(env, "create-collection", "--collection-id", "configured", "--endpoint-url", server.url)
+    # A data dir the local path would find empty: success proves the call went to the server.
+    env["REKCLI_DATA_DIR"] = str(tmp_path / "elsewhere")
+    for name in ("AWS_ENDPOINT_URL_REKOGNITION", "AWS_ENDPOINT_URL"):
+        result = rekcli({**env, name: server.url}, "describe-collection", "--collection-id",
+                        "configured")
+        assert result.returncode == 0, (name, result.stderr)
+    config = tmp_path / "config"
+    config.write_text(f"[default]\nendpoint_url = {server.url}\n")
+    result = rekcli({**env, "AWS_CONFIG_FILE": str(config)}, "describe-collection",
+                    "--collection-id", "configured")
+    assert result.returncode == 0, result.stderr
+    config.write_text(f"[default]\nservices = local\n[services local]\nrekognition =\n"
+                      f"  endpoint_url = {server.url}\n")
+    result = rekcli({**env, "AWS_CONFIG_FILE": str(config)}, "describe-collection",
+                    "--collection-id", "configured")
+    assert result.returncode == 0, result.stderr
+    ignored = rekcli({**env, "AWS_ENDPOINT_URL": server.url,
+                      "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+                     "describe-collection", "--collection-id", "configured")
+    assert ignored.returncode == 254
+
+
+def test_endpoint_client_imports_no_engine(server):
+    probe = ("import sys\nfrom rekcli.cli.main import main\n"
+             f"code = main(['list-collections', '--endpoint-url', '{server.url}'])\n"
+             "heavy = sorted({'numpy', 'cv2', 'dlib', 'botocore'} & set(sys.modules))\n"
+             "sys.stderr.write(repr((code, heavy)))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=client_env(server.data_dir))
+    assert result.stderr.endswith("(0, [])"), result.stderr

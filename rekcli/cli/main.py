@@ -10,7 +10,7 @@ import sys
 
 from rekcli.cli import argv as argv_grammar
 from rekcli.cli.errors import (EXIT_GENERAL, EXIT_INTERRUPTED, EXIT_OK, CliError, GeneralError,
-                               ParamValidationError, UsageError, report_cli_error,
+                               UsageError, report_cli_error,
                                report_service_error)
 from rekcli.cli.settings import GLOBAL_OPTIONS, GlobalOptions, Settings, error_format, load_profile_config
 
@@ -184,11 +184,6 @@ def prepare_settings(invocation: Invocation) -> Settings:
     if options.debug:
         _enable_debug_logging()
     invocation.profile_config = load_profile_config(options.profile)
-    if options.endpoint_url is not None:
-        raise ParamValidationError(
-            f"--endpoint-url is not supported yet: rekcli answers every call on this machine "
-            f"and sends nothing to {options.endpoint_url}. Remove the option to use the "
-            f"local service.")
     for name in ("--cli-read-timeout", "--cli-connect-timeout"):
         raw = getattr(options, GLOBAL_OPTIONS[name][0])
         if raw is not None:
