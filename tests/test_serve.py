@@ -342,3 +342,44 @@ def test_endpoint_client_imports_no_engine(server):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             env=client_env(server.data_dir))
     assert result.stderr.endswith("(0, [])"), result.stderr
+
+
+def test_auth_keys_verify_signatures(tmp_path):
+    from rekcli.server import sigv4
+
+    keys = tmp_path / "keys"
+    keys.write_text("# operator keys\nAKIDLOCAL s3cret\n")
+    running = Server(tmp_path / "data", "--workers", "1", "--auth-keys", str(keys))
+
+    def client(access_key, secret, **config):
+        return boto3.client("rekognition", endpoint_url=running.url, region_name="us-east-1",
+                            aws_access_key_id=access_key, aws_secret_access_key=secret,
+                            config=Config(retries={"max_attempts": 1}, **config))
+
+    try:
+        assert "CollectionIds" in client("AKIDLOCAL", "s3cret").list_collections()
+        cases = [(client("AKIDLOCAL", "wrong"), "InvalidSignatureException"),
+                 (client("SOMEONE", "s3cret"), "UnrecognizedClientException"),
+                 (client("x", "y", signature_version=botocore.UNSIGNED),
+                  "MissingAuthenticationTokenException")]
+        for bad_client, code in cases:
+            with pytest.raises(botocore.exceptions.ClientError) as caught:
+                bad_client.list_collections()
+            assert caught.value.response["Error"]["Code"] == code
+        headers = {"Content-Type": "application/x-amz-json-1.1", "Host": f"127.0.0.1:{running.port}",
+                   "X-Amz-Target": "RekognitionService.ListCollections"}
+        sigv4.sign(headers, b"{}", "AKIDLOCAL", "s3cret", "us-east-1", "20200101T000000Z")
+        del headers["Host"]  # http.client sends the same value itself
+        response, body = running.raw(b"{}", headers=headers)
+        assert response.status == 400 and body["__type"] == "InvalidSignatureException"
+        assert body["message"].startswith("Signature expired: 20200101T000000Z")
+    finally:
+        assert running.stop() == 0
+
+
+def test_non_loopback_bind_without_auth_warns(tmp_path):
+    running = Server(tmp_path / "data", "--workers", "1", "--host", "0.0.0.0")
+    running.process.send_signal(signal.SIGTERM)
+    _, stderr = running.process.communicate(timeout=30)
+    assert running.process.returncode == 0
+    assert "warning: serving on 0.0.0.0 without signature checks" in stderr

@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024,
                         help="largest request body accepted (default 16 MiB: CompareFaces "
                              "with two 5 MiB images)")
+    parser.add_argument("--auth-keys", metavar="FILE", default=None,
+                        help="verify SigV4 signatures against the keys in FILE (one "
+                             "`ACCESS_KEY_ID SECRET_ACCESS_KEY` per line); unsigned or "
+                             "badly signed requests are refused")
     parser.add_argument("--log-requests", action="store_true",
                         help="one line per request on stderr")
     return parser
@@ -67,8 +71,18 @@ def main(args: list[str]) -> int:
     region = (options.region or os.environ.get("AWS_REGION")
               or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
     ServiceContext(region=region)  # refuses a malformed region before binding
-    if not is_loopback(options.host):
-        sys.stderr.write(f"warning: serving on {options.host} without signature checks: "
+    verifier = None
+    if options.auth_keys:
+        from rekcli.server.auth import SignatureVerifier, read_keys
+
+        try:
+            verifier = SignatureVerifier(read_keys(options.auth_keys))
+        except (OSError, ValueError) as error:
+            from rekcli.cli.errors import ConfigurationError
+
+            raise ConfigurationError(f"--auth-keys: {error}") from None
+    elif not is_loopback(options.host):
+        sys.stderr.write(f"warning: serving on {options.host} without signature checks (--auth-keys): "
                          "anyone who can reach this address can read and change your "
                          "collections.\n")
     pool = WorkerPool(options.workers, options.queue_size)
@@ -77,7 +91,7 @@ def main(args: list[str]) -> int:
         server = RekognitionServer((options.host, options.port), pool=pool,
                                    data_dir=default_data_dir(), default_region=region,
                                    log_requests=options.log_requests,
-                                   max_body=options.max_body_bytes)
+                                   max_body=options.max_body_bytes, verifier=verifier)
         stop = stop_on_signals()
         host, port = server.server_address[:2]
         shown = f"[{host}]" if ":" in host else host
