@@ -283,9 +283,20 @@ def test_full_queue_answers_throttling(tmp_path, faces_dir):
         assert running.stop() == 0
 
 
-def test_sigterm_exits_zero(tmp_path):
+def test_sigterm_answers_the_request_in_flight_then_exits_zero(tmp_path, faces_dir):
+    import base64
+
     running = Server(tmp_path / "data", "--workers", "1")
+    body = json.dumps({"Image": {"Bytes": base64.b64encode(
+        photo(faces_dir, "biden/biden.jpg")).decode()}}).encode()
+    results = []
+    request = threading.Thread(target=lambda: results.append(
+        running.raw(body, target="RekognitionService.DetectFaces")))
+    request.start()
+    time.sleep(0.1)
     assert running.stop() == 0
+    request.join()
+    assert results[0][0].status == 200
 
 
 def rekcli(env: dict, *args: str):
@@ -383,3 +394,10 @@ def test_non_loopback_bind_without_auth_warns(tmp_path):
     _, stderr = running.process.communicate(timeout=30)
     assert running.process.returncode == 0
     assert "warning: serving on 0.0.0.0 without signature checks" in stderr
+
+
+def test_loopback_server_refuses_foreign_host_names(server):
+    response, body = server.raw(b"{}", headers={"Host": "attacker.example:80"})
+    assert response.status == 403 and body["__type"] == "AccessDeniedException"
+    response, body = server.raw(b"{}", headers={"Host": f"localhost:{server.port}"})
+    assert response.status == 200

@@ -15,6 +15,7 @@ from rekcli.server.protocol import FrontDoorError
 # CompareFaces carries two base64 images of up to 5 MiB each: ~14 MB is a legal body.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 _DISCARD_CHUNK = 1 << 16
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]"}
 
 
 class RekognitionServer(ThreadingHTTPServer):
@@ -29,6 +30,10 @@ class RekognitionServer(ThreadingHTTPServer):
         self.log_requests = log_requests
         self.max_body = max_body
         self.verifier = verifier
+        host = address[0]
+        self.in_flight = 0
+        self.idle = threading.Condition()
+        self.loopback_only = host in ("localhost", "::1") or host.startswith("127.")
 
 
 class RekognitionHandler(BaseHTTPRequestHandler):
@@ -39,11 +44,22 @@ class RekognitionHandler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def do_POST(self):
+        with self.server.idle:
+            self.server.in_flight += 1
+        try:
+            self._answer()
+        finally:
+            with self.server.idle:
+                self.server.in_flight -= 1
+                self.server.idle.notify_all()
+
+    def _answer(self):
         started = time.monotonic()
         request_id = str(uuid.uuid4())
         operation_name = "-"
         try:
             body = self._read_body()
+            self._check_host()
             if self.path.split("?")[0] != "/":
                 raise FrontDoorError("UnknownOperationException", "")
             operation_name = protocol.operation_from_target(self.headers.get("X-Amz-Target"))
@@ -65,6 +81,18 @@ class RekognitionHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} {operation_name} {status} "
                              f"{code or 'OK'} {1000 * (time.monotonic() - started):.1f}ms "
                              f"{request_id}\n")
+
+    def _check_host(self) -> None:
+        """On a loopback bind only loopback names are served: a web page whose DNS name is
+        rebound to 127.0.0.1 sends its own name as Host, and is refused here."""
+        if not self.server.loopback_only:
+            return
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rpartition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+        if name not in LOOPBACK_NAMES:
+            raise FrontDoorError("AccessDeniedException",
+                                 f"Host {host!r} is not served here; use 127.0.0.1, localhost "
+                                 f"or [::1].", 403)
 
     def _invoke(self, operation_name: str, request: dict, region: str) -> dict:
         from rekcli.server.workers import ENGINE_OPERATIONS
@@ -178,5 +206,9 @@ def serve_until_stopped(server: RekognitionServer, stop: threading.Event) -> Non
         while not stop.wait(0.5):
             pass
     finally:
-        server.shutdown()
+        server.shutdown()  # no new connections are accepted from here on
+        # Requests already being handled get their answers; idle keep-alive connections
+        # do not count (their threads are daemons and end with the process).
+        with server.idle:
+            server.idle.wait_for(lambda: server.in_flight == 0, timeout=120)
         server.server_close()
