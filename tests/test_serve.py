@@ -130,6 +130,13 @@ def test_face_operations_and_paginator(server, faces_dir):
     with pytest.raises(client.exceptions.InvalidParameterException):
         client.compare_faces(SourceImage={"Bytes": photo(faces_dir, "../noface/" + sorted(
             os.listdir(faces_dir / "noface"))[0])}, TargetImage={"Bytes": biden2})
+    client.create_user(CollectionId="faces", UserId="joe")
+    associated = client.associate_faces(CollectionId="faces", UserId="joe", FaceIds=[face_id])
+    assert [f["FaceId"] for f in associated["AssociatedFaces"]] == [face_id]
+    assert client.search_users(CollectionId="faces", FaceId=face_id)["UserMatches"]
+    by_image = client.search_users_by_image(CollectionId="faces", Image={"Bytes": biden2})
+    assert by_image["UserMatches"][0]["User"]["UserId"] == "joe"
+    client.disassociate_faces(CollectionId="faces", UserId="joe", FaceIds=[face_id])
     client.delete_faces(CollectionId="faces", FaceIds=[face_id])
 
 
