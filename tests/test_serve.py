@@ -257,9 +257,10 @@ def test_killed_worker_fails_its_request_and_is_replaced(tmp_path, faces_dir):
                    if parent != running.process.pid]
         assert workers
         results = []
+        request_body = json.dumps({"Image": {"Bytes": __import__("base64").b64encode(
+            biden).decode()}}).encode()
         request = threading.Thread(target=lambda: results.append(
-            running.raw(json.dumps({"Image": {"Bytes": __import__("base64").b64encode(
-                biden).decode()}}).encode(), target="RekognitionService.DetectFaces")))
+            running.raw(request_body, target="RekognitionService.DetectFaces")))
         request.start()
         time.sleep(0.05)
         for pid in workers:
@@ -267,7 +268,13 @@ def test_killed_worker_fails_its_request_and_is_replaced(tmp_path, faces_dir):
         request.join()
         response, body = results[0]
         assert response.status == 500 and body["__type"] == "InternalServerError"
+        # The replacement worker serves the same request again ...
         assert len(client.detect_faces(Image={"Bytes": biden})["FaceDetails"]) == 1
+        # ... but an SDK retry of the request that was running when a worker died is refused,
+        # so a body that crashes workers cannot take them down five times over.
+        response, body = running.raw(request_body, target="RekognitionService.DetectFaces",
+                                     headers={"amz-sdk-request": "attempt=2; max=5"})
+        assert response.status == 400 and body["__type"] == "InvalidParameterException"
     finally:
         assert running.stop() == 0
 

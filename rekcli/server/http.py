@@ -69,7 +69,7 @@ class RekognitionHandler(BaseHTTPRequestHandler):
             region = (protocol.region_from_authorization(self.headers.get("Authorization"))
                       or self.server.default_region)
             status, payload, code = 200, protocol.encode_response(
-                self._invoke(operation_name, request, region)), None
+                self._invoke(operation_name, request, region, body)), None
         except FrontDoorError as error:
             status, code = error.status, error.code
             payload = protocol.encode_error(code, error.message,
@@ -94,11 +94,18 @@ class RekognitionHandler(BaseHTTPRequestHandler):
                                  f"Host {host!r} is not served here; use 127.0.0.1, localhost "
                                  f"or [::1].", 403)
 
-    def _invoke(self, operation_name: str, request: dict, region: str) -> dict:
+    def _invoke(self, operation_name: str, request: dict, region: str, body: bytes) -> dict:
         from rekcli.server.workers import ENGINE_OPERATIONS
 
         if operation_name in ENGINE_OPERATIONS and self.server.pool is not None:
-            return self.server.pool.call(operation_name, request, region, self.server.data_dir)
+            import hashlib
+
+            digest = hashlib.sha256(operation_name.encode() + b"\0" + body).hexdigest()
+            # botocore numbers its attempts: "amz-sdk-request: attempt=2; max=5".
+            attempt = (self.headers.get("amz-sdk-request") or "").partition("attempt=")[2]
+            is_retry = attempt.partition(";")[0].strip() not in ("", "1")
+            return self.server.pool.call(operation_name, request, region, self.server.data_dir,
+                                         digest=digest, is_retry=is_retry)
         from rekcli.service import invoke
         from rekcli.service.context import ServiceContext
 

@@ -57,6 +57,9 @@ class WorkerPool:
         self.workers = workers
         self.capacity = workers + queue_size
         self._admitted = 0
+        # Digests of requests that were running when a worker died. An SDK retries a 500
+        # (boto3 up to 4 times): a request that crashes workers would take them all down.
+        self._crashed: dict[str, None] = {}
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
@@ -74,7 +77,15 @@ class WorkerPool:
     def worker_pids(self) -> list[int]:
         return list(getattr(self._pool, "_processes", {}) or {})
 
-    def call(self, operation_name: str, request: dict, region: str, data_dir) -> dict:
+    def call(self, operation_name: str, request: dict, region: str, data_dir,
+             digest: str | None = None, is_retry: bool = False) -> dict:
+        """Run the operation in a worker. `digest` identifies the request body; a retry of
+        one that was running when a worker died is refused instead of run again."""
+        if is_retry and digest in self._crashed:
+            from rekcli.service.errors import InvalidParameterException
+
+            raise InvalidParameterException("This request stopped a worker process; it is "
+                                            "not run again.")
         with self._lock:
             if self._admitted >= self.capacity:
                 raise ThrottlingException("Rate exceeded")
@@ -84,6 +95,10 @@ class WorkerPool:
             # submit itself raises once the pool has noticed a dead worker
             outcome = pool.submit(_run, operation_name, request, region, str(data_dir)).result()
         except BrokenProcessPool:
+            if digest is not None:
+                self._crashed[digest] = None
+                while len(self._crashed) > 64:
+                    del self._crashed[next(iter(self._crashed))]
             self._replace(pool)
             raise InternalServerError("A worker process stopped while handling the request.") \
                 from None
