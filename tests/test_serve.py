@@ -415,3 +415,25 @@ def test_loopback_server_refuses_foreign_host_names(server):
     assert response.status == 403 and body["__type"] == "AccessDeniedException"
     response, body = server.raw(b"{}", headers={"Host": f"localhost:{server.port}"})
     assert response.status == 200
+
+
+def test_connections_beyond_the_cap_get_throttling(server):
+    import socket
+
+    from rekcli.server.http import RekognitionServer
+
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            for _ in range(RekognitionServer.max_connections)]
+    try:
+        time.sleep(0.2)  # let the server accept them all
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as extra:
+            answer = b""
+            while chunk := extra.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400") and b"ThrottlingException" in answer
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.2)
+    response, _ = server.raw(b"{}")
+    assert response.status == 200

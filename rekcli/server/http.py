@@ -20,6 +20,9 @@ LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]"}
 
 class RekognitionServer(ThreadingHTTPServer):
     daemon_threads = True
+    # ThreadingMixIn starts a thread per connection without limit; past this many live
+    # connections a new one is answered ThrottlingException and closed.
+    max_connections = 64
 
     def __init__(self, address, *, pool, data_dir, default_region: str, log_requests: bool,
                  max_body: int = MAX_BODY_BYTES, verifier=None):
@@ -32,8 +35,31 @@ class RekognitionServer(ThreadingHTTPServer):
         self.verifier = verifier
         host = address[0]
         self.in_flight = 0
+        self.connections = threading.BoundedSemaphore(self.max_connections)
         self.idle = threading.Condition()
         self.loopback_only = host in ("localhost", "::1") or host.startswith("127.")
+
+
+    def process_request(self, request, client_address):
+        if not self.connections.acquire(blocking=False):
+            body = protocol.encode_error("ThrottlingException", "Too many connections")
+            try:
+                request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: "
+                                + protocol.CONTENT_TYPE.encode()
+                                + b"\r\nx-amzn-ErrorType: ThrottlingException\r\n"
+                                + b"Connection: close\r\nContent-Length: "
+                                + str(len(body)).encode() + b"\r\n\r\n" + body)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
 
 class RekognitionHandler(BaseHTTPRequestHandler):
