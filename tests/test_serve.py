@@ -164,6 +164,12 @@ def test_front_door_errors(server):
     assert response.status == 400 and "__type" in body
     response, body = server.raw(b"x" * 9_000_000)
     assert response.status == 413 and body["__type"] == "RequestEntityTooLargeException"
+    response, body = server.raw(b'{"CollectionId": null}',
+                                target="RekognitionService.DescribeCollection")
+    assert response.status == 400 and body["__type"] == "InvalidParameterException"
+    response, body = server.raw(b'{"Image": {"Bytes": "!!"}}',
+                                target="RekognitionService.DetectFaces")
+    assert response.status == 400 and body["__type"] == "SerializationException"
     response, body = server.raw(b"")  # an empty body is {}
     assert response.status == 200 and "CollectionIds" in body
 

@@ -58,8 +58,9 @@ def _decode(value, shape: dict):
     kind = shape["type"]
     if kind == "structure" and isinstance(value, dict):
         members = shape["members"]
+        # A JSON null is an absent member, as botocore's parser treats it.
         return {key: (_decode(item, model.shape(members[key])) if key in members else item)
-                for key, item in value.items()}
+                for key, item in value.items() if item is not None}
     if kind == "list" and isinstance(value, list):
         member_shape = model.shape(shape["member"])
         return [_decode(item, member_shape) for item in value]
