@@ -37,9 +37,16 @@ def _load_models() -> None:
             pass           # that needs it reports the error itself
 
 
-def _run(operation_name: str, request: dict, region: str, data_dir: str):
+def _run(operation_name: str, request: dict, region: str, data_dir: str,
+         scan_in_parallel: bool = True):
     """In the worker: the service result as plain data, so no exception class is pickled."""
     from pathlib import Path
+
+    from rekcli.engine import detection
+
+    # The detector splits each scan over two threads: a gain for a lone request, only
+    # contention when other requests already keep the cores busy.
+    detection.scan_in_parallel(scan_in_parallel)
 
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
@@ -90,10 +97,12 @@ class WorkerPool:
             if self._admitted >= self.capacity:
                 raise ThrottlingException("Rate exceeded")
             self._admitted += 1
+            alone = self._admitted == 1
             pool = self._pool
         try:
             # submit itself raises once the pool has noticed a dead worker
-            outcome = pool.submit(_run, operation_name, request, region, str(data_dir)).result()
+            outcome = pool.submit(_run, operation_name, request, region, str(data_dir),
+                                  alone).result()
         except BrokenProcessPool:
             if digest is not None:
                 self._crashed[digest] = None
