@@ -443,3 +443,15 @@ def test_connections_beyond_the_cap_get_throttling(server):
     time.sleep(0.2)
     response, _ = server.raw(b"{}")
     assert response.status == 200
+
+
+def test_request_log_on_stderr_when_asked(tmp_path):
+    running = Server(tmp_path / "data", "--workers", "1", "--log-requests")
+    running.client().list_collections()
+    running.raw(b"{}", target="RekognitionService.Nope")
+    running.process.send_signal(signal.SIGTERM)
+    stdout, stderr = running.process.communicate(timeout=30)
+    lines = stderr.splitlines()
+    assert any(" ListCollections 200 OK " in line for line in lines), stderr
+    assert any(" 400 UnknownOperationException " in line for line in lines), stderr
+    assert "Signature=" not in stderr and stdout == ""  # stdout held only the ready line

@@ -214,6 +214,9 @@ class RekognitionHandler(BaseHTTPRequestHandler):
 
     do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
 
+    def log_request(self, code="-", size="-"):
+        """do_POST writes its own line (operation, error code, time, request id)."""
+
     def log_message(self, format, *args):  # noqa: A002 - http.server's signature
         if self.server.log_requests:
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))

@@ -81,9 +81,6 @@ class WorkerPool:
         for future in futures:
             future.result()
 
-    def worker_pids(self) -> list[int]:
-        return list(getattr(self._pool, "_processes", {}) or {})
-
     def call(self, operation_name: str, request: dict, region: str, data_dir,
              digest: str | None = None, is_retry: bool = False) -> dict:
         """Run the operation in a worker. `digest` identifies the request body; a retry of
@@ -104,10 +101,7 @@ class WorkerPool:
             outcome = pool.submit(_run, operation_name, request, region, str(data_dir),
                                   alone).result()
         except BrokenProcessPool:
-            if digest is not None:
-                self._crashed[digest] = None
-                while len(self._crashed) > 64:
-                    del self._crashed[next(iter(self._crashed))]
+            self._remember_crash(digest)
             self._replace(pool)
             raise InternalServerError("A worker process stopped while handling the request.") \
                 from None
@@ -121,6 +115,14 @@ class WorkerPool:
         error = ServiceError(outcome[2])
         error.code = outcome[1]
         raise error
+
+    def _remember_crash(self, digest: str | None) -> None:
+        if digest is None:
+            return
+        with self._lock:
+            self._crashed[digest] = None
+            while len(self._crashed) > 64:  # oldest first: dicts keep insertion order
+                del self._crashed[next(iter(self._crashed))]
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
