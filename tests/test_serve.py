@@ -455,3 +455,11 @@ def test_request_log_on_stderr_when_asked(tmp_path):
     assert any(" ListCollections 200 OK " in line for line in lines), stderr
     assert any(" 400 UnknownOperationException " in line for line in lines), stderr
     assert "Signature=" not in stderr and stdout == ""  # stdout held only the ready line
+
+
+def test_serve_help(tmp_path):
+    for args in (["serve", "--help"], ["help", "serve"]):
+        result = rekcli(client_env(tmp_path), *args)
+        assert result.returncode == 0 and "--auth-keys" in result.stdout
+    bad = rekcli(client_env(tmp_path), "serve", "--port", "x")
+    assert bad.returncode == 252 and "invalid int value" in bad.stderr

@@ -89,6 +89,8 @@ def run(args: list[str], invocation: Invocation) -> int:
     command, rest = argv_grammar.split_command(args)
     if command is None:
         return run_without_command(rest, invocation)
+    if command == "help" and rest == ["serve"]:
+        command, rest = "serve", ["--help"]
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
     if command == "serve":  # the HTTP endpoint: its own options, no API globals
