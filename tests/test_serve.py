@@ -219,6 +219,15 @@ def test_server_and_local_cli_print_the_same(server, faces_dir, tmp_path):
                             env=client_env(tmp_path))
     assert local.returncode == remote.returncode == 0, remote.stderr
     assert json.loads(local.stdout) == json.loads(remote.stdout)
+    image = ["--image-bytes", f"fileb://{faces_dir / 'people/biden/biden.jpg'}",
+             "--attributes", "ALL", "--output", "json"]
+    local = subprocess.run(REKCLI + ["detect-faces", *image], capture_output=True, text=True,
+                           env=client_env(tmp_path))
+    remote = subprocess.run([str(AWS), "rekognition", "detect-faces", *image, "--no-sign-request",
+                             "--endpoint-url", server.url], capture_output=True, text=True,
+                            env=client_env(tmp_path))
+    assert local.returncode == remote.returncode == 0, remote.stderr
+    assert json.loads(local.stdout) == json.loads(remote.stdout)
 
 
 def test_aws_cli_reports_service_errors(server, tmp_path):
