@@ -472,3 +472,21 @@ def test_serve_help(tmp_path):
         assert result.returncode == 0 and "--auth-keys" in result.stdout
     bad = rekcli(client_env(tmp_path), "serve", "--port", "x")
     assert bad.returncode == 252 and "invalid int value" in bad.stderr
+
+
+def test_sigterm_during_warm_up_leaves_no_workers_behind(tmp_path):
+    process = subprocess.Popen(REKCLI + ["serve", "--port", "0", "--workers", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=client_env(tmp_path))
+    # Wait until the forkserver exists (the warm-up has begun), then stop the server.
+    for _ in range(200):
+        if _descendants(process.pid):
+            break
+        time.sleep(0.01)
+    below = list(_descendants(process.pid))
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode == 0
+    time.sleep(0.5)
+    assert [pid for pid in below if Path(f"/proc/{pid}").exists()
+            and "zombie" not in Path(f"/proc/{pid}/status").read_text()] == []

@@ -82,17 +82,21 @@ def main(args: list[str]) -> int:
 
             raise ConfigurationError(f"--auth-keys: {error}") from None
     elif not is_loopback(options.host):
-        sys.stderr.write(f"warning: serving on {options.host} without signature checks (--auth-keys): "
-                         "anyone who can reach this address can read and change your "
-                         "collections.\n")
+        sys.stderr.write(f"warning: serving on {options.host} without signature checks "
+                         "(--auth-keys): anyone who can reach this address can read and change "
+                         "your collections.\n")
+    # From here SIGTERM/Ctrl-C only set `stop`: a stop during the warm-up still shuts the
+    # workers down (else the forkserver and its workers outlive us) and exits 0.
+    stop = stop_on_signals()
     pool = WorkerPool(options.workers, options.queue_size)
     try:
         pool.warm_up()
+        if stop.is_set():
+            return 0
         server = RekognitionServer((options.host, options.port), pool=pool,
                                    data_dir=default_data_dir(), default_region=region,
                                    log_requests=options.log_requests,
                                    max_body=options.max_body_bytes, verifier=verifier)
-        stop = stop_on_signals()
         host, port = server.server_address[:2]
         shown = f"[{host}]" if ":" in host else host
         # The ready line: scripts and tests wait for it and read the port from it.

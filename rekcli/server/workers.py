@@ -25,6 +25,11 @@ ENGINE_OPERATIONS = {"CompareFaces", "DetectFaces", "IndexFaces", "SearchFacesBy
 
 def _load_models() -> None:
     """Worker initializer: pay the model loading once per worker, not per request."""
+    import signal
+
+    # Ctrl-C reaches the whole process group; the server decides when workers stop, after
+    # the requests in flight.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from rekcli.engine import models
