@@ -135,7 +135,7 @@ complete -c rekcli -n '__rekcli_using_command batch; and __rekcli_needs_argument
 
 # global options
 complete -c rekcli -l debug -d 'Log what rekcli does to stderr, with tracebacks on errors'
-complete -c rekcli -l endpoint-url -x -d 'Not supported: rekcli answers every call on this machine'
+complete -c rekcli -l endpoint-url -x -d 'Send the call to this Rekognition endpoint (e.g'
 complete -c rekcli -l no-verify-ssl -d 'Accepted for compatibility; rekcli makes no network calls'
 complete -c rekcli -l no-paginate -d 'Make one call and print the raw page, with the service\'s NextToken'
 complete -c rekcli -l output -x -a 'json text table yaml yaml-stream off' -d 'Output format: json, text, table, yaml, yaml-stream or off'
@@ -144,7 +144,7 @@ complete -c rekcli -l profile -x -d 'Profile of the aws config file to read sett
 complete -c rekcli -l region -x -d 'Region whose collections to use (collections are kept per region)'
 complete -c rekcli -l version -d 'Print the version and exit'
 complete -c rekcli -l color -x -a 'on off auto' -d 'Colour table output: on, off or auto (only on a terminal)'
-complete -c rekcli -l no-sign-request -d 'Accepted for compatibility; rekcli signs nothing'
+complete -c rekcli -l no-sign-request -d 'With an endpoint URL, send the call unsigned'
 complete -c rekcli -l ca-bundle -x -d 'Accepted for compatibility; rekcli makes no network calls'
 complete -c rekcli -l cli-read-timeout -x -d 'Accepted for compatibility; rekcli makes no network calls'
 complete -c rekcli -l cli-connect-timeout -x -d 'Accepted for compatibility; rekcli makes no network calls'

@@ -122,10 +122,15 @@ def test_query_syntax_error_exits_252():
     assert "Bad value for --query Faces[: " in result.stderr.decode()
 
 
-def test_endpoint_url_is_refused_clearly():
-    result = run_subprocess("list-collections", "--endpoint-url", "http://localhost:4566")
-    assert result.returncode == 252
-    assert "--endpoint-url is not supported yet" in result.stderr.decode()
+def test_unreachable_endpoint_url_is_aws_connect_error():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = run_subprocess("list-collections", "--endpoint-url", url)
+    assert result.returncode == 255
+    assert f'Could not connect to the endpoint URL: "{url}"' in result.stderr.decode()
 
 
 def test_unknown_profile_exits_255(tmp_path):

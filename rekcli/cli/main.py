@@ -10,7 +10,7 @@ import sys
 
 from rekcli.cli import argv as argv_grammar
 from rekcli.cli.errors import (EXIT_GENERAL, EXIT_INTERRUPTED, EXIT_OK, CliError, GeneralError,
-                               ParamValidationError, UsageError, report_cli_error,
+                               UsageError, report_cli_error,
                                report_service_error)
 from rekcli.cli.settings import GLOBAL_OPTIONS, GlobalOptions, Settings, error_format, load_profile_config
 
@@ -89,8 +89,14 @@ def run(args: list[str], invocation: Invocation) -> int:
     command, rest = argv_grammar.split_command(args)
     if command is None:
         return run_without_command(rest, invocation)
+    if command == "help" and rest == ["serve"]:
+        command, rest = "serve", ["--help"]
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
+    if command == "serve":  # the HTTP endpoint: its own options, no API globals
+        from rekcli.server.command import main as serve_main
+
+        return serve_main(rest)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
@@ -180,11 +186,6 @@ def prepare_settings(invocation: Invocation) -> Settings:
     if options.debug:
         _enable_debug_logging()
     invocation.profile_config = load_profile_config(options.profile)
-    if options.endpoint_url is not None:
-        raise ParamValidationError(
-            f"--endpoint-url is not supported yet: rekcli answers every call on this machine "
-            f"and sends nothing to {options.endpoint_url}. Remove the option to use the "
-            f"local service.")
     for name in ("--cli-read-timeout", "--cli-connect-timeout"):
         raw = getattr(options, GLOBAL_OPTIONS[name][0])
         if raw is not None:

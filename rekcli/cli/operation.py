@@ -49,6 +49,11 @@ def check_required_options(operation_name: str, specs: dict, values: dict) -> No
 
 
 def call_service(operation_name: str, request: dict, settings) -> dict:
+    from rekcli.cli import remote
+
+    endpoint = remote.configured_endpoint(settings)
+    if endpoint is not None:  # a `rekcli serve` (or other Rekognition) endpoint answers
+        return remote.call(endpoint, operation_name, request, settings)
     from rekcli.service import OperationNotAvailable, invoke
     from rekcli.service.context import ServiceContext
 

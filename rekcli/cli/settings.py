@@ -70,7 +70,7 @@ GLOBAL_OPTIONS: dict[str, tuple[str, bool, tuple[str, ...] | None]] = {
 
 GLOBAL_HELP = {
     "--debug": "Log what rekcli does to stderr, with tracebacks on errors.",
-    "--endpoint-url": "Not supported: rekcli answers every call on this machine.",
+    "--endpoint-url": "Send the call to this Rekognition endpoint (e.g. a `rekcli serve`).",
     "--no-verify-ssl": "Accepted for compatibility; rekcli makes no network calls.",
     "--no-paginate": "Make one call and print the raw page, with the service's NextToken.",
     "--output": "Output format: json, text, table, yaml, yaml-stream or off.",
@@ -79,7 +79,7 @@ GLOBAL_HELP = {
     "--region": "Region whose collections to use (collections are kept per region).",
     "--version": "Print the version and exit.",
     "--color": "Colour table output: on, off or auto (only on a terminal).",
-    "--no-sign-request": "Accepted for compatibility; rekcli signs nothing.",
+    "--no-sign-request": "With an endpoint URL, send the call unsigned.",
     "--ca-bundle": "Accepted for compatibility; rekcli makes no network calls.",
     "--cli-read-timeout": "Accepted for compatibility; rekcli makes no network calls.",
     "--cli-connect-timeout": "Accepted for compatibility; rekcli makes no network calls.",
