@@ -301,6 +301,74 @@ def test_killed_worker_fails_its_request_and_is_replaced(tmp_path, faces_dir):
         assert running.stop() == 0
 
 
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def test_killed_worker_fails_only_its_own_request(tmp_path, faces_dir):
+    import base64
+
+    running = Server(tmp_path / "data", "--workers", "2")
+    try:
+        workers = [pid for pid, parent in _descendants(running.process.pid).items()
+                   if parent != running.process.pid]
+        assert len(workers) == 2
+        body = json.dumps({"SourceImage": {"Bytes": base64.b64encode(photo(
+            faces_dir, "biden/biden.jpg")).decode()}, "TargetImage": {"Bytes": base64.b64encode(
+            photo(faces_dir, "biden/biden2.jpg")).decode()}}).encode()
+        results = []
+        requests = [threading.Thread(target=lambda: results.append(
+            running.raw(body, target="RekognitionService.CompareFaces"))) for _ in range(2)]
+        idle_ticks = {pid: _cpu_ticks(pid) for pid in workers}
+        for request in requests:
+            request.start()
+        # Both workers busy (each has used CPU since the requests went out): kill one.
+        for _ in range(2000):
+            if all(_cpu_ticks(pid) > idle_ticks[pid] for pid in workers):
+                break
+            time.sleep(0.002)
+        os.kill(workers[0], signal.SIGKILL)
+        for request in requests:
+            request.join()
+        outcomes = sorted((response.status, answer.get("__type")) for response, answer in results)
+        assert outcomes == [(200, None), (500, "InternalServerError")]
+        answered = next(answer for response, answer in results if response.status == 200)
+        assert answered["FaceMatches"][0]["Similarity"] > 90
+        # The dead worker was replaced: two requests at once are both answered.
+        results.clear()
+        requests = [threading.Thread(target=lambda: results.append(
+            running.raw(body, target="RekognitionService.CompareFaces"))) for _ in range(2)]
+        for request in requests:
+            request.start()
+        for request in requests:
+            request.join()
+        assert [response.status for response, _ in results] == [200, 200]
+    finally:
+        assert running.stop() == 0
+
+
+def test_killed_server_leaves_no_worker_behind(tmp_path):
+    running = Server(tmp_path / "data", "--workers", "2")
+    below = list(_descendants(running.process.pid))
+    assert len(below) >= 3  # the forkserver and two workers
+    running.process.kill()
+    running.process.wait()
+    for _ in range(100):
+        if not any(_alive(pid) for pid in below):
+            break
+        time.sleep(0.1)
+    assert [pid for pid in below if _alive(pid)] == []
+    running.stop()
+
+
 def test_full_queue_answers_throttling(tmp_path, faces_dir):
     running = Server(tmp_path / "data", "--workers", "1", "--queue-size", "0")
     try:

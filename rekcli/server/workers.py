@@ -1,18 +1,24 @@
 """Face analysis in worker processes that keep the models loaded.
 
 dlib holds the GIL while it computes landmarks and descriptors, so threads would run the
-costly step one at a time: each worker is a process. The pool is bounded by a count of
-admitted jobs; beyond it the caller answers ThrottlingException and the SDK backs off.
-A worker that dies mid-request breaks the pool: that request gets InternalServerError and
-the next request finds a fresh pool.
+costly step one at a time: each worker is a process, with a pipe of its own. A request takes
+an idle worker, sends it the job and waits for the answer on that worker's pipe, so a worker
+that dies (kill -9, the OOM killer) fails only the request it was running: that request gets
+InternalServerError, a fresh worker takes its place, and the requests on the other workers
+never notice. (concurrent.futures' pool breaks as a whole when one of its workers dies, failing
+every request in flight.) The pool admits a bounded number of requests; beyond it the caller
+answers ThrottlingException and the SDK backs off.
+
+A worker ends when the server does, however the server ends: its pipe reaches end-of-file,
+and on Linux the kernel also signals it when its parent (the forkserver) goes.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from rekcli.service.errors import InternalServerError, ThrottlingException
@@ -64,7 +70,71 @@ def _run(operation_name: str, request: dict, region: str, data_dir: str,
         return "error", error.code, error.message
 
 
+def _serve_jobs(connection) -> None:
+    """A worker's life: load the models, say so, then answer jobs until told to stop or
+    until the server's end of the pipe closes."""
+    from rekcli.batch.worker import init_worker
+
+    _load_models()
+    init_worker(parent=os.getppid())
+    connection.send("ready")
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            answer = ("done", _run(*job))
+        except Exception as error:  # noqa: BLE001 - the server maps it to an AWS error
+            answer = ("raised", error)
+        try:
+            connection.send(answer)
+        except (OSError, ValueError):
+            return
+
+
+class _Worker:
+    """One worker process and the server's end of its pipe."""
+
+    def __init__(self, context):
+        ours, theirs = context.Pipe()
+        self.process = context.Process(target=_serve_jobs, args=(theirs,), daemon=True,
+                                       name="rekcli-serve-worker")
+        self.process.start()
+        theirs.close()  # else the pipe never reaches end-of-file when the worker dies
+        self.connection = ours
+
+    def wait_until_ready(self) -> None:
+        if self.connection.recv() != "ready":
+            raise RuntimeError("a worker process did not start")
+
+    def run(self, job: tuple):
+        """The job's answer; EOFError or OSError when the worker died on the way."""
+        self.connection.send(job)
+        kind, value = self.connection.recv()
+        if kind == "raised":
+            raise value
+        return value
+
+    def stop(self, wait: float) -> None:
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(wait)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
 class WorkerPool:
+    # How long a request waits for an idle worker when none came back (all replacements
+    # failing to start) before it is answered InternalServerError instead of hanging.
+    IDLE_WAIT_SECONDS = 300
+
     def __init__(self, workers: int, queue_size: int):
         self.workers = workers
         self.capacity = workers + queue_size
@@ -73,18 +143,25 @@ class WorkerPool:
         # (boto3 up to 4 times): a request that crashes workers would take them all down.
         self._crashed: dict[str, None] = {}
         self._lock = threading.Lock()
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # forkserver, named: forking a process that runs server threads is unsafe.
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("forkserver"),
-                                   initializer=_load_models)
+        # forkserver: forking a process that runs server threads is unsafe.
+        self._context = get_context("forkserver")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._running: set[_Worker] = set()
+        self._closing = False
 
     def warm_up(self) -> None:
-        """Start every worker now so the first requests do not pay for it."""
-        futures = [self._pool.submit(os.getpid) for _ in range(self.workers)]
-        for future in futures:
-            future.result()
+        """Start every worker now, and wait for its models, so the first requests do not
+        pay for it."""
+        started = [self._start_worker() for _ in range(self.workers)]
+        for worker in started:
+            worker.wait_until_ready()
+            self._idle.put(worker)
+
+    def _start_worker(self) -> _Worker:
+        worker = _Worker(self._context)
+        with self._lock:
+            self._running.add(worker)
+        return worker
 
     def call(self, operation_name: str, request: dict, region: str, data_dir,
              digest: str | None = None, is_retry: bool = False) -> dict:
@@ -100,16 +177,9 @@ class WorkerPool:
                 raise ThrottlingException("Rate exceeded")
             self._admitted += 1
             alone = self._admitted == 1
-            pool = self._pool
         try:
-            # submit itself raises once the pool has noticed a dead worker
-            outcome = pool.submit(_run, operation_name, request, region, str(data_dir),
-                                  alone).result()
-        except BrokenProcessPool:
-            self._remember_crash(digest)
-            self._replace(pool)
-            raise InternalServerError("A worker process stopped while handling the request.") \
-                from None
+            outcome = self._run_on_idle_worker(
+                (operation_name, request, region, str(data_dir), alone), digest)
         finally:
             with self._lock:
                 self._admitted -= 1
@@ -121,6 +191,24 @@ class WorkerPool:
         error.code = outcome[1]
         raise error
 
+    def _run_on_idle_worker(self, job: tuple, digest: str | None):
+        try:
+            worker = self._idle.get(timeout=self.IDLE_WAIT_SECONDS)
+        except queue.Empty:
+            raise InternalServerError("No worker process is available.") from None
+        try:
+            outcome = worker.run(job)
+        except (EOFError, OSError):
+            self._remember_crash(digest)
+            self._replace(worker)
+            raise InternalServerError("A worker process stopped while handling the request.") \
+                from None
+        except BaseException:
+            self._idle.put(worker)  # the worker answered; only the job failed
+            raise
+        self._idle.put(worker)
+        return outcome
+
     def _remember_crash(self, digest: str | None) -> None:
         if digest is None:
             return
@@ -129,12 +217,37 @@ class WorkerPool:
             while len(self._crashed) > 64:  # oldest first: dicts keep insertion order
                 del self._crashed[next(iter(self._crashed))]
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, dead: _Worker) -> None:
+        """Reap `dead` and start its successor in the background: loading the models takes
+        a second, and the request that found the dead worker has already been answered."""
         with self._lock:
-            if self._pool is not broken:
-                return  # another request already replaced it
-            self._pool = self._new_pool()
-        broken.shutdown(wait=False, cancel_futures=True)
+            self._running.discard(dead)
+        dead.stop(wait=0)
+        threading.Thread(target=self._start_successor, daemon=True).start()
+
+    def _start_successor(self) -> None:
+        for attempt in range(3):
+            if self._closing:
+                return
+            worker = self._start_worker()
+            try:
+                worker.wait_until_ready()
+            except (EOFError, OSError, RuntimeError):
+                with self._lock:
+                    self._running.discard(worker)
+                worker.stop(wait=0)
+                continue
+            self._idle.put(worker)
+            return
+        sys.stderr.write("rekcli serve: a replacement worker process failed to start 3 "
+                         "times; serving with one worker fewer.\n")
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop every worker. The server has already answered (or given up on) the requests
+        in flight, so a worker still busy now is killed."""
+        self._closing = True
+        with self._lock:
+            workers = list(self._running)
+            self._running.clear()
+        for worker in workers:
+            worker.stop(wait=5)
