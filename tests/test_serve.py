@@ -449,10 +449,12 @@ def test_endpoint_from_environment_and_profile(server, tmp_path):
     assert ignored.returncode == 254
 
 
-def test_endpoint_client_imports_no_engine(server):
+def test_endpoint_client_imports_no_engine_and_no_store(server):
+    # The client opens no local store, so it neither imports one nor checks its folders.
     probe = ("import sys\nfrom rekcli.cli.main import main\n"
              f"code = main(['list-collections', '--endpoint-url', '{server.url}'])\n"
-             "heavy = sorted({'numpy', 'cv2', 'dlib', 'botocore'} & set(sys.modules))\n"
+             "heavy = sorted({'numpy', 'cv2', 'dlib', 'botocore', 'rekcli.store', "
+             "'rekcli.engine'} & set(sys.modules))\n"
              "sys.stderr.write(repr((code, heavy)))\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             env=client_env(server.data_dir))

@@ -104,6 +104,10 @@ class Settings:
         retrying it would write twice). aws checks them before any request too."""
         for lazily_checked in ("output", "binary_format", "timestamp_format"):
             getattr(self, lazily_checked)  # each property raises ConfigurationError if bad
+        from rekcli.cli import remote
+
+        if remote.configured_endpoint(self) is not None:
+            return self  # the endpoint's store is its own business; none is opened here
         from rekcli.service.context import default_data_dir
 
         data_dir = default_data_dir()
