@@ -308,3 +308,23 @@ def test_cnn_detector_is_selectable(faces_dir, monkeypatch):
     (hog_face,) = detection.detect_faces(pixels)
     assert iou(face.box, hog_face.box) > 0.5
     assert face.confidence > 95
+
+
+def test_remembered_detections_are_exact_and_bounded(faces_dir):
+    """A serve worker remembers detections by pixels: the same image is answered from
+    memory with what a scan finds; a changed pixel or an evicted image is scanned again."""
+    pixels = np.ascontiguousarray(decode(faces_dir / "people" / "obama" / "obama.jpg").pixels)
+    scanned = detection.detect_faces(pixels)
+    detection.remember_detections(2)
+    try:
+        first = detection.detect_faces(pixels)
+        assert [(d.box, d.score) for d in first] == [(d.box, d.score) for d in scanned]
+        again = detection.detect_faces(pixels.copy())  # same pixels, another buffer
+        assert all(a is b for a, b in zip(again, first))
+        changed = pixels.copy()
+        changed[0, 0, 0] ^= 1
+        assert all(a is not b for a, b in zip(detection.detect_faces(changed), first))
+        detection.detect_faces(pixels[::2, ::2])  # a third image evicts the oldest
+        assert all(a is not b for a, b in zip(detection.detect_faces(pixels), first))
+    finally:
+        detection.remember_detections(0)

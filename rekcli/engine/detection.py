@@ -165,9 +165,48 @@ def confidence_from_score(score: float, detector: str = "hog") -> float:
 def detect_faces(pixels) -> list[Detection]:
     """All faces in an RGB image, in no particular order."""
     name = models.detector_name()
-    if name == "cnn":
-        return _detect_cnn(pixels)
-    return _detect_hog(pixels)
+    if _remembered is None:
+        return _detect(name, pixels)
+    import hashlib
+
+    import numpy as np
+
+    pixels = np.ascontiguousarray(pixels)
+    key = (name, pixels.shape, hashlib.sha256(pixels.data).digest())
+    found = _remembered.pop(key, None)
+    if found is None:
+        found = _detect(name, pixels)
+    _remembered[key] = found  # most recently used last
+    while len(_remembered) > _remembered_capacity:
+        _remembered.popitem(last=False)
+    return list(found)
+
+
+def _detect(name: str, pixels) -> list[Detection]:
+    return _detect_cnn(pixels) if name == "cnn" else _detect_hog(pixels)
+
+
+# --- remembered detections ---------------------------------------------------------------
+#
+# A long-lived process (a `rekcli serve` worker) often sees the same image again: a door
+# camera compares every frame with one reference photo, a script searches the same query
+# photo in several collections. Detection is most of the cost of a call (~0.1 s of a 1 MP
+# photo's ~0.15 s), and it depends only on the pixels and the detector, so such a process
+# keeps the detections of the last images it saw, keyed by a SHA-256 of the decoded pixels
+# (~2 ms for 1 MP). Landmarks, quality and descriptors are still computed every call. Off by
+# default: a one-shot CLI call or a batch of distinct photos would only pay for the hash.
+
+_remembered = None  # OrderedDict of (detector, shape, pixel digest) -> [Detection], or None
+_remembered_capacity = 0
+
+
+def remember_detections(capacity: int) -> None:
+    """Keep the detections of the last `capacity` distinct images (0: remember none)."""
+    global _remembered, _remembered_capacity
+    from collections import OrderedDict
+
+    _remembered = OrderedDict() if capacity > 0 else None
+    _remembered_capacity = capacity
 
 
 # --- HOG ---------------------------------------------------------------------------------

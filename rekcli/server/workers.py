@@ -27,6 +27,9 @@ from rekcli.service.errors import InternalServerError, ThrottlingException
 # front process, where it needs no numpy or dlib.
 ENGINE_OPERATIONS = {"CompareFaces", "DetectFaces", "IndexFaces", "SearchFacesByImage",
                      "SearchUsersByImage"}
+# Each worker keeps the face boxes of this many recent images, so a reference photo sent
+# with every call is scanned once (engine/detection.py, "remembered detections").
+REMEMBERED_IMAGES = 64
 
 
 def _load_models() -> None:
@@ -38,8 +41,9 @@ def _load_models() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from rekcli.engine import models
+    from rekcli.engine import detection, models
 
+    detection.remember_detections(REMEMBERED_IMAGES)
     for loader in ("hog_detector", "shape_predictor_68", "shape_predictor_5",
                    "face_recognition_model"):
         try:
