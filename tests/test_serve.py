@@ -268,6 +268,26 @@ def _descendants(pid: int) -> dict[int, int]:
     return found
 
 
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _wait_until_busy(idle_ticks: dict[int, int]) -> None:
+    """Until every worker has used CPU since `idle_ticks` was taken: each has a request."""
+    for _ in range(5000):
+        if all(_cpu_ticks(pid) > ticks for pid, ticks in idle_ticks.items()):
+            return
+        time.sleep(0.002)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 def test_killed_worker_fails_its_request_and_is_replaced(tmp_path, faces_dir):
     running = Server(tmp_path / "data", "--workers", "1")
     try:
@@ -279,12 +299,15 @@ def test_killed_worker_fails_its_request_and_is_replaced(tmp_path, faces_dir):
                    if parent != running.process.pid]
         assert workers
         results = []
+        # Another photo than the warm-up's: the worker remembers that one's faces, and
+        # would answer before the kill.
         request_body = json.dumps({"Image": {"Bytes": __import__("base64").b64encode(
-            biden).decode()}}).encode()
+            photo(faces_dir, "biden/biden2.jpg")).decode()}}).encode()
+        idle_ticks = {pid: _cpu_ticks(pid) for pid in workers}
         request = threading.Thread(target=lambda: results.append(
             running.raw(request_body, target="RekognitionService.DetectFaces")))
         request.start()
-        time.sleep(0.05)
+        _wait_until_busy(idle_ticks)
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         request.join()
@@ -299,18 +322,6 @@ def test_killed_worker_fails_its_request_and_is_replaced(tmp_path, faces_dir):
         assert response.status == 400 and body["__type"] == "InvalidParameterException"
     finally:
         assert running.stop() == 0
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
 
 
 def test_killed_worker_fails_only_its_own_request(tmp_path, faces_dir):
@@ -330,11 +341,7 @@ def test_killed_worker_fails_only_its_own_request(tmp_path, faces_dir):
         idle_ticks = {pid: _cpu_ticks(pid) for pid in workers}
         for request in requests:
             request.start()
-        # Both workers busy (each has used CPU since the requests went out): kill one.
-        for _ in range(2000):
-            if all(_cpu_ticks(pid) > idle_ticks[pid] for pid in workers):
-                break
-            time.sleep(0.002)
+        _wait_until_busy(idle_ticks)
         os.kill(workers[0], signal.SIGKILL)
         for request in requests:
             request.join()
