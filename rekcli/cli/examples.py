@@ -134,12 +134,14 @@ MEMBER_DOCS: dict[str, str] = {
     # input structures
     "Image.Bytes": "The image file's bytes (base64 in JSON). From the command line, "
                    "fileb://path reads them from a file.",
-    "Image.S3Object": "An image in a local bucket folder: the file "
-                      "$REKCLI_S3_ROOT/<Bucket>/<Name>.",
-    "S3Object.Bucket": "Name of the bucket: a folder under $REKCLI_S3_ROOT.",
-    "S3Object.Name": "Key of the object: the file's path inside the bucket folder.",
-    "S3Object.Version": "Version of the object; accepted and ignored (local folders have no "
-                        "versions).",
+    "Image.S3Object": "An image in S3 or an S3-compatible store, read with your aws "
+                      "credentials (needs rekcli[s3]); with REKCLI_S3_ROOT set, the file "
+                      "$REKCLI_S3_ROOT/<Bucket>/<Name> instead.",
+    "S3Object.Bucket": "Name of the bucket (with REKCLI_S3_ROOT: a folder under it).",
+    "S3Object.Name": "Key of the object (with REKCLI_S3_ROOT: the file's path inside the "
+                     "bucket folder).",
+    "S3Object.Version": "Version of the object in a versioned bucket; local bucket folders "
+                        "(REKCLI_S3_ROOT) have no versions and refuse it.",
     "TagMap.key": "Tag key; must not start with aws:.",
     "TagMap.value": "Tag value.",
     # geometry

@@ -640,7 +640,9 @@ ENVIRONMENT = [
                             "accepted (default: private, 0600/0700; a folder another user "
                             "owns or can write is refused)."),
     ("REKCLI_S3_ROOT", "Folder whose sub-folders stand in for S3 buckets: "
-                       "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k."),
+                       "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k. Unset, "
+                       "S3Object is read from S3 (AWS_ENDPOINT_URL_S3 for an S3-compatible "
+                       "store)."),
     ("AWS_REGION, AWS_DEFAULT_REGION", "Region, after --region and before the profile's region "
                                        "(default us-east-1)."),
     ("AWS_DEFAULT_OUTPUT", "Output format, after --output and before the profile's output."),

@@ -58,7 +58,8 @@ def call_service(operation_name: str, request: dict, settings) -> dict:
     from rekcli.service.context import ServiceContext
 
     try:
-        return invoke(operation_name, request, ServiceContext(region=settings.region))
+        return invoke(operation_name, request, ServiceContext(
+            region=settings.region, aws_profile=settings.globals.profile))
     except OperationNotAvailable:
         raise GeneralError(f"{model.kebab(operation_name)} is not available in this version "
                            f"of rekcli yet.") from None

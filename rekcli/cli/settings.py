@@ -209,10 +209,17 @@ def load_profile_config(profile: str | None) -> dict:
     if section is None and name != "default":
         section = sections.get(name)
     if section is None:
-        if explicit and explicit != "default":
+        if explicit and explicit != "default" and not _has_credentials(name):
             raise GeneralError(f"The config profile ({name}) could not be found")
         return {}
     return section
+
+
+def _has_credentials(profile: str) -> bool:
+    """A profile may live only in the credentials file (keys, no settings), as for aws."""
+    path = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(
+        os.path.expanduser("~"), ".aws", "credentials")
+    return profile in _read_ini(path)
 
 
 def _read_ini(path: str) -> dict[str, dict]:

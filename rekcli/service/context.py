@@ -48,6 +48,7 @@ class ServiceContext:
     region: str = DEFAULT_REGION
     data_dir: Path = field(default_factory=default_data_dir)
     s3_root: Path | None = field(default_factory=default_s3_root)
+    aws_profile: str | None = None  # --profile: whose credentials read S3Object images
     account_id: str = LOCAL_ACCOUNT_ID
     clock: Callable[[], float] = time.time
     # Where the store's one-time notices go (e.g. "made the store private"). The store never

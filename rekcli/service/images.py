@@ -2,8 +2,8 @@
 
 Rekognition's rules (reference §1.2): exactly one of Bytes or S3Object; JPEG or PNG only;
 at most 5 MB of raw bytes (15 MB from S3); at least 80 pixels on each side. S3 objects are
-files under `$REKCLI_S3_ROOT/<Bucket>/<Name>`, and a key can never reach outside its bucket
-folder. Engine errors (which know no AWS names) become the AWS exceptions here.
+read from S3 (s3.py) or, when `$REKCLI_S3_ROOT` is set, are files under
+`$REKCLI_S3_ROOT/<Bucket>/<Name>`, and a key can never reach outside its bucket folder. Engine errors (which know no AWS names) become the AWS exceptions here.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ def image_bytes(ctx: ServiceContext, image: dict) -> bytes:
         if len(data) > MAX_BYTES:
             raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
         return data
+    if ctx.s3_root is None:  # a real S3 (or S3-compatible) store: service/s3.py
+        from rekcli.service import s3
+
+        return s3.read_object(image["S3Object"], ctx.region, ctx.aws_profile)
     return _read_s3_object(ctx, image["S3Object"])
 
 

@@ -1,0 +1,99 @@
+"""S3Object images read from S3, or from any S3-compatible store, with botocore.
+
+Used when `REKCLI_S3_ROOT` is not set (with it, buckets are local folders: images.py). The
+object is read with the caller's own credentials, region and endpoint, resolved by botocore
+exactly as the aws CLI resolves them: environment, profiles, SSO and assume-role, and the
+endpoint settings `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL` and a profile's `services`
+section, so MinIO or Ceph need no rekcli setting. botocore is the optional extra `rekcli[s3]`,
+imported only here, only when an S3Object is read.
+
+Rekognition's contract: `Version` selects the object version; an object over 15 MB is
+ImageTooLargeException, decided on the response's Content-Length before its body is read; a
+missing key or bucket or a refused access is InvalidS3ObjectException with AWS's message. (A
+bucket in another region is read anyway: botocore follows S3's redirect, where Rekognition
+would refuse.) botocore retries transient errors as it does for the aws CLI. Nothing here
+logs or echoes a credential: botocore's own loggers are not enabled by `--debug`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from rekcli.service.errors import (IMAGE_TOO_LARGE_MESSAGE, S3_OBJECT_MESSAGE,
+                                   ImageTooLargeException, InvalidS3ObjectException)
+from rekcli.service.images import MAX_S3_BYTES
+
+_log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'rekcli[s3]'"
+
+# One client per (profile, region) per process: creating one costs ~50 ms, and a batch
+# worker or a server worker reads many objects.
+_clients: dict = {}
+_clients_lock = threading.Lock()
+
+
+def read_object(s3_object: dict, region: str, profile: str | None = None) -> bytes:
+    """The bytes of `s3_object` ({Bucket, Name, Version?}); every failure is an AWS error."""
+    bucket, key = s3_object.get("Bucket") or "", s3_object.get("Name") or ""
+    if not bucket or not key:
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
+    arguments = {"Bucket": bucket, "Key": key}
+    if s3_object.get("Version"):
+        arguments["VersionId"] = s3_object["Version"]
+    botocore_exceptions = _botocore_exceptions()
+    try:
+        client = _client(region, profile)
+        _log.debug("Reading s3://%s/%s (version %s) from %s", bucket, key,
+                   arguments.get("VersionId", "latest"), client.meta.endpoint_url)
+        response = client.get_object(**arguments)
+        return _bounded_body(response)
+    except botocore_exceptions.ClientError:
+        # NoSuchKey, NoSuchBucket, AccessDenied, a redirect to another region, ...: AWS
+        # answers all of them with this one message.
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
+    except botocore_exceptions.NoCredentialsError:
+        raise InvalidS3ObjectException(
+            "Unable to get object metadata from S3: no AWS credentials were found. Configure "
+            "them as for the aws CLI (aws configure, AWS_PROFILE, AWS_ACCESS_KEY_ID), or set "
+            "REKCLI_S3_ROOT to read buckets from local folders.") from None
+    except botocore_exceptions.BotoCoreError as error:  # unreachable endpoint, bad config
+        raise InvalidS3ObjectException(f"Unable to get object metadata from S3: {error}") \
+            from None
+
+
+def _bounded_body(response: dict) -> bytes:
+    body = response["Body"]
+    try:
+        if response.get("ContentLength", 0) > MAX_S3_BYTES:
+            raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
+        data = body.read(MAX_S3_BYTES + 1)  # a Content-Length that lied cannot cost more
+        if len(data) > MAX_S3_BYTES:
+            raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
+        return data
+    finally:
+        body.close()
+
+
+def _client(region: str, profile: str | None):
+    with _clients_lock:
+        client = _clients.get((profile, region))
+        if client is None:
+            import botocore.session
+
+            session = botocore.session.Session(profile=profile)
+            client = session.create_client("s3", region_name=region)
+            _clients[(profile, region)] = client
+        return client
+
+
+def _botocore_exceptions():
+    try:
+        import botocore.exceptions
+    except ImportError:
+        raise InvalidS3ObjectException(
+            "Unable to get object metadata from S3: reading S3 needs botocore, which is not "
+            f"installed ({INSTALL_HINT}); or set REKCLI_S3_ROOT to read buckets from local "
+            "folders.") from None
+    return botocore.exceptions
