@@ -136,3 +136,86 @@ def test_batch_line_json_and_cli_input_json_share_the_nesting_limit():
         parse_json("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1))
     with pytest.raises(DocumentError, match="nested more than"):
         parse_json(json.dumps({"a": [[{"b": [[[]]]}]]}).replace("[]", "[" * 70 + "]" * 70))
+
+
+# ---- images: checked before decoding, large ones decoded at reduced scale ---------------------
+
+# The most memory one request may take, whatever image the API accepts.
+REQUEST_RSS_MB = 600
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _zero_png(width: int, height: int, extra: bytes = b"") -> bytes:
+    """An all-black RGB PNG, compressed row by row (never held whole in memory)."""
+    import struct
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + 3 * width)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + extra
+            + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def huge_zero_png(tmp_path_factory):
+    """391 KB of PNG standing for 11585 x 11585 pixels, just under the pixel limit."""
+    path = tmp_path_factory.mktemp("png") / "zero.png"
+    path.write_bytes(_zero_png(11585, 11585))
+    return path
+
+
+def test_huge_all_zero_png_decodes_within_the_request_memory(huge_zero_png):
+    assert huge_zero_png.stat().st_size < 400_000
+    code, peak, stderr = run_measured("detect-faces", "--image-bytes", f"fileb://{huge_zero_png}")
+    assert code == 0, stderr
+    assert peak < REQUEST_RSS_MB
+
+
+def test_png_chunk_declaring_more_than_the_file_is_refused_before_decoding(tmp_path):
+    import struct
+
+    png = _zero_png(100, 100)
+    text_at = png.index(b"IDAT") - 4
+    lying = struct.pack(">I", 2**31 - 1) + b"tEXt" + b"a\0" + b"x" * 150_000
+    path = tmp_path / "lying.png"
+    path.write_bytes(png[:text_at] + lying + png[text_at:])
+    code, peak, stderr = run_measured("detect-faces", "--image-bytes", f"fileb://{path}")
+    assert code == 254, stderr
+    assert "InvalidImageFormatException" in stderr
+    assert peak < BOUNDED_RSS_MB
+
+
+def _jpeg_header_only(width: int, height: int, sof: int, sampling: list[int]) -> bytes:
+    """SOI, a frame header and an empty scan: enough for the header checks, not an image."""
+    import struct
+
+    components = b"".join(bytes([i + 1, hv, 0]) for i, hv in enumerate(sampling))
+    frame = struct.pack(">BHHB", 8, height, width, len(sampling)) + components
+    scan = bytes([1, 1, 0x00, 0, 63, 0])
+    return (b"\xff\xd8" + bytes([0xFF, sof]) + struct.pack(">H", 2 + len(frame)) + frame
+            + b"\xff\xda" + struct.pack(">H", 2 + len(scan)) + scan + b"\x00" * 16 + b"\xff\xd9")
+
+
+def test_progressive_jpeg_whose_coefficients_exceed_the_budget_is_too_large():
+    from rekcli.engine import ImageTooManyPixels, decode_image
+
+    full_colour = _jpeg_header_only(11585, 11585, 0xC2, [0x11, 0x11, 0x11])  # 806 MB
+    with pytest.raises(ImageTooManyPixels, match="progressive JPEG"):
+        decode_image(full_colour)
+
+
+def test_reduction_factor_keeps_ordinary_photos_at_full_size():
+    from rekcli.engine.images import reduction_factor
+
+    assert reduction_factor(8000, 6000, buffered=False) == 1      # 48 MP phone
+    assert reduction_factor(8000, 6000, buffered=True) == 1
+    assert reduction_factor(12000, 9000, buffered=False) == 2     # 108 MP
+    assert reduction_factor(11585, 11585, buffered=True) == 4

@@ -142,6 +142,7 @@ def load_image(ctx: ServiceContext, image: dict) -> LoadedImage:
         raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE) from None
     except engine.ImageError:
         raise InvalidImageFormatException(INVALID_IMAGE_FORMAT_MESSAGE) from None
-    if pixels.width < MIN_SIDE or pixels.height < MIN_SIDE:
+    # The stored size, not the decoded one: a very large image is decoded at reduced scale.
+    if min(engine.image_dimensions(data)) < MIN_SIDE:
         raise InvalidParameterException(INVALID_PARAMETERS_MESSAGE)
     return LoadedImage(data, pixels)
