@@ -209,11 +209,12 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
     source = values.get("--input-file", "-")
     lines = _read_request_lines(source)
     from rekcli.batch.worker import Task
+    from rekcli.cli.request import parse_json
 
     tasks, failures_before = [], []
     for number, line in enumerate(lines, start=1):
         try:
-            members = json.loads(line)
+            members = parse_json(line)
             if not isinstance(members, dict):
                 raise ValueError("expected a JSON object")
         except ValueError as error:
@@ -223,15 +224,32 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
                                                     str(_data_dir()), settings.binary_format))
 
 
+# The most --input-file may hold: ~200,000 S3Object requests, well under the memory one run
+# may take; a longer file (or /dev/zero) is refused after reading this much plus one byte.
+MAX_INPUT_FILE_BYTES = 32 * 1024 * 1024
+
+
 def _read_request_lines(source: str) -> list[str]:
+    from rekcli.cli.paramfile import read_bounded, read_stream_bounded
+
     try:
         if source == "-":
-            text = sys.stdin.read()
+            data = read_stream_bounded(sys.stdin.buffer, MAX_INPUT_FILE_BYTES)
         else:
-            with open(os.path.expanduser(source), encoding="utf-8") as handle:
-                text = handle.read()
-    except OSError as error:
+            data = read_bounded(os.path.expanduser(source), MAX_INPUT_FILE_BYTES)
+    except (OSError, ValueError) as error:
         raise ParamValidationError(f"Unable to read --input-file {source}: {error}") from None
+    if len(data) > MAX_INPUT_FILE_BYTES:
+        raise ParamValidationError(f"Unable to read --input-file {source}: the file is larger "
+                                   f"than {MAX_INPUT_FILE_BYTES} bytes; split it into several runs")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ParamValidationError(
+            f"Error parsing line {line} of {source}: not UTF-8 text (byte "
+            f"0x{data[error.start]:02x} at column {column})") from None
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows editors write
     return [line for line in text.splitlines() if line.strip()]
 

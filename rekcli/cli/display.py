@@ -18,10 +18,16 @@ def compile_query(expression: str | None):
     import jmespath
     from jmespath.exceptions import JMESPathError
 
+    from rekcli.service.validation import shown_value
+
     try:
         return jmespath.compile(expression)
     except JMESPathError as error:
-        raise ParamValidationError(f"Bad value for --query {expression}: {error}") from None
+        raise ParamValidationError(f"Bad value for --query {shown_value(expression)}: "
+                                   f"{error}") from None
+    except RecursionError:  # jmespath's parser recurses once per nested sub-expression
+        raise ParamValidationError(f"Bad value for --query {shown_value(expression)}: the "
+                                   f"expression is nested too deeply") from None
 
 
 def apply_query(query, value):
@@ -33,6 +39,8 @@ def apply_query(query, value):
         return query.search(value)
     except JMESPathError as error:  # wrong types or unknown function: raised while formatting
         raise GeneralError(str(error)) from None
+    except RecursionError:
+        raise GeneralError("--query is nested too deeply to evaluate") from None
 
 
 def render_timestamps(value, timestamp_format: str = "iso8601"):

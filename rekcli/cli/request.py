@@ -17,6 +17,57 @@ from rekcli.cli.argv import OptionSpec
 from rekcli.cli.errors import GeneralError, ParamValidationError, UsageError
 from rekcli.cli.validation import validate_request
 from rekcli.service import model
+from rekcli.service.validation import shown_value
+
+# Input documents (JSON, YAML, batch lines) nested deeper than this are refused: the deepest
+# Rekognition request is 4 levels, and deeper values would only exhaust Python's stack later.
+MAX_NESTING = 64
+# Python refuses to convert integers longer than this (sys.int_info.str_digits_check_threshold
+# is 640, the default limit 4300); any integer the API takes has at most 19 digits.
+_MAX_INT_DIGITS = 4300
+
+
+_NUMBER_TOO_LONG = f"a number has more than {_MAX_INT_DIGITS} digits and is out of range"
+
+
+class DocumentError(ValueError):
+    """A JSON or YAML document we refuse whole (too deep, absurd numbers); str() says why."""
+
+
+def parse_json(text: str):
+    """json.loads, with nesting and number sizes bounded and named in the error.
+
+    JSONDecodeError (a syntax error) passes through for the callers' aws wording; the other
+    refusals are DocumentError."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise DocumentError(f"nested more than {MAX_NESTING} levels deep") from None
+    except ValueError as error:  # only the integer digit limit reaches here
+        raise DocumentError(_NUMBER_TOO_LONG) from None
+    check_nesting(value)
+    return value
+
+
+def check_nesting(value) -> None:
+    """Refuse lists and maps nested more than MAX_NESTING deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > MAX_NESTING:
+            raise DocumentError(f"nested more than {MAX_NESTING} levels deep")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def parse_int(text) -> int:
+    """int(text), with a message that names the problem for absurdly long digit strings."""
+    if isinstance(text, str) and len(text) > _MAX_INT_DIGITS:
+        raise ValueError(f"invalid value {shown_value(text.strip())!r}: an integer of "
+                         f"{len(text.strip())} characters is out of range")
+    return int(text)
 
 
 def load_param_value(value: str, option_name: str):
@@ -48,24 +99,25 @@ def _convert_scalar(option_name: str, value, shape: dict):
         return value
     if kind == "integer":
         try:
-            return int(value)
+            return parse_int(value)
         except ValueError as error:
             raise GeneralError(str(error)) from None
     if kind in ("long", "float"):
-        convert = int if kind == "long" else float
+        convert = parse_int if kind == "long" else float
         try:
             return convert(value)
         except ValueError:
-            raise UsageError(f"argument {option_name}: invalid {convert.__name__} value: "
-                             f"'{value}'") from None
+            name = "int" if kind == "long" else "float"
+            raise UsageError(f"argument {option_name}: invalid {name} value: "
+                             f"'{shown_value(value)}'") from None
     return value
 
 
 def _convert_scalar_list(spec: OptionSpec, values: list, shape: dict) -> list:
     if len(values) == 1 and isinstance(values[0], str) and values[0].lstrip().startswith("["):
         try:
-            parsed = json.loads(values[0])
-        except json.JSONDecodeError as error:
+            parsed = parse_json(values[0])
+        except ValueError as error:
             raise ParamValidationError(_invalid_json(spec.name, error, values[0])) from None
         return parsed if isinstance(parsed, list) else [parsed]
     member_shape = model.shape(shape["member"])
@@ -73,7 +125,8 @@ def _convert_scalar_list(spec: OptionSpec, values: list, shape: dict) -> list:
 
 
 def _invalid_json(option_name: str, error: Exception, text: str) -> str:
-    return f"Error parsing parameter '{option_name}': Invalid JSON: {error}\nJSON received: {text}"
+    return (f"Error parsing parameter '{option_name}': Invalid JSON: {error}\n"
+            f"JSON received: {shown_value(text)}")
 
 
 def _parse_structured(option_name: str, value, shape: dict):
@@ -86,8 +139,8 @@ def _parse_structured(option_name: str, value, shape: dict):
                                    f"value, received binary data (use file:// for JSON files)")
     if should_parse_as_json(value):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as error:
+            return parse_json(value)
+        except ValueError as error:
             raise ParamValidationError(_invalid_json(option_name, error, value)) from None
     try:
         parsed = parse_shorthand(value)
@@ -114,7 +167,7 @@ def coerce_shorthand(value, shape: dict):
     if isinstance(value, str):
         try:
             if kind in ("integer", "long"):
-                return int(value)
+                return parse_int(value)
             if kind == "float":
                 return float(value)
         except ValueError as error:
@@ -138,20 +191,106 @@ def load_cli_input(values: dict) -> dict:
     label = option.lstrip("-")
     if option == "--cli-input-json":
         try:
-            loaded = json.loads(text)
+            loaded = parse_json(text)
         except json.JSONDecodeError:
             raise ParamValidationError(f"Error parsing parameter '{label}': Invalid JSON received.") from None
+        except DocumentError as error:
+            raise ParamValidationError(f"Error parsing parameter '{label}': Invalid JSON "
+                                       f"received: {error}.") from None
     else:
         import yaml
 
         try:
-            loaded = yaml.safe_load(text)
+            loaded = parse_yaml(text)
         except yaml.YAMLError:
             raise ParamValidationError(f"Error parsing parameter '{label}': Invalid YAML received.") from None
+        except DocumentError as error:
+            raise ParamValidationError(f"Error parsing parameter '{label}': Invalid YAML "
+                                       f"received: {error}.") from None
     if not isinstance(loaded, dict):
         raise ParamValidationError(f"Error parsing parameter '{option}': Invalid type: expecting "
                                    f"map, received {type(loaded)}")
     return loaded
+
+
+# A YAML document may name a node again by an alias; a few aliases nested in each other
+# ("billion laughs", 372 bytes) stand for billions of values once anything walks the result.
+# Composing a document counts what it would expand to and refuses more than this.
+MAX_YAML_EXPANDED_NODES = 100_000
+
+
+def parse_yaml(text: str):
+    """yaml.safe_load with nesting bounded and alias expansion refused past a small size."""
+    import yaml
+
+    loader = _bounded_yaml_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if loader.aliases and _expanded_size(node) > MAX_YAML_EXPANDED_NODES:
+            raise DocumentError(f"its aliases expand it to more than {MAX_YAML_EXPANDED_NODES} "
+                                f"values")
+        value = loader.construct_document(node)
+    except RecursionError:
+        raise DocumentError(f"nested more than {MAX_NESTING} levels deep") from None
+    except ValueError as error:  # an integer too long to convert
+        if isinstance(error, DocumentError):
+            raise
+        raise DocumentError(_NUMBER_TOO_LONG) from None
+    except yaml.constructor.ConstructorError:
+        raise
+    finally:
+        loader.dispose()
+    check_nesting(value)
+    return value
+
+
+def _bounded_yaml_loader():
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """Counts aliases and depth while composing, before anything is expanded."""
+
+        def __init__(self, stream):
+            super().__init__(stream)
+            self.aliases = 0
+            self.depth = 0
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+            self.depth += 1
+            try:
+                if self.depth > MAX_NESTING:
+                    raise DocumentError(f"nested more than {MAX_NESTING} levels deep")
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return BoundedLoader
+
+
+def _expanded_size(root) -> int:
+    """How many nodes the YAML graph holds with every alias expanded (shared nodes counted
+    once per reference, each node's size computed once)."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+
+    def size(node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(item) for key, item in node.value)
+        sizes[id(node)] = total
+        return total
+
+    return size(root)  # recursion is bounded: composing refused anything deeper than MAX_NESTING
 
 
 def command_line_members(specs: dict[str, OptionSpec], values: dict) -> dict:

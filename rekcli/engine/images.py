@@ -44,6 +44,9 @@ from contextlib import contextmanager
 from rekcli.engine.errors import CorruptImage, ImageTooManyPixels, UnsupportedImageFormat
 
 MAX_PIXELS = 2**27
+DECODE_MAX_PIXELS = 2**26
+BUFFERED_REDUCED_MAX_PIXELS = 2**24
+MAX_COEFFICIENT_BYTES = 400 * 2**20
 
 JPEG_MAGIC = b"\xff\xd8"  # the SOI marker
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -74,7 +77,8 @@ def image_dimensions(data: bytes) -> tuple[int, int]:
 
 
 def decode_image(data: bytes):
-    """Check `data` (see module docstring) and decode it to an upright RGB DecodedImage."""
+    """Check `data` (see module docstring) and decode it to an upright RGB DecodedImage,
+    at a reduced scale when it is larger than DECODE_MAX_PIXELS."""
     kind = image_format(data)
     if kind == "jpeg":
         header = _read_jpeg_header(data)
@@ -82,17 +86,21 @@ def decode_image(data: bytes):
         _check_pixel_count(width, height)
         if data.rfind(b"\xff\xd9") < header.scan_offset:
             raise CorruptImage("JPEG data ends before the end-of-image marker (truncated)")
+        buffered = _check_coefficient_memory(data, header)
     else:
         width, height = _read_png_header(data)
         orientation = 1
         _check_pixel_count(width, height)
+        _check_png_chunks(data)
+        buffered = True  # OpenCV decodes a PNG whole, then shrinks it
 
     import cv2
     import numpy as np
 
     from rekcli.engine import DecodedImage
 
-    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    factor = reduction_factor(width, height, buffered)
+    flags = _REDUCED_FLAGS[factor] | cv2.IMREAD_IGNORE_ORIENTATION
     with _native_stderr_silenced():
         try:
             bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
@@ -100,11 +108,53 @@ def decode_image(data: bytes):
             raise CorruptImage(f"cannot decode {kind.upper()} data") from error
     if bgr is None or bgr.ndim != 3 or bgr.shape[2] != 3:
         raise CorruptImage(f"cannot decode {kind.upper()} data")
-    if bgr.shape[:2] != (height, width):
+    # Scaled JPEG decoding rounds each side up, PNG's resize rounds to nearest: within 1.
+    if abs(bgr.shape[0] - height / factor) >= 1 or abs(bgr.shape[1] - width / factor) >= 1:
         raise CorruptImage("decoded size differs from the header")
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)  # in place: no second copy of the pixels
     rgb = apply_exif_orientation(rgb, orientation)
     return DecodedImage(pixels=rgb, width=int(rgb.shape[1]), height=int(rgb.shape[0]))
+
+
+def reduction_factor(width: int, height: int, buffered: bool) -> int:
+    """1, 2, 4 or 8: how much smaller than stored an image is decoded (see module docstring).
+
+    `buffered`: the decoder holds the whole image at full size anyway (PNG, progressive
+    JPEG), so the reduced copy is made smaller to keep the sum down."""
+    budget = BUFFERED_REDUCED_MAX_PIXELS if buffered else DECODE_MAX_PIXELS
+    if width * height <= DECODE_MAX_PIXELS:
+        return 1
+    factor = 2
+    while factor < 8 and width * height > budget * factor * factor:
+        factor *= 2
+    return factor
+
+
+def _check_coefficient_memory(data: bytes, header: "_JpegHeader") -> bool:
+    """Progressive (or multi-scan) JPEGs keep every DCT coefficient of the whole image in
+    memory until the last scan, at any output scale: refuse those that need too much.
+    True when the JPEG is one of those (its decoder buffers the whole image)."""
+    multi_scan = header.progressive or data.count(b"\xff\xda") > 1
+    if multi_scan and header.coefficient_bytes > MAX_COEFFICIENT_BYTES:
+        raise ImageTooManyPixels(
+            f"a {header.width}x{header.height} progressive JPEG needs "
+            f"{header.coefficient_bytes} bytes of coefficients; the limit is "
+            f"{MAX_COEFFICIENT_BYTES}")
+    return multi_scan
+
+
+def _check_png_chunks(data: bytes) -> None:
+    """Every chunk up to IEND must fit in the file: libpng allocates a chunk's declared length
+    before reading it, so a tEXt claiming 2 GB in a 150 KB file would cost 2 GB."""
+    pos, end = 8, len(data)
+    while pos + 8 <= end:
+        length, chunk_type = struct.unpack_from(">I4s", data, pos)
+        if length >= 2**31 or pos + 12 + length > end:
+            raise CorruptImage(f"PNG chunk {chunk_type!r} declares {length} bytes, more than "
+                               f"the file holds")
+        if chunk_type == b"IEND":
+            return
+        pos += 12 + length
 
 
 def apply_exif_orientation(pixels, orientation: int):
@@ -139,17 +189,42 @@ def _check_pixel_count(width: int, height: int) -> None:
 
 
 class _JpegHeader:
-    __slots__ = ("width", "height", "orientation", "scan_offset")
+    __slots__ = ("width", "height", "orientation", "scan_offset", "progressive",
+                 "coefficient_bytes")
 
-    def __init__(self, width: int, height: int, orientation: int, scan_offset: int):
+    def __init__(self, width: int, height: int, orientation: int, scan_offset: int,
+                 progressive: bool, coefficient_bytes: int):
         self.width, self.height = width, height
         self.orientation, self.scan_offset = orientation, scan_offset
+        self.progressive, self.coefficient_bytes = progressive, coefficient_bytes
+
+
+# SOF markers of progressive frames (huffman and arithmetic, sequential and differential).
+_PROGRESSIVE_SOF = frozenset([0xC2, 0xC6, 0xCA, 0xCE])
+
+
+def _coefficient_bytes(width: int, height: int, segment: bytes) -> int:
+    """What libjpeg's whole-image coefficient buffer takes: 64 two-byte coefficients per 8x8
+    block of every component, each component sampled at its own H x V factors."""
+    count = segment[5]
+    if len(segment) < 6 + 3 * count or count == 0:
+        raise CorruptImage("malformed JPEG frame header")
+    factors = [(segment[7 + 3 * i] >> 4, segment[7 + 3 * i] & 15) for i in range(count)]
+    h_max = max(h for h, _ in factors) or 1
+    v_max = max(v for _, v in factors) or 1
+    total = 0
+    for h, v in factors:
+        blocks_wide = -(-width * h // (8 * h_max))
+        blocks_high = -(-height * v // (8 * v_max))
+        total += blocks_wide * blocks_high * 128
+    return total
 
 
 def _read_jpeg_header(data: bytes) -> _JpegHeader:
     """Walk the marker segments from SOI to the first SOS: size, EXIF orientation, scan start."""
     size = None
     orientation = 1
+    progressive, coefficients = False, 0
     pos = 2
     end = len(data)
     while True:
@@ -179,12 +254,15 @@ def _read_jpeg_header(data: bytes) -> _JpegHeader:
             if width == 0 or height == 0:
                 raise CorruptImage("JPEG frame header gives no size")
             size = (width, height)
+            progressive = marker in _PROGRESSIVE_SOF
+            coefficients = _coefficient_bytes(width, height, segment)
         elif marker == _APP1 and segment[:6] == b"Exif\x00\x00":
             orientation = _exif_orientation(segment[6:])
         elif marker == _SOS:
             if size is None:
                 raise CorruptImage("JPEG scan starts before the frame header")
-            return _JpegHeader(size[0], size[1], orientation, pos + length)
+            return _JpegHeader(size[0], size[1], orientation, pos + length, progressive,
+                               coefficients)
         pos += length
 
 
@@ -226,6 +304,24 @@ def _read_png_header(data: bytes) -> tuple[int, int]:
 
 
 _stderr_lock = threading.Lock()
+
+
+def _reduced_flags() -> dict[int, int]:
+    import cv2
+
+    return {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+            8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+class _LazyFlags(dict):
+    """OpenCV's IMREAD_REDUCED_COLOR_n flags, looked up on first use (cv2 imports slowly)."""
+
+    def __missing__(self, factor):
+        self.update(_reduced_flags())
+        return dict.__getitem__(self, factor)
+
+
+_REDUCED_FLAGS = _LazyFlags()
 
 
 @contextmanager

@@ -1,16 +1,24 @@
 """Image intake for every image-taking operation: the `Image` member to upright pixels.
 
 Rekognition's rules (reference §1.2): exactly one of Bytes or S3Object; JPEG or PNG only;
-at most 5 MB of raw bytes (15 MB from S3); at least 80 pixels on each side. S3 objects are
-read from S3 (s3.py) or, when `$REKCLI_S3_ROOT` is set, are files under
-`$REKCLI_S3_ROOT/<Bucket>/<Name>`, and a key can never reach outside its bucket folder. Engine errors (which know no AWS names) become the AWS exceptions here.
+at most 5 MB of raw bytes (15 MB from S3); at least 80 pixels on each side. Engine errors
+(which know no AWS names) become the AWS exceptions here.
+
+S3 objects are read from S3 (s3.py) or, when `$REKCLI_S3_ROOT` is set, are files under
+`$REKCLI_S3_ROOT/<Bucket>/<Name>`, opened so that nothing can lead
+outside the (real path of the) root: each component of bucket and key is opened relative to
+its parent's descriptor with O_NOFOLLOW, so a symlink anywhere (a bucket, a folder, the file)
+is refused rather than followed, and a folder swapped for a symlink between two checks cannot
+redirect the read, because there is no second lookup: the size and type checks are made on
+the opened descriptor (fstat) and the bytes read from it. `..` is refused; empty and `.`
+components are skipped, as the file system would. Every failure is InvalidS3ObjectException.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (IMAGE_TOO_LARGE_MESSAGE, INVALID_IMAGE_FORMAT_MESSAGE,
@@ -38,7 +46,8 @@ class LoadedImage:
 
 
 def image_bytes(ctx: ServiceContext, image: dict) -> bytes:
-    """The raw bytes of an `Image` member, from Bytes or from the local S3 root."""
+    """The raw bytes of an `Image` member: its Bytes, or its S3Object read from S3 or from the
+    local bucket root."""
     has_bytes, has_s3 = image.get("Bytes") is not None, image.get("S3Object") is not None
     if has_bytes == has_s3:
         raise InvalidParameterException(INVALID_PARAMETERS_MESSAGE)
@@ -55,35 +64,72 @@ def image_bytes(ctx: ServiceContext, image: dict) -> bytes:
 
 
 def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
-    path = s3_object_path(ctx.s3_root, s3_object)
+    components = s3_object_components(s3_object)
     try:
-        size = path.stat().st_size
-        if not path.is_file():
+        fd = _open_beneath(os.path.realpath(ctx.s3_root), components)
+    except (OSError, ValueError):  # ENOENT, ELOOP (a symlink), ENOTDIR, EACCES, ...
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, a device
             raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
-        if size > MAX_S3_BYTES:
+        if info.st_size > MAX_S3_BYTES:
             raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
-        return path.read_bytes()
+        data = _read_at_most(fd, MAX_S3_BYTES + 1)  # the file may grow after fstat
     except OSError:
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_S3_BYTES:
+        raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
+    return data
 
 
-def s3_object_path(s3_root: Path | None, s3_object: dict) -> Path:
-    """The file standing in for an S3 object; refuses anything outside its bucket folder."""
-    if s3_root is None:
-        raise InvalidS3ObjectException(
-            "Unable to get object metadata from S3: no local bucket root is configured "
-            "(set REKCLI_S3_ROOT to the folder holding one sub-folder per bucket).")
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO put there as an "object" must not wait for a writer.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+def _open_beneath(root: str, components: list[str]) -> int:
+    """A descriptor for root/components[0]/.../components[-1], no symlink followed on the way.
+
+    Each step opens one name relative to the descriptor of the folder before it, so the path
+    is looked up exactly once and nothing swapped in afterwards changes what is read."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in components[:-1]:
+            child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        return os.open(components[-1], _FILE_FLAGS, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, wanted = [], limit
+    while wanted > 0:
+        chunk = os.read(fd, min(wanted, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks)
+
+
+def s3_object_components(s3_object: dict) -> list[str]:
+    """[bucket, folder, ..., file] for an S3 object in the local bucket root; refuses names
+    that cannot be a file inside the bucket folder."""
     bucket, name = s3_object.get("Bucket", ""), s3_object.get("Name", "")
     if s3_object.get("Version") is not None:
         raise InvalidS3ObjectException("Unable to get object metadata from S3: object versions "
                                        "are not supported by the local bucket root.")
     if not bucket or bucket in (".", "..") or "/" in bucket or not name or "\0" in bucket + name:
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)  # (no file name holds a NUL)
-    bucket_dir = os.path.realpath(os.path.join(s3_root, bucket))
-    target = os.path.realpath(os.path.join(bucket_dir, name))
-    if os.path.commonpath([bucket_dir, target]) != bucket_dir or target == bucket_dir:
+    key_parts = [part for part in name.split("/") if part not in ("", ".")]
+    if not key_parts or ".." in key_parts:
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
-    return Path(target)
+    return [bucket, *key_parts]
 
 
 def load_image(ctx: ServiceContext, image: dict) -> LoadedImage:
@@ -97,6 +143,7 @@ def load_image(ctx: ServiceContext, image: dict) -> LoadedImage:
         raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE) from None
     except engine.ImageError:
         raise InvalidImageFormatException(INVALID_IMAGE_FORMAT_MESSAGE) from None
-    if pixels.width < MIN_SIDE or pixels.height < MIN_SIDE:
+    # The stored size, not the decoded one: a very large image is decoded at reduced scale.
+    if min(engine.image_dimensions(data)) < MIN_SIDE:
         raise InvalidParameterException(INVALID_PARAMETERS_MESSAGE)
     return LoadedImage(data, pixels)

@@ -33,8 +33,22 @@ def _member_path(path: str) -> str:
     return ".".join(parts)
 
 
+# Values longer than this are quoted by their first SHOWN_PREFIX characters and their length:
+# a 1 MB CollectionId must not come back whole on stderr.
+SHOWN_MAX = 100
+SHOWN_PREFIX = 64
+
+
+def shown_value(value) -> str:
+    """str(value), or its first characters and its length when it is long."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= SHOWN_MAX:
+        return text
+    return f"{text[:SHOWN_PREFIX]}...({len(text)} characters)"
+
+
 def _violation(value, path: str, constraint: str) -> InvalidParameterException:
-    shown = value if not isinstance(value, (bytes, bytearray)) else "<binary>"
+    shown = shown_value(value) if not isinstance(value, (bytes, bytearray)) else "<binary>"
     return InvalidParameterException(
         f"1 validation error detected: Value '{shown}' at '{_member_path(path)}' failed to "
         f"satisfy constraint: {constraint}")

@@ -1,0 +1,111 @@
+"""Errors that name the problem instead of speaking Python (issue 18 item 12).
+
+A 5,000-digit integer, documents nested 10^5 deep (JSON, YAML, --query, a batch line), a
+batch file with invalid UTF-8 and a 1 MB CollectionId each get a message that names the cause,
+quotes at most a short prefix of the value, and exits with the right code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cli_helpers import run_subprocess
+
+DEEP = 100_000
+PYTHON_WORDS = ("maximum recursion depth", "set_int_max_str_digits", "codec can't decode",
+                "Traceback")
+
+
+def _stderr(done) -> str:
+    text = done.stderr.decode("utf-8", "replace")
+    for words in PYTHON_WORDS:
+        assert words not in text
+    return text
+
+
+def test_five_thousand_digit_integer_option_is_out_of_range(tmp_path):
+    path = tmp_path / "n.txt"
+    path.write_text("9" * 5000)
+    done = run_subprocess("list-collections", "--max-results", f"file://{path}")
+    stderr = _stderr(done)
+    assert done.returncode == 255
+    assert "an integer of 5000 characters is out of range" in stderr
+    assert len(stderr) < 500
+
+
+@pytest.mark.parametrize("option,document", [
+    ("--cli-input-json", '{"MaxResults": %s}' % ("9" * 5000)),
+    ("--cli-input-yaml", "MaxResults: %s\n" % ("9" * 5000)),
+])
+def test_five_thousand_digit_integer_in_a_document_is_out_of_range(tmp_path, option, document):
+    path = tmp_path / "input"
+    path.write_text(document)
+    done = run_subprocess("list-collections", option, f"file://{path}")
+    assert done.returncode == 252
+    assert "a number has more than 4300 digits and is out of range" in _stderr(done)
+
+
+@pytest.mark.parametrize("option,document", [
+    ("--cli-input-json", "[" * DEEP + "]" * DEEP),
+    ("--cli-input-yaml", "a: " + "[" * DEEP + "]" * DEEP),
+])
+def test_deeply_nested_input_document_is_a_parse_error(tmp_path, option, document):
+    path = tmp_path / "input"
+    path.write_text(document)
+    done = run_subprocess("list-collections", option, f"file://{path}")
+    assert done.returncode == 252
+    assert "received: nested more than 64 levels deep" in _stderr(done)
+
+
+def test_deeply_nested_structure_option_is_a_parse_error(tmp_path):
+    path = tmp_path / "image.json"
+    path.write_text('{"S3Object": ' + "[" * DEEP + "]" * DEEP + "}")
+    done = run_subprocess("detect-faces", "--image", f"file://{path}")
+    stderr = _stderr(done)
+    assert done.returncode == 252
+    assert "Error parsing parameter '--image': Invalid JSON: nested more than 64" in stderr
+    assert len(stderr) < 1000  # the JSON received is quoted by a short prefix
+
+
+def test_deeply_nested_query_is_a_parse_error():
+    depth = 50_000  # one argument may hold at most 128 KiB
+    done = run_subprocess("list-collections", "--query", "(" * depth + "a" + ")" * depth)
+    stderr = _stderr(done)
+    assert done.returncode == 252
+    assert "Bad value for --query" in stderr and "nested too deeply" in stderr
+    assert len(stderr) < 500
+
+
+def test_deeply_nested_batch_line_names_the_line(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    path.write_text('{"CollectionId": "a"}\n' + "[" * DEEP + "]" * DEEP + "\n")
+    done = run_subprocess("batch", "describe-collection", "--input-file", str(path))
+    assert done.returncode == 252
+    assert f"Error parsing line 2 of {path}: nested more than 64 levels deep" in _stderr(done)
+
+
+def test_batch_file_with_invalid_utf8_names_the_line(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(b'{"CollectionId": "a"}\n{"CollectionId": "caf\xe9"}\n')
+    done = run_subprocess("batch", "describe-collection", "--input-file", str(path))
+    assert done.returncode == 252
+    assert (f"Error parsing line 2 of {path}: not UTF-8 text (byte 0xe9 at column 22)"
+            in _stderr(done))
+
+
+def test_one_megabyte_collection_id_is_quoted_by_a_short_prefix(tmp_path):
+    path = tmp_path / "id.txt"
+    path.write_text("a" * 1_000_000)
+    done = run_subprocess("describe-collection", "--collection-id", f"file://{path}")
+    stderr = _stderr(done)
+    assert done.returncode == 254
+    assert "InvalidParameterException" in stderr
+    assert "'" + "a" * 64 + "...(1000000 characters)' at 'collectionId'" in stderr
+    assert len(stderr) < 500
+
+
+def test_short_values_are_still_quoted_whole():
+    from rekcli.service.validation import shown_value
+
+    assert shown_value("x" * 100) == "x" * 100
+    assert shown_value("x" * 101) == "x" * 64 + "...(101 characters)"
