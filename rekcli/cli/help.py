@@ -634,7 +634,8 @@ MAIN_DESCRIPTION = [
 
 ENVIRONMENT = [
     ("REKCLI_DATA_DIR", "Where collections are kept (default: ${XDG_DATA_HOME:-~/.local/share}/"
-                        "rekcli), one folder per region."),
+                        "rekcli), one folder per region. A home directory that does not "
+                        "exist is never created: writes fail naming it."),
     ("REKCLI_SHARED_STORE", "Set to 'group' for a store deliberately shared with your group: "
                             "files are created 0660/0770 and a group-writable data dir is "
                             "accepted (default: private, 0600/0700; a folder another user "
