@@ -138,8 +138,10 @@ MEMBER_DOCS: dict[str, str] = {
                       "$REKCLI_S3_ROOT/<Bucket>/<Name>.",
     "S3Object.Bucket": "Name of the bucket: a folder under $REKCLI_S3_ROOT.",
     "S3Object.Name": "Key of the object: the file's path inside the bucket folder.",
-    "S3Object.Version": "Version of the object; accepted and ignored (local folders have no "
-                        "versions).",
+    "S3Object.Version": "Version of the object. Not supported: a local bucket folder keeps "
+                        "one version of each file, so a request naming a Version fails with "
+                        "InvalidS3ObjectException rather than read a file that may not be "
+                        "that version.",
     "TagMap.key": "Tag key; must not start with aws:.",
     "TagMap.value": "Tag value.",
     # geometry

@@ -97,9 +97,11 @@ CLI_OPTION_DOCS = {
     "--cli-input-json | --cli-input-yaml": (
         "(string)", "Read the request from the JSON (or YAML) text given, or from a file with "
                     "file://path. The text follows the template that --generate-cli-skeleton "
-                    "prints. Options given on the command line override its values. Binary "
-                    "values cannot be given this way: a JSON string is taken literally. The two "
-                    "options cannot be used together."),
+                    "prints. Options given on the command line override its values. An image's "
+                    "Bytes is base64 text, as with aws (raw text with --cli-binary-format "
+                    "raw-in-base64-out), or \"fileb://path\" to read the file: the same shape "
+                    "as a rekcli batch line (aws reads no file there). The two options cannot "
+                    "be used together."),
     "--generate-cli-skeleton": (
         "(string)", "Print a template and exit without calling the service. With no value or "
                     "input, a JSON request template for --cli-input-json; with yaml-input, a "
