@@ -112,8 +112,9 @@ CLI_OPTION_DOCS = {
 
 EXAMPLES_NOTE = ("The examples run from the folder of the test photos (people/<name>/ with one "
                  "face per photo, groups/ with several, as in ../shared/faces); any JPEG or PNG "
-                 "photos of yours work the same way. Outputs show small objects on one line to "
-                 "save space.")
+                 "photos of yours work the same way. The outputs are what the commands printed "
+                 "(recorded by running them), with numbers rounded to four decimals and small "
+                 "objects on one line to save space.")
 
 GLOBAL_TYPES = {"--cli-read-timeout": "(int)", "--cli-connect-timeout": "(int)"}
 GLOBAL_DEFAULTS = {"--output": "json", "--color": "auto", "--cli-binary-format": "base64",
@@ -415,13 +416,25 @@ def _shell_words(line: str) -> list[str]:
 
 
 def example_output_text(output) -> str:
-    """An example's output as --output json prints it, with small objects folded on one line.
+    """An example's output as --output json prints it, with small objects folded on one line
+    and numbers rounded to four decimals.
 
     Folding keeps landmarks and boxes to a line each; the text stays valid JSON.
     """
     if isinstance(output, str):
         return output.rstrip("\n")
-    return _folded_json(output, 0)
+    return _folded_json(rounded(output), 0)
+
+
+def rounded(value, places: int = 4):
+    """`value` with its floats rounded, as the example outputs show them."""
+    if isinstance(value, float):
+        return round(value, places)
+    if isinstance(value, list):
+        return [rounded(item, places) for item in value]
+    if isinstance(value, dict):
+        return {key: rounded(item, places) for key, item in value.items()}
+    return value
 
 
 def _folded_json(value, depth: int, used: int = 0, width: int = 70) -> str:
