@@ -3,7 +3,10 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces batch compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image tag-resource untag-resource help'
+_rekcli_commands='associate-faces batch compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource help rekognition'
+_rekcli_alias='rekognition'
+# Commands with options of their own only (no API globals).
+_rekcli_standalone=' serve '
 _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output --query --profile --region --version --color --no-sign-request --ca-bundle --cli-read-timeout --cli-connect-timeout --cli-binary-format --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt --cli-error-format'
 
 # The words command $1 takes as its first argument (batch: an API command).
@@ -11,6 +14,7 @@ _rekcli_command_arguments()
 {
     case $1 in
         batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image tag-resource untag-resource' ;;
+        help) _rekcli_reply='associate-faces batch compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -42,6 +46,7 @@ _rekcli_command_options()
         search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        serve) _rekcli_reply='--host --port --region --workers --queue-size --max-body-bytes --auth-keys --log-requests' ;;
         tag-resource) _rekcli_reply='--resource-arn --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         untag-resource) _rekcli_reply='--resource-arn --tag-keys --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         *) _rekcli_reply='' ;;
@@ -68,6 +73,7 @@ _rekcli_option_kind()
         *:--recursive) _rekcli_reply=flag ;;
         *:--attributes) _rekcli_reply=list ;;
         *:--detection-attributes) _rekcli_reply=list ;;
+        *:--log-requests) _rekcli_reply=flag ;;
         *:--tag-keys) _rekcli_reply=list ;;
         *) _rekcli_reply=value ;;
     esac
@@ -99,6 +105,7 @@ _rekcli_option_values()
         *:--image-bytes) _rekcli_reply='fileb' ;;
         *:--attributes) _rekcli_reply='words:DEFAULT ALL AGE_RANGE BEARD EMOTIONS EYE_DIRECTION EYEGLASSES EYES_OPEN GENDER MOUTH_OPEN MUSTACHE FACE_OCCLUDED SMILE SUNGLASSES' ;;
         *:--detection-attributes) _rekcli_reply='words:DEFAULT ALL AGE_RANGE BEARD EMOTIONS EYE_DIRECTION EYEGLASSES EYES_OPEN GENDER MOUTH_OPEN MUSTACHE FACE_OCCLUDED SMILE SUNGLASSES' ;;
+        *:--auth-keys) _rekcli_reply='path' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -192,7 +199,7 @@ _rekcli()
 
     # The command: the first word that is neither an option nor an option's value; the
     # words after it that are neither count as its arguments.
-    local i word command='' skip=0 arguments=0
+    local i word command='' skip=0 arguments=0 aliased=0
     for ((i = 1; i < cword; i++)); do
         word=${_rekcli_words[i]}
         if ((skip)); then
@@ -205,7 +212,15 @@ _rekcli()
                 _rekcli_option_kind "$command" "$word"
                 [[ $_rekcli_reply == value ]] && skip=1
                 ;;
-            *) if [[ $command ]]; then arguments=$((arguments + 1)); else command=$word; fi ;;
+            *)
+                if [[ $command ]]; then
+                    arguments=$((arguments + 1))
+                elif [[ $word == "$_rekcli_alias" ]] && ((!aliased)); then
+                    aliased=1   # `rekcli rekognition <command>`: the command follows
+                else
+                    command=$word
+                fi
+                ;;
         esac
     done
 
@@ -257,13 +272,16 @@ _rekcli()
         else
             _rekcli_reply=''
         fi
-        local used=" ${_rekcli_words[*]:1:cword-1} " name names=''
-        for name in $_rekcli_reply $_rekcli_globals; do
+        local used=" ${_rekcli_words[*]:1:cword-1} " name names='' globals=$_rekcli_globals
+        [[ $command && $_rekcli_standalone == *" $command "* ]] && globals=''
+        for name in $_rekcli_reply $globals; do
             [[ $used == *" $name "* ]] || names+=" $name"
         done
         _rekcli_candidates=($(compgen -W "$names" -- "$cur"))
     else
-        _rekcli_candidates=($(compgen -W "$_rekcli_commands" -- "$cur"))
+        local commands=" $_rekcli_commands "
+        ((aliased)) && commands=${commands/ $_rekcli_alias / }
+        _rekcli_candidates=($(compgen -W "$commands" -- "$cur"))
     fi
 
     # Bash replaces only its own current word (after the last ':' or '='): cut what precedes.

@@ -34,7 +34,7 @@ ZSH = shutil.which("zsh")
 FISH = shutil.which("fish")
 BASH_SCRIPT = REPO_ROOT / "completions" / "rekcli.bash"
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
-ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS))
+ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS) + ["serve"])
 
 
 # ---- the checked-in scripts ----------------------------------------------------------------
@@ -144,7 +144,7 @@ def complete(line: str, cwd: Path | None = None, env: dict | None = None) -> lis
 
 @needs_bash
 def test_bash_completes_command_names():
-    assert complete("rekcli ") == ALL_COMMANDS + ["help"]
+    assert complete("rekcli ") == ALL_COMMANDS + ["help", "rekognition"]
     assert complete("rekcli comp") == ["compare-faces", "compare-folder"]
     assert complete("rekcli index-f") == ["index-faces", "index-folder"]
     assert complete("rekcli index-fo") == ["index-folder"]

@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
-"""Write the generated, checked-in documentation: man pages and shell completions.
+"""Write the generated, checked-in documentation: man pages, shell completions, and the
+outputs of the help pages' examples.
 
-    python tools/generate_docs.py           # regenerate man/ and completions/
+    python tools/generate_docs.py           # run the examples, regenerate everything
     python tools/generate_docs.py --check   # exit 1 and print a diff if anything is stale
+    ... --no-examples                       # skip running the examples (about a minute)
+
+The examples run for real (tools/example_runs.py) against a temporary data directory and
+the shared photos; their outputs go to rekcli/cli/example_outputs.py, which the help and man
+pages print. --check runs them again and fails when an output drifted from the recorded one
+(numbers compared to 3 decimals), so an example cannot show what rekcli no longer prints.
 
 Everything comes from rekcli's API model, the batch commands' option specs
 (rekcli/cli/batch_commands.py) and help text (rekcli/cli/help.py, rekcli/cli/examples.py,
@@ -85,20 +92,58 @@ def write(root: Path = REPO_ROOT) -> list[str]:
     return changed
 
 
+def check_examples() -> list[str]:
+    """Run the examples; the keys whose recorded output drifted, with a diff on stdout."""
+    import pprint
+
+    from tools import example_runs
+
+    current, fresh = example_runs.recorded(), example_runs.run_all()
+    keys = example_runs.drifted(current, fresh)
+    for key in keys:
+        sys.stdout.write(diff(f"{example_runs.OUTPUTS_MODULE} [{key}]",
+                              pprint.pformat(current.get(key), width=100) + "\n",
+                              pprint.pformat(fresh.get(key), width=100) + "\n"))
+    return keys
+
+
+def record_examples(root: Path = REPO_ROOT) -> bool:
+    """Run the examples and write their outputs; True when the module changed."""
+    import importlib
+
+    from tools import example_runs
+
+    text = example_runs.module_text(example_runs.run_all())
+    path = root / example_runs.OUTPUTS_MODULE
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    from rekcli.cli import example_outputs, examples
+
+    importlib.reload(example_outputs)
+    importlib.reload(examples)   # help.py reads examples.EXAMPLES ... at call time
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 and print a diff if a file is stale")
+    parser.add_argument("--no-examples", action="store_true",
+                        help="do not run the examples (their recorded outputs are kept)")
     args = parser.parse_args(argv)
     if args.check:
         stale = stale_files()
         for relative, (current, generated) in stale.items():
             sys.stdout.write(diff(relative, current, generated))
-        if stale:
-            sys.stderr.write(f"{len(stale)} generated file(s) are stale: run "
-                             f"python tools/generate_docs.py\n")
+        drifted = [] if args.no_examples else check_examples()
+        if stale or drifted:
+            sys.stderr.write(f"{len(stale)} generated file(s) are stale, {len(drifted)} example "
+                             f"output(s) drifted: run python tools/generate_docs.py\n")
             return 1
         return 0
+    if not args.no_examples and record_examples():
+        print("wrote rekcli/cli/example_outputs.py")
     for relative in write():
         print(f"wrote {relative}")
     return 0

@@ -49,26 +49,58 @@ def _batch_commands() -> dict:
     return BATCH_COMMANDS
 
 
+def _standalone_commands() -> dict:
+    from rekcli.cli.main import STANDALONE_COMMANDS
+
+    return STANDALONE_COMMANDS
+
+
 def command_names() -> list[str]:
-    """Every command: the API commands and the batch commands, sorted."""
+    """Every command: the API, batch and standalone (serve ...) commands, sorted."""
     from rekcli.service import model
 
-    return sorted(list(model.COMMANDS) + list(_batch_commands()))
+    return sorted(list(model.COMMANDS) + list(_batch_commands()) + list(_standalone_commands()))
+
+
+def service_alias() -> str:
+    from rekcli.cli.main import SERVICE_ALIAS
+
+    return SERVICE_ALIAS
+
+
+def first_words() -> list[str]:
+    """What the first word may be: a command, `help`, or the service word aws puts first."""
+    return command_names() + ["help", service_alias()]
 
 
 def command_summary(command: str) -> str:
     from rekcli.service import model
 
+    if command == "help":
+        return "Show help for rekcli or a command"
+    if command == service_alias():
+        return "The command that follows, as `aws rekognition` spells it"
     if command in _batch_commands():
         return _batch_commands()[command].summary
+    if command in _standalone_commands():
+        return _standalone_commands()[command][1]
     return model.operation(model.COMMANDS[command])["summary"]
 
 
 def command_arguments(command: str) -> list[str]:
-    """The words a command takes as its first positional: `batch` takes an API command."""
+    """The words a command takes as its first positional: `batch` takes an API command,
+    `help` any command."""
     from rekcli.service import model
 
-    return sorted(model.COMMANDS) if command == "batch" else []
+    if command == "batch":
+        return sorted(model.COMMANDS)
+    if command == "help":
+        return command_names()
+    return []
+
+
+def commands_with_arguments() -> list[str]:
+    return [c for c in command_names() + ["help"] if command_arguments(c)]
 
 
 def global_options() -> list[OptionInfo]:
@@ -84,6 +116,8 @@ def command_options(command: str) -> list[OptionInfo]:
 
     if command in _batch_commands():
         return _batch_command_options(command)
+    if command in _standalone_commands():
+        return _standalone_command_options(command)
     operation_name = model.COMMANDS[command]
     return [_option_info(spec, operation_name)
             for spec in command_option_specs(operation_name).values()
@@ -110,6 +144,23 @@ def _batch_command_options(command: str) -> list[OptionInfo]:
             action, values = _value_action(spec, None)
         options.append(OptionInfo(spec.name, _KINDS[spec.kind], action, values,
                                   first_sentence(spec.help)))
+    return options
+
+
+def _standalone_command_options(command: str) -> list[OptionInfo]:
+    """A standalone command's options, read from its argparse parser (help excluded)."""
+    import importlib
+
+    module = importlib.import_module(_standalone_commands()[command][0])
+    options = []
+    for action in module._parser()._actions:
+        names = [name for name in action.option_strings if name.startswith("--")]
+        if not names or names[0] == "--help":
+            continue
+        kind = FLAG if action.nargs == 0 else VALUE
+        action_kind = "path" if action.metavar == "FILE" else None
+        options.append(OptionInfo(names[0], kind, action_kind, (),
+                                  first_sentence(action.help or "")))
     return options
 
 
@@ -203,7 +254,10 @@ def bash_script() -> str:
         "# Install: source this file from ~/.bashrc, or copy it to",
         "# ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).",
         "",
-        f"_rekcli_commands='{' '.join(command_names() + ['help'])}'",
+        f"_rekcli_commands='{' '.join(first_words())}'",
+        f"_rekcli_alias='{service_alias()}'",
+        "# Commands with options of their own only (no API globals).",
+        f"_rekcli_standalone=' {' '.join(_standalone_commands())} '",
         f"_rekcli_globals='{globals_}'",
         "",
         "# The words command $1 takes as its first argument (batch: an API command).",
@@ -211,10 +265,9 @@ def bash_script() -> str:
         "{",
         "    case $1 in",
     ]
-    for command in command_names():
-        if command_arguments(command):
-            words = " ".join(command_arguments(command))
-            lines.append(f"        {command}) _rekcli_reply='{words}' ;;")
+    for command in commands_with_arguments():
+        words = " ".join(command_arguments(command))
+        lines.append(f"        {command}) _rekcli_reply='{words}' ;;")
     lines += [
         "        *) _rekcli_reply='' ;;",
         "    esac",
@@ -352,7 +405,7 @@ _rekcli()
 
     # The command: the first word that is neither an option nor an option's value; the
     # words after it that are neither count as its arguments.
-    local i word command='' skip=0 arguments=0
+    local i word command='' skip=0 arguments=0 aliased=0
     for ((i = 1; i < cword; i++)); do
         word=${_rekcli_words[i]}
         if ((skip)); then
@@ -365,7 +418,15 @@ _rekcli()
                 _rekcli_option_kind "$command" "$word"
                 [[ $_rekcli_reply == value ]] && skip=1
                 ;;
-            *) if [[ $command ]]; then arguments=$((arguments + 1)); else command=$word; fi ;;
+            *)
+                if [[ $command ]]; then
+                    arguments=$((arguments + 1))
+                elif [[ $word == "$_rekcli_alias" ]] && ((!aliased)); then
+                    aliased=1   # `rekcli rekognition <command>`: the command follows
+                else
+                    command=$word
+                fi
+                ;;
         esac
     done
 
@@ -417,13 +478,16 @@ _rekcli()
         else
             _rekcli_reply=''
         fi
-        local used=" ${_rekcli_words[*]:1:cword-1} " name names=''
-        for name in $_rekcli_reply $_rekcli_globals; do
+        local used=" ${_rekcli_words[*]:1:cword-1} " name names='' globals=$_rekcli_globals
+        [[ $command && $_rekcli_standalone == *" $command "* ]] && globals=''
+        for name in $_rekcli_reply $globals; do
             [[ $used == *" $name "* ]] || names+=" $name"
         done
         _rekcli_candidates=($(compgen -W "$names" -- "$cur"))
     else
-        _rekcli_candidates=($(compgen -W "$_rekcli_commands" -- "$cur"))
+        local commands=" $_rekcli_commands "
+        ((aliased)) && commands=${commands/ $_rekcli_alias / }
+        _rekcli_candidates=($(compgen -W "$commands" -- "$cur"))
     fi
 
     # Bash replaces only its own current word (after the last ':' or '='): cut what precedes.
@@ -465,24 +529,24 @@ def zsh_script() -> str:
         "  reply=(",
     ]
     lines += [f"    {_zsh_described(c, first_sentence(command_summary(c)))}"
-              for c in command_names()]
-    lines += [f"    {_zsh_described('help', 'Show help for rekcli or a command')}",
-              "  )", "}", "",
+              for c in first_words()]
+    lines += ["  )", "}", "",
               "# The words command $1 takes as its first argument (batch: an API command).",
               "_rekcli_command_arguments() {",
               "  case $1 in"]
-    for command in command_names():
-        if command_arguments(command):
-            described = " ".join(_zsh_described(c, first_sentence(command_summary(c)))
-                                 for c in command_arguments(command))
-            lines.append(f"    ({command}) reply=({described}) ;;")
+    for command in commands_with_arguments():
+        described = " ".join(_zsh_described(c, first_sentence(command_summary(c)))
+                             for c in command_arguments(command))
+        lines.append(f"    ({command}) reply=({described}) ;;")
     lines += ["    (*) reply=() ;;", "  esac", "}", "",
               "# The options of command $1 (with the globals) as name:description.",
               "_rekcli_options() {",
               "  case $1 in"]
     for command in command_names():
         described = " ".join(_zsh_described(o.name, o.help) for o in options[command])
-        lines.append(f"    ({command}) reply=({described}) ;;")
+        # a standalone command (serve) takes no API globals: return before adding them
+        end = "; return" if command in _standalone_commands() else ""
+        lines.append(f"    ({command}) reply=({described}){end} ;;")
     globals_ = " ".join(_zsh_described(o.name, o.help) for o in options[""])
     lines += ["    (*) reply=() ;;", "  esac", f"  reply+=({globals_})", "}", "",
               "# How option $2 of command $1 takes values: flag, value, list or optional.",
@@ -498,7 +562,7 @@ def zsh_script() -> str:
     lines += [f"    ({pattern}) REPLY={_zsh_quote(answer)} ;;"
               for pattern, answer in _case_table(options, _values_answer, "")]
     lines += ["    (*) REPLY='' ;;", "  esac", "}", ""]
-    return "\n".join(lines) + ZSH_FUNCTIONS
+    return "\n".join(lines) + ZSH_FUNCTIONS.replace("{alias}", service_alias())
 
 
 ZSH_FUNCTIONS = r'''
@@ -524,7 +588,7 @@ _rekcli_collection_ids() {
 }
 
 _rekcli() {
-  local i word command= skip=0 option= kind= arguments=0
+  local i word command= skip=0 option= kind= arguments=0 aliased=0
   for (( i = 2; i < CURRENT; i++ )); do
     word=$words[i]
     if (( skip )); then
@@ -534,7 +598,14 @@ _rekcli() {
     case $word in
       (--*=*) ;;
       (-*) _rekcli_option_kind "$command" "$word"; [[ $REPLY == value ]] && skip=1 ;;
-      (*) if [[ -n $command ]]; then arguments=$(( arguments + 1 )); else command=$word; fi ;;
+      (*)
+        if [[ -n $command ]]; then
+          arguments=$(( arguments + 1 ))
+        elif [[ $word == '{alias}' ]] && (( ! aliased )); then
+          aliased=1
+        else
+          command=$word
+        fi ;;
     esac
   done
 
@@ -597,6 +668,7 @@ _rekcli() {
     _describe -t options 'option' reply
   else
     _rekcli_command_list
+    (( aliased )) && reply=(${reply:#{alias}:*})
     _describe -t commands 'command' reply
   fi
 }
@@ -647,11 +719,11 @@ def fish_script() -> str:
     lines += [f"complete -c rekcli -n __rekcli_needs_command -a {c} "
               f"-d {_fish_quote(first_sentence(command_summary(c)))}" for c in commands]
     lines.append("complete -c rekcli -n __rekcli_needs_command -a help "
-                 "-d 'Show help for rekcli or a command'")
-    for command in commands:
+                 f"-d {_fish_quote(command_summary('help'))}")
+    lines.append(f"complete -c rekcli -n {_fish_quote(f'__rekcli_needs_command; and not contains -- {service_alias()} (commandline -opc)')} "
+                 f"-a {service_alias()} -d {_fish_quote(command_summary(service_alias()))}")
+    for command in commands_with_arguments():
         arguments = command_arguments(command)
-        if not arguments:
-            continue
         lines += ["", f"# the argument of {command}",
                   f"set -g __rekcli_arguments_{command.replace('-', '_')} {' '.join(arguments)}"]
         condition = (f"__rekcli_using_command {command}; and __rekcli_needs_argument {command} "
@@ -660,7 +732,8 @@ def fish_script() -> str:
                   f"-d {_fish_quote(first_sentence(command_summary(argument)))}"
                   for argument in arguments]
     lines += ["", "# global options"]
-    lines += [_fish_option_line(o, None) for o in options[""]]
+    not_standalone = " ".join(f"not __rekcli_using_command {c};" for c in _standalone_commands())
+    lines += [_fish_option_line(o, not_standalone.rstrip(";") or None) for o in options[""]]
     for command in commands:
         lines += ["", f"# {command}"]
         lines += [_fish_option_line(o, f"__rekcli_using_command {command}")

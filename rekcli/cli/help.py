@@ -97,9 +97,11 @@ CLI_OPTION_DOCS = {
     "--cli-input-json | --cli-input-yaml": (
         "(string)", "Read the request from the JSON (or YAML) text given, or from a file with "
                     "file://path. The text follows the template that --generate-cli-skeleton "
-                    "prints. Options given on the command line override its values. Binary "
-                    "values cannot be given this way: a JSON string is taken literally. The two "
-                    "options cannot be used together."),
+                    "prints. Options given on the command line override its values. An image's "
+                    "Bytes is base64 text, as with aws (raw text with --cli-binary-format "
+                    "raw-in-base64-out), or \"fileb://path\" to read the file: the same shape "
+                    "as a rekcli batch line (aws reads no file there). The two options cannot "
+                    "be used together."),
     "--generate-cli-skeleton": (
         "(string)", "Print a template and exit without calling the service. With no value or "
                     "input, a JSON request template for --cli-input-json; with yaml-input, a "
@@ -110,8 +112,9 @@ CLI_OPTION_DOCS = {
 
 EXAMPLES_NOTE = ("The examples run from the folder of the test photos (people/<name>/ with one "
                  "face per photo, groups/ with several, as in ../shared/faces); any JPEG or PNG "
-                 "photos of yours work the same way. Outputs show small objects on one line to "
-                 "save space.")
+                 "photos of yours work the same way. The outputs are what the commands printed "
+                 "(recorded by running them), with numbers rounded to four decimals and small "
+                 "objects on one line to save space.")
 
 GLOBAL_TYPES = {"--cli-read-timeout": "(int)", "--cli-connect-timeout": "(int)"}
 GLOBAL_DEFAULTS = {"--output": "json", "--color": "auto", "--cli-binary-format": "base64",
@@ -413,13 +416,25 @@ def _shell_words(line: str) -> list[str]:
 
 
 def example_output_text(output) -> str:
-    """An example's output as --output json prints it, with small objects folded on one line.
+    """An example's output as --output json prints it, with small objects folded on one line
+    and numbers rounded to four decimals.
 
     Folding keeps landmarks and boxes to a line each; the text stays valid JSON.
     """
     if isinstance(output, str):
         return output.rstrip("\n")
-    return _folded_json(output, 0)
+    return _folded_json(rounded(output), 0)
+
+
+def rounded(value, places: int = 4):
+    """`value` with its floats rounded, as the example outputs show them."""
+    if isinstance(value, float):
+        return round(value, places)
+    if isinstance(value, list):
+        return [rounded(item, places) for item in value]
+    if isinstance(value, dict):
+        return {key: rounded(item, places) for key, item in value.items()}
+    return value
 
 
 def _folded_json(value, depth: int, used: int = 0, width: int = 70) -> str:
@@ -634,7 +649,8 @@ MAIN_DESCRIPTION = [
 
 ENVIRONMENT = [
     ("REKCLI_DATA_DIR", "Where collections are kept (default: ${XDG_DATA_HOME:-~/.local/share}/"
-                        "rekcli), one folder per region."),
+                        "rekcli), one folder per region. A home directory that does not "
+                        "exist is never created: writes fail naming it."),
     ("REKCLI_SHARED_STORE", "Set to 'group' for a store deliberately shared with your group: "
                             "files are created 0660/0770 and a group-writable data dir is "
                             "accepted (default: private, 0600/0700; a folder another user "

@@ -87,16 +87,16 @@ def handle_error(error: BaseException, invocation: Invocation) -> int:
 
 def run(args: list[str], invocation: Invocation) -> int:
     command, rest = argv_grammar.split_command(args)
+    if command == SERVICE_ALIAS:  # `rekcli rekognition compare-faces ...`, as aws spells it
+        command, rest = argv_grammar.split_command(rest)
     if command is None:
         return run_without_command(rest, invocation)
-    if command == "help" and rest == ["serve"]:
-        command, rest = "serve", ["--help"]
+    if command == "help" and len(rest) == 1 and rest[0] in STANDALONE_COMMANDS:
+        command, rest = rest[0], ["--help"]
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
-    if command == "serve":  # the HTTP endpoint: its own options, no API globals
-        from rekcli.server.command import main as serve_main
-
-        return serve_main(rest)
+    if command in STANDALONE_COMMANDS:  # e.g. the HTTP endpoint: own options, no API globals
+        return run_standalone_command(command, rest)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
@@ -104,8 +104,7 @@ def run(args: list[str], invocation: Invocation) -> int:
         return run_batch_command(command, rest, invocation)
     if operation_name is None:
         _read_globals_for_errors(rest, invocation)
-        raise UsageError(argv_grammar._invalid_choice("command", command,
-                                                      list(COMMANDS) + list(BATCH_COMMAND_NAMES)))
+        raise UsageError(argv_grammar._invalid_choice("command", command, all_command_names()))
     invocation.operation_name = operation_name
     specs = argv_grammar.command_option_specs(operation_name)
     parsed = argv_grammar.parse_tokens(rest, specs)
@@ -128,6 +127,30 @@ def commands_by_name() -> dict:
 
 
 BATCH_COMMAND_NAMES = ("batch", "index-folder", "search-folder", "compare-folder")
+
+# Commands that are neither an API operation nor a batch job: name -> (module whose
+# main(args) runs it and whose _parser() builds its argparse parser, one-line summary).
+# Completions, the invalid-choice list and `rekcli help NAME` all read this table.
+STANDALONE_COMMANDS = {
+    "serve": ("rekcli.server.command",
+              "Serve the local Rekognition operations over HTTP (AWS JSON 1.1)."),
+}
+
+# The aws CLI's service word: `rekcli rekognition <command>` is `rekcli <command>`, so a
+# wrapper that turns `aws ...` into `rekcli ...` works unchanged.
+SERVICE_ALIAS = "rekognition"
+
+
+def all_command_names() -> list[str]:
+    """Every command word: API commands, batch commands, standalone commands."""
+    return list(commands_by_name()) + list(BATCH_COMMAND_NAMES) + list(STANDALONE_COMMANDS)
+
+
+def run_standalone_command(name: str, rest: list[str]) -> int:
+    import importlib
+
+    module = importlib.import_module(STANDALONE_COMMANDS[name][0])
+    return module.main(rest)
 
 
 def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int:
@@ -222,14 +245,15 @@ def print_version() -> int:
 
 def show_help_topic(topic: str | None) -> int:
     """`rekcli help [COMMAND]`: an API command's page, a batch command's page, or the index."""
+    if topic == SERVICE_ALIAS:  # `rekcli help rekognition`: the service's page, as aws has it
+        topic = None
     if topic in BATCH_COMMAND_NAMES:
         from rekcli.cli.help import print_batch_help
 
         print_batch_help(topic)
         return EXIT_OK
     if topic is not None and topic not in commands_by_name():
-        raise UsageError(argv_grammar._invalid_choice(
-            "command", topic, list(commands_by_name()) + list(BATCH_COMMAND_NAMES)))
+        raise UsageError(argv_grammar._invalid_choice("command", topic, all_command_names()))
     return show_help(commands_by_name()[topic] if topic else None, [])
 
 

@@ -27,7 +27,10 @@ def input_skeleton(shape: dict, depth: int = 0):
 
 
 def output_skeleton(shape: dict, name: str = "", depth: int = 0):
-    """A fake response as the aws CLI builds it: strings are their member name, numbers 0."""
+    """A fake response as the aws CLI builds it (botocore's ArgumentGenerator with member
+    names): a string is the name of the member holding it, a list's item the name of the
+    item's shape ("String", "UnsuccessfulFaceDeletionReason"), a map's value ""; numbers 0,
+    booleans true, timestamps the epoch."""
     kind = shape["type"]
     if depth > 10:
         return {}
@@ -35,15 +38,19 @@ def output_skeleton(shape: dict, name: str = "", depth: int = 0):
         return {member: output_skeleton(model.shape(s), member, depth + 1)
                 for member, s in shape["members"].items()}
     if kind == "list":
-        return [output_skeleton(model.shape(shape["member"]), name, depth + 1)]
+        return [output_skeleton(model.shape(shape["member"]), shape["member"], depth + 1)]
     if kind == "map":
-        return {"KeyName": output_skeleton(model.shape(shape["value"]), name, depth + 1)}
+        return {"KeyName": output_skeleton(model.shape(shape["value"]), "", depth + 1)}
     if kind in ("integer", "long"):
         return 0
     if kind == "float":
         return 0.0
     if kind == "boolean":
         return True
+    if kind == "timestamp":
+        return _PLACEHOLDERS["timestamp"]
+    if kind == "blob":
+        return None
     return name
 
 

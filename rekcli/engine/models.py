@@ -21,7 +21,8 @@ package's directory is found with importlib's spec machinery alone.
 
 dlib builds the HOG detector by decoding a large text literal, which costs ~230 ms at every
 start. Its serialised form loads in ~1 ms, so the first process writes it to
-`$REKCLI_CACHE_DIR` (default `${XDG_CACHE_HOME:-~/.cache}/rekcli`), atomically, keyed by
+`$REKCLI_CACHE_DIR` (default `${XDG_CACHE_HOME:-~/.cache}/rekcli`; `$TMPDIR/rekcli-UID-cache`
+when the home directory does not exist), atomically, keyed by
 the dlib version, and later processes read it. A missing, unwritable or unreadable cache just
 means the slow path.
 
@@ -108,8 +109,18 @@ def cache_dir() -> Path:
     explicit = os.environ.get("REKCLI_CACHE_DIR")
     if explicit:
         return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(xdg) / "rekcli"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "rekcli"
+    home = os.path.expanduser("~")
+    if not os.path.isdir(home):
+        # A service account's HOME often does not exist (/nonexistent): creating it would make
+        # a folder in / as root. The cache only saves time, so a private one in the temp
+        # folder does (trusted only if it is ours and private, like any cache folder).
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / f"rekcli-{os.geteuid()}-cache"
+    return Path(home) / ".cache" / "rekcli"
 
 
 @_cached_once

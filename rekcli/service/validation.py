@@ -15,7 +15,11 @@ from rekcli.service import model
 from rekcli.service.errors import InvalidParameterException
 
 # Python's `re` has no \p{...} classes; the tag patterns use letters, separators and numbers.
-_UNICODE_CLASSES = {r"\p{L}\p{Z}\p{N}": r"\w\s"}
+# \w is exactly letters (L), numbers (N) and '_' (which the patterns allow anyway). \s is not
+# \p{Z}: it also takes control characters (tab, newline, \x1c-\x1f, \x85), which AWS
+# refuses, so the separators are spelled out: Zs, then Zl (U+2028) and Zp (U+2029).
+_SEPARATORS = "\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2028\u2029"
+_UNICODE_CLASSES = {r"\p{L}\p{Z}\p{N}": r"\w" + _SEPARATORS}
 
 
 @lru_cache(maxsize=None)
@@ -67,13 +71,17 @@ def _check(value, shape: dict, path: str) -> None:
                 _check(value[name], model.shape(member_shape), f"{path}.{name}" if path else name)
     elif kind == "list":
         _check_size(value, len(value), shape, path, "length")
-        for i, item in enumerate(value):
-            _check(item, model.shape(shape["member"]), f"{path}.{i + 1}")
+        item_shape = model.shape(shape["member"])
+        if item_shape["type"] == "string":
+            _check_elements(value, value, item_shape, path, "Member")
+        else:
+            for i, item in enumerate(value):
+                _check(item, item_shape, f"{path}.{i + 1}")
     elif kind == "map":
         _check_size(value, len(value), shape, path, "length")
-        for key, item in value.items():
-            _check(key, model.shape(shape["key"]), f"{path}.key")
-            _check(item, model.shape(shape["value"]), f"{path}.{key}")
+        _check_elements(value, list(value), model.shape(shape["key"]), path, "Map keys")
+        _check_elements(value, list(value.values()), model.shape(shape["value"]), path,
+                        "Map value")
     elif kind == "string":
         _check_size(value, len(value), shape, path, "length")
         _check_string(value, shape, path)
@@ -88,6 +96,38 @@ def _check(value, shape: dict, path: str) -> None:
             raise _violation(value, path, f"Member must have value less than or equal to {shape['max']}")
         if "min" in shape and value < shape["min"]:
             raise _violation(value, path, f"Member must have value greater than or equal to {shape['min']}")
+
+
+def _check_elements(whole, items: list, item_shape: dict, path: str, what: str) -> None:
+    """The strings of a list or map, checked as AWS checks them: the message shows the whole
+    collection (Java's toString) and every constraint the first failing element breaks,
+    e.g. `Map keys must satisfy constraint: [Member must satisfy regular expression ...]`."""
+    for item in items:
+        broken = _string_violations(item, item_shape)
+        if broken:
+            raise _violation(_java_text(whole), path,
+                             f"{what} must satisfy constraint: [{', '.join(broken)}]")
+
+
+def _java_text(value) -> str:
+    """How the service shows a collection in a message: [a, b] and {k=v, k2=v2}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}"
+    return "[" + ", ".join(str(item) for item in value) + "]"
+
+
+def _string_violations(value: str, shape: dict) -> list[str]:
+    broken = []
+    if "max" in shape and len(value) > shape["max"]:
+        broken.append(f"Member must have length less than or equal to {shape['max']}")
+    if "min" in shape and len(value) < shape["min"]:
+        broken.append(f"Member must have length greater than or equal to {shape['min']}")
+    if "enum" in shape and value not in shape["enum"]:
+        broken.append("Member must satisfy enum value set: [" + ", ".join(shape["enum"]) + "]")
+    pattern = shape.get("pattern")
+    if pattern and not _compiled(pattern).fullmatch(value):
+        broken.append(f"Member must satisfy regular expression pattern: {pattern}")
+    return broken
 
 
 def _check_size(value, size: int, shape: dict, path: str, what: str) -> None:

@@ -11,6 +11,7 @@ Every module that writes under the data dir creates and opens through these func
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -42,7 +43,14 @@ def make_private_dir(path: Path) -> Path:
         if probe.parent == probe:
             break
         probe = probe.parent
+    home = os.path.expanduser("~")
     for directory in reversed(missing):
+        if os.path.abspath(directory) == os.path.abspath(home):
+            # A service account's HOME that does not exist (/nonexistent) is not ours to make
+            # (as root it would be a new folder in /): say so instead.
+            raise FileNotFoundError(
+                errno.ENOENT, "The home directory does not exist and rekcli does not create "
+                "it; set REKCLI_DATA_DIR to a folder (or create the home directory)", str(home))
         try:
             os.mkdir(directory, dir_mode())
         except FileExistsError:
