@@ -381,12 +381,32 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
     extra = _member_options(values, {"--similarity-threshold": "SimilarityThreshold",
                                      "--quality-filter": "QualityFilter"}, "CompareFaces")
     members = {"SourceImage": {"Bytes": source}, **extra}
+    _require_source_face(members, values["--source-image-bytes"], settings)
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
                   image_files={"TargetImage": str(path)}, problem=problem)
              for path, _, problem in images]
     labels = [{"Image": _printable(path)} for path, _, _ in images]
     return run_tasks(tasks, labels, settings, values,
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
+
+
+def _require_source_face(members: dict, given: str, settings) -> None:
+    """Fail at once, naming the source, when the reference photo cannot be read or has no
+    usable face: every comparison would fail the same way, each after a target's work."""
+    from rekcli.cli.request import build_request_from_input
+    from rekcli.service.context import ServiceContext
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.faces_by_image import require_source_face
+
+    # The source stands in for the target too: the request is validated whole, as each
+    # item's will be, so a bad option also fails here rather than once per image.
+    request = build_request_from_input(
+        "CompareFaces", dict(members, TargetImage=members["SourceImage"]), settings.binary_format)
+    try:
+        require_source_face(ServiceContext(region=settings.region), request)
+    except ServiceError as error:
+        named = given if given.startswith("fileb://") else "--source-image-bytes"
+        raise type(error)(f"Source image {named}: {error.message}") from None
 
 
 def _collection_state(collection_id: str, settings) -> tuple[float, int]:
