@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
@@ -294,7 +295,7 @@ def _member_options(values: dict, option_to_member: dict, operation: str) -> dic
 
 
 def run_index_folder(values: dict, positionals: list[str], settings) -> int:
-    from rekcli.batch.jobs import external_image_id
+    from rekcli.batch.jobs import external_image_ids
     from rekcli.batch.worker import Task
 
     _require(values, "--collection-id")
@@ -302,9 +303,9 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
                                      "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
     created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
+    ext_ids = external_image_ids(images, _indexed_under(values["--collection-id"], settings))
     tasks, labels = [], []
-    for path, relative, problem in images:
-        ext_id = external_image_id(relative)
+    for (path, relative, problem), ext_id in zip(images, ext_ids):
         members = {"CollectionId": values["--collection-id"], "ExternalImageId": ext_id, **extra}
         tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
                           image_files={"Image": str(path)}, skip_if_indexed=True,
@@ -314,6 +315,46 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
                       settings.region, str(_data_dir())),
                      recheck_journaled=_faces_still_indexed(values["--collection-id"], settings))
+
+
+def _indexed_under(collection_id: str, settings):
+    """For external_image_ids: which of the files that would share an ExternalImageId the
+    collection already holds under it (same image bytes), so that it keeps that name. Asked
+    only when names meet, which is rare: the collection is listed once, on the first ask."""
+    from rekcli.batch.worker import _read_image_file as read_image_file
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.faces_by_image import image_id_for
+
+    image_ids_by_name: dict = {}
+
+    def list_once() -> dict:
+        if not image_ids_by_name:
+            image_ids_by_name[None] = set()
+            context = ServiceContext(region=settings.region)
+            request = {"CollectionId": collection_id, "MaxResults": 4096}
+            while True:
+                page = invoke("ListFaces", request, context)
+                for face in page["Faces"]:
+                    image_ids_by_name.setdefault(face.get("ExternalImageId"), set()).add(
+                        face["ImageId"])
+                if not page.get("NextToken"):
+                    return image_ids_by_name
+                request["NextToken"] = page["NextToken"]
+        return image_ids_by_name
+
+    def indexed_under(name: str, paths: list) -> int | None:
+        owners = list_once().get(name)
+        for position, path in enumerate(paths if owners else ()):
+            try:
+                if image_id_for(read_image_file(Path(path))) in owners:
+                    return position
+            except (OSError, ServiceError):
+                continue  # unreadable or too large: it cannot have been indexed
+        return None
+
+    return indexed_under
 
 
 def _faces_still_indexed(collection_id: str, settings):

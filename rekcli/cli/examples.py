@@ -592,11 +592,19 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "ExternalImageId. The face models are loaded once per worker process, not once per "
         "image, so a folder indexes several times faster than a loop of rekcli index-faces.",
         "The ExternalImageId is the image's path under the folder it was found in, with ':' "
-        "for each '/': people/obama/obama.jpg found in people is obama:obama.jpg. A file named "
-        "in --images, or matched by a pattern, is known by its file name. Characters outside "
-        "a-z, A-Z, 0-9 and _.-: become '_', and a name longer than 255 characters is cut and "
-        "ends with a hash of the whole. Give the same --images every time: the same photo "
-        "reached through another folder gets another name and is indexed again.",
+        "for each '/': people/obama/obama.jpg found in people is obama:obama.jpg. A pattern's "
+        "folder is the part before its first wildcard, so 'people/**/*.jpg' names the photos "
+        "as people --recursive does; a file named in --images is known by its file name. "
+        "Characters outside a-z, A-Z, 0-9 and _.-: become '_', and a name longer than 255 "
+        "characters is cut and ends with a hash of the whole.",
+        "Names are unique within a run, and a name that is unique keeps this spelling. When "
+        "files would share one: the file the collection already holds under it keeps it (or "
+        "else one whose file name is already exactly that name); the others are named from the "
+        "folder above that tells them apart (a/x.jpg and b/x.jpg from --images a b: a:x.jpg, "
+        "b:x.jpg), and if that is not enough (names that differ only in characters made "
+        "'_', such as two accented letters in caf?.jpg), the name gets 8 hex digits of a hash of the exact path before its extension: "
+        "caf_-a4baa578.jpg. Give the same folders every time: a photo reached from another "
+        "folder gets another name and is indexed again.",
         "An image the collection already holds under the same ExternalImageId (the same bytes "
         "and the same name) is skipped before any face analysis, at the cost of reading the "
         "file: its line says \"Skipped\": \"ALREADY_INDEXED\". Running the same command again, "
@@ -615,8 +623,10 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "Each image runs compare-faces with the reference photo as the source image: the "
         "largest face of the reference is compared with up to the 100 largest faces of the "
         "image. Faces at or above --similarity-threshold are returned in FaceMatches, most "
-        "similar first, the others in UnmatchedFaces. The reference is read once; when it has "
-        "no face, every image fails with InvalidParameterException. No collection is needed.",
+        "similar first, the others in UnmatchedFaces. The reference is checked first: when it "
+        "cannot be read or has no face that passes --quality-filter, the command fails at "
+        "once naming it (InvalidParameterException, or InvalidImageFormatException, exit "
+        "254) and no image is compared. No collection is needed.",
     ],
     "batch": [
         "<command> is the API command every request is for (detect-faces, index-faces, "
