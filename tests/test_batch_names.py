@@ -122,3 +122,42 @@ def test_a_photo_indexed_before_a_namesake_came_keeps_its_name(tmp_path, faces_d
     second = index(env, "--images", str(folder))
     assert second[1] == ["caf_.jpg", "Skipped"]    # cafë.jpg, sorted after café.jpg
     assert second[0][0].startswith("caf_-") and second[0][1] == "Response"
+
+
+@pytest.fixture
+def odd_name(tmp_path, faces_dir):
+    """A folder holding one photo whose file name is not UTF-8: caf<0xe9>.jpg."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    os.symlink(faces_dir / "people/obama/obama.jpg", os.fsencode(folder) + b"/caf\xe9.jpg")
+    return os.fsencode(folder) + b"/caf\xe9.jpg"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("output", ["text", "table"])
+def test_text_and_table_output_print_a_name_that_is_not_utf8_as_its_bytes(odd_name, env, output):
+    """A `while read` loop on the text output gets a path it can open."""
+    result = run_subprocess("compare-folder", "--source-image-bytes", b"fileb://" + odd_name,
+                            "--images", os.path.dirname(odd_name), "--output", output,
+                            "--query", "[Image, Response.FaceMatches[0].Similarity]", env=env)
+    assert result.returncode == 0, result.stderr
+    if output == "text":
+        name, similarity = result.stdout.rstrip(b"\n").split(b"\t")
+        assert name == odd_name and os.path.exists(name) and float(similarity) > 99
+    else:
+        assert odd_name in result.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_json_and_yaml_escape_a_name_that_is_not_utf8_losslessly(odd_name, env, output):
+    import yaml
+
+    result = run_subprocess("compare-folder", "--source-image-bytes", b"fileb://" + odd_name,
+                            "--images", os.path.dirname(odd_name), "--output", output,
+                            "--query", "Image", env=env)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode("utf-8")   # valid UTF-8 whatever the file names
+    assert "caf\\udce9.jpg" in text.lower()
+    name = json.loads(text) if output == "json" else yaml.safe_load(text)
+    assert os.fsencode(name) == odd_name

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,16 +168,38 @@ def _bare(result: dict):
 def _print_line(value, settings) -> None:
     if settings.output == "json":
         if value != {}:
-            sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+            _write_data(_escape_lone_surrogates(json.dumps(value, ensure_ascii=False)) + "\n")
     else:
-        from rekcli.cli.output import write_output
+        from rekcli.cli.output import render_output
 
         if settings.output == "yaml":
             # One YAML document per line of the job: concatenated mappings would merge.
             sys.stdout.write("---\n")
-        write_output(value, settings.output, operation_name="Batch", stream=sys.stdout,
-                     color=settings.use_color)
+        _write_data(render_output(value, settings.output, operation_name="Batch",
+                                  color=settings.use_color))
     sys.stdout.flush()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_lone_surrogates(text: str) -> str:
+    """JSON text with each byte of a file name that is not UTF-8 (Python keeps byte 0xe9
+    as the lone surrogate U+DCE9) written as the JSON escape \\udce9: the line stays valid
+    UTF-8, and Python's json.loads and os.fsencode give the name's bytes back. (YAML's
+    writer already writes \\uDCE9.) Surrogates appear only inside JSON strings."""
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _write_data(text: str) -> None:
+    """Write output to stdout; a file name that is not UTF-8 (text and table output) is
+    written as its own bytes, so a script reading the line can open the file."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        sys.stdout.flush()
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        sys.stdout.buffer.write(text.encode(encoding, "surrogateescape"))
 
 
 def _workers(values: dict) -> int:
@@ -260,10 +283,10 @@ def _images(values: dict) -> list:
 
 
 def _printable(path) -> str:
-    """The path as the output shows it: a file name that is not valid UTF-8 (a byte the
-    system keeps as is) is shown with that byte escaped, \\xe9, so each line stays valid
-    UTF-8 JSON."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """The path as the output shows it. A byte of a file name that is not valid UTF-8 stays
+    a lone surrogate here (0xe9 is U+DCE9, as Python decodes names), which _print_line
+    writes as the raw byte in text and table output and as the escape \\udce9 in JSON."""
+    return os.fspath(path)
 
 
 def _require(values: dict, *names: str) -> None:

@@ -653,7 +653,11 @@ IMAGES_DESCRIPTION = (
     "directly is always taken. The images are processed in the order of their paths, each "
     "once. A named file or folder that does not exist, or that cannot be read, gives an error "
     "line (FileError) and the job goes on; a file over 5 MB gives ImageTooLargeException "
-    "without being read.")
+    "without being read. A file name that is not valid UTF-8 is printed as its own bytes "
+    "with --output text and table, so a script reading the lines can open the file; JSON "
+    "and YAML stay valid UTF-8 by writing each such byte as the escape \\udcXX (byte 0xe9 "
+    "is \\udce9, Python's surrogateescape: os.fsencode(json.loads(line)[\"Image\"]) gives "
+    "the name's bytes back).")
 
 # The same on every batch page; help.py fills in {item} ("image" or "request"), {An_item},
 # {error_line}, {usage_errors} (what makes the whole command fail with 252) and {job_input}
