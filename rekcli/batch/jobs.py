@@ -22,6 +22,22 @@ class Found(NamedTuple):
     problem: str = ""  # why it cannot be read; empty for an image
 
 
+class Listed(str):
+    """A path read from a list (`--images -`): taken as written, never as a glob pattern
+    and without `~` expansion, as `find` printed it."""
+
+
+def read_path_list(data: bytes) -> list[Listed]:
+    """The paths of a list: one per line (a trailing CR dropped), or separated by NUL bytes
+    when there are any (`find -print0`, for names with newlines); blank entries skipped.
+    Bytes are kept as the system gives them, so a name that is not UTF-8 still opens."""
+    if b"\0" in data:
+        entries = data.split(b"\0")
+    else:
+        entries = [line.removesuffix(b"\r") for line in data.split(b"\n")]
+    return [Listed(os.fsdecode(entry)) for entry in entries if entry.strip()]
+
+
 def find_images(sources: list[str], recursive: bool) -> list[Found]:
     """Every image of the sources, and every named path that cannot be read, sorted by path.
 
@@ -50,7 +66,8 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
             error.strerror or str(error))
 
     for source in sources:
-        path = Path(source).expanduser()
+        listed = isinstance(source, Listed)
+        path = Path(source) if listed else Path(source).expanduser()
         try:
             if path.is_dir():
                 for file in _files_of(path, recursive, trouble):
@@ -58,7 +75,7 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
                         add(file, file.relative_to(path).as_posix())
             elif path.is_file():
                 add(path, path.name)
-            elif glob.has_magic(source):
+            elif glob.has_magic(source) and not listed:
                 root = _glob_root(os.path.expanduser(source))
                 for match in glob.glob(os.path.expanduser(source), recursive=True):
                     if _is_image(Path(match), trouble):

@@ -52,7 +52,8 @@ _COMMON = {spec.name: spec for spec in (
     _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
     _opt("--no-progress", FLAG, "Never show progress."),
 )}
-_IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg').")
+_IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg'); "
+                                 "- reads a list of paths from stdin, one a line.")
 _RECURSIVE = _opt("--recursive", FLAG, "Also take images from sub-folders of the given folders.")
 _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 
@@ -85,6 +86,9 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
                                           recheck_journaled=recheck_journaled,
                                           should_stop=stop.requested):
+            if "Skipped" in result and values.get("--hide-skipped"):
+                progress.advance(failed=False)
+                continue
             line = dict(labels[index], **result) if labels else _bare(result)
             shown = _queried(query, line, result, index)
             failures += "Error" in result
@@ -226,7 +230,13 @@ def _progress_reporter(total: int, values: dict):
 
 
 def run_batch(values: dict, positionals: list[str], settings) -> int:
-    if len(positionals) != 1 or positionals[0] not in model.COMMANDS:
+    if positionals and positionals[0] not in model.COMMANDS:
+        from rekcli.cli.argv import _invalid_choice
+
+        # as `aws rekognition nosuch`: the word refused, then the words it could have been
+        raise UsageError(_invalid_choice("operation", positionals[0], model.COMMANDS)
+                         + "\n\nValid choices are: " + ", ".join(sorted(model.COMMANDS)))
+    if len(positionals) != 1:
         raise UsageError("batch needs one command, e.g. `rekcli batch index-faces --input-file "
                          "requests.jsonl`; valid commands: " + ", ".join(sorted(model.COMMANDS)))
     operation = model.COMMANDS[positionals[0]]
@@ -274,12 +284,22 @@ def _images(values: dict) -> list:
 
     if not values.get("--images"):
         raise UsageError("the following arguments are required: --images")
-    found = find_images(values["--images"], bool(values.get("--recursive")))
+    found = find_images(_with_listed_paths(values["--images"]), bool(values.get("--recursive")))
     if all(item.problem for item in found):  # nothing to do: say so before any work
         problems = "".join(f"\n  {item.path}: {item.problem}" for item in found)
         raise ParamValidationError("No JPEG or PNG images found in: "
                                    + ", ".join(values["--images"]) + problems)
     return found
+
+
+def _with_listed_paths(sources: list[str]) -> list[str]:
+    """--images with `-` replaced by the paths listed on stdin (one a line, or NUL-separated)."""
+    if "-" not in sources:
+        return sources
+    from rekcli.batch.jobs import read_path_list
+
+    listed = read_path_list(sys.stdin.buffer.read())
+    return [path for source in sources for path in (listed if source == "-" else [source])]
 
 
 def _printable(path) -> str:
@@ -494,7 +514,9 @@ BATCH_COMMANDS: dict[str, BatchCommand] = {
                      (_COLLECTION, _IMAGES, _RECURSIVE,
                       _opt("--max-faces", VALUE, "Index at most this many faces per image."),
                       _opt("--quality-filter", VALUE, "NONE, AUTO (default), LOW, MEDIUM or HIGH."),
-                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail).")),
+                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail)."),
+                      _opt("--hide-skipped", FLAG, "Print no line for an image skipped as already "
+                                                   "indexed or analysed: only the new work.")),
                      run_index_folder),
         BatchCommand("search-folder", "Search a collection with the largest face of every image "
                                       "of folders, files or globs.",
