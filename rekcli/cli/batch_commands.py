@@ -201,9 +201,13 @@ def _write_data(text: str) -> None:
     try:
         sys.stdout.write(text)
     except UnicodeEncodeError:
-        sys.stdout.flush()
         encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-        sys.stdout.buffer.write(text.encode(encoding, "surrogateescape"))
+        try:
+            data = text.encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:  # an ASCII-only stdout: the rest of the line as UTF-8
+            data = text.encode("utf-8", "surrogateescape")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
 
 
 def _workers(values: dict) -> int:
@@ -356,7 +360,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
         labels.append({"Image": _printable(path), "ExternalImageId": ext_id})
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
-                      settings.region, str(_data_dir())),
+                      settings.region, str(_data_dir()), ext_ids),
                      recheck_journaled=_faces_still_indexed(values["--collection-id"], settings))
 
 
