@@ -94,3 +94,18 @@ def test_images_from_stdin_and_hide_skipped(tmp_path, faces_dir, env):
                            input=listing, env=env)
     assert again.returncode == 0, again.stderr
     assert [json.loads(line) for line in again.stdout.splitlines()] == [["biden2.jpg", "Response"]]
+
+
+def test_a_listed_file_is_named_by_its_path_as_written(tmp_path, monkeypatch):
+    from rekcli.batch.jobs import external_image_ids, find_images, read_path_list
+
+    for name in ("g/2023/only.jpg", "g/top.jpg"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.chdir(tmp_path / "g")
+    listed = find_images(read_path_list(b"./2023/only.jpg\ntop.jpg\n"), recursive=False)
+    assert external_image_ids(listed) == external_image_ids(find_images(["."], recursive=True))
+    assert external_image_ids(listed) == ["2023:only.jpg", "top.jpg"]
+    elsewhere = find_images(read_path_list(os.fsencode(tmp_path / "g/2023/only.jpg") +
+                                           b"\n../g/top.jpg\n"), recursive=False)
+    assert external_image_ids(elsewhere) == ["top.jpg", "only.jpg"]

@@ -74,7 +74,7 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
                     if _is_image(file, trouble):
                         add(file, file.relative_to(path).as_posix())
             elif path.is_file():
-                add(path, path.name)
+                add(path, _name_as_listed(source) if listed else path.name)
             elif glob.has_magic(source) and not listed:
                 root = _glob_root(os.path.expanduser(source))
                 for match in glob.glob(os.path.expanduser(source), recursive=True):
@@ -87,6 +87,16 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
         except OSError as error:  # e.g. a name longer than the system allows
             trouble(path, error)
     return sorted(found.values(), key=lambda item: str(item.path))
+
+
+def _name_as_listed(path: str) -> str:
+    """A listed file is named by its path as written, under the current folder, so that
+    `cd photos && find . -name '*.jpg' | ... --images -` names each photo as `--images photos
+    --recursive` does; a path from elsewhere (absolute, or above) by its file name."""
+    normal = os.path.normpath(path)
+    if os.path.isabs(normal) or normal.split(os.sep)[0] == os.pardir:
+        return os.path.basename(normal)
+    return normal.replace(os.sep, "/")
 
 
 def _glob_root(pattern: str) -> str:
