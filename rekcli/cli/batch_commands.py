@@ -374,25 +374,25 @@ def _indexed_under(collection_id: str, settings):
     from rekcli.service.errors import ServiceError
     from rekcli.service.faces_by_image import image_id_for
 
-    image_ids_by_name: dict = {}
+    listed: list[dict] = []  # ExternalImageId -> its ImageIds, once listed
 
-    def list_once() -> dict:
-        if not image_ids_by_name:
-            image_ids_by_name[None] = set()
-            context = ServiceContext(region=settings.region)
-            request = {"CollectionId": collection_id, "MaxResults": 4096}
-            while True:
-                page = invoke("ListFaces", request, context)
-                for face in page["Faces"]:
-                    image_ids_by_name.setdefault(face.get("ExternalImageId"), set()).add(
-                        face["ImageId"])
-                if not page.get("NextToken"):
-                    return image_ids_by_name
-                request["NextToken"] = page["NextToken"]
-        return image_ids_by_name
+    def image_ids_by_name() -> dict:
+        if listed:
+            return listed[0]
+        by_name: dict = {}
+        context = ServiceContext(region=settings.region)
+        request = {"CollectionId": collection_id, "MaxResults": 4096}
+        while True:
+            page = invoke("ListFaces", request, context)
+            for face in page["Faces"]:
+                by_name.setdefault(face.get("ExternalImageId"), set()).add(face["ImageId"])
+            if not page.get("NextToken"):
+                listed.append(by_name)
+                return by_name
+            request["NextToken"] = page["NextToken"]
 
     def indexed_under(name: str, paths: list) -> int | None:
-        owners = list_once().get(name)
+        owners = image_ids_by_name().get(name)
         for position, path in enumerate(paths if owners else ()):
             try:
                 if image_id_for(read_image_file(Path(path))) in owners:
