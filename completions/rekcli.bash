@@ -36,7 +36,7 @@ _rekcli_command_options()
         detect-faces) _rekcli_reply='--image --image-bytes --attributes --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         disassociate-faces) _rekcli_reply='--collection-id --user-id --client-request-token --face-ids --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         index-faces) _rekcli_reply='--collection-id --image --image-bytes --external-image-id --detection-attributes --max-faces --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --workers --progress --no-progress' ;;
+        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --hide-skipped --workers --progress --no-progress' ;;
         list-collections) _rekcli_reply='--starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-faces) _rekcli_reply='--collection-id --user-id --face-ids --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-tags-for-resource) _rekcli_reply='--resource-arn --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -73,6 +73,7 @@ _rekcli_option_kind()
         *:--recursive) _rekcli_reply=flag ;;
         *:--attributes) _rekcli_reply=list ;;
         *:--detection-attributes) _rekcli_reply=list ;;
+        *:--hide-skipped) _rekcli_reply=flag ;;
         *:--log-requests) _rekcli_reply=flag ;;
         *:--tag-keys) _rekcli_reply=list ;;
         *) _rekcli_reply=value ;;

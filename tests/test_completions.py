@@ -194,9 +194,9 @@ def test_bash_completes_enum_values():
 def test_bash_completes_the_options_of_the_batch_commands():
     assert complete("rekcli index-folder --qual") == ["--quality-filter"]
     replies = complete("rekcli index-folder --")
-    assert replies[:9] == ["--collection-id", "--images", "--recursive", "--max-faces",
-                           "--quality-filter", "--detection-attributes", "--workers",
-                           "--progress", "--no-progress"]
+    assert replies[:10] == ["--collection-id", "--images", "--recursive", "--max-faces",
+                            "--quality-filter", "--detection-attributes", "--hide-skipped",
+                            "--workers", "--progress", "--no-progress"]
     assert {"--output", "--query", "--region", "--debug"} <= set(replies)
     assert complete("rekcli search-folder --face") == ["--face-match-threshold"]
     assert complete("rekcli compare-folder --sim") == ["--similarity-threshold"]

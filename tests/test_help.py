@@ -402,11 +402,11 @@ def test_batch_description_covers_output_errors_exit_codes_resume_and_progress(n
 def test_batch_synopsis_marks_what_the_command_requires():
     lines = [line.strip() for line in section(help.batch_help_text("index-folder"),
                                               "SYNOPSIS").splitlines() if line.strip()]
-    assert lines[:10] == ["rekcli index-folder", "--collection-id <value>", "--images <value>",
+    assert lines[:11] == ["rekcli index-folder", "--collection-id <value>", "--images <value>",
                           "[--recursive]", "[--max-faces <value>]", "[--quality-filter <value>]",
-                          "[--detection-attributes <value>]", "[--workers <value>]",
-                          "[--progress]", "[--no-progress]"]
-    assert lines[10] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
+                          "[--detection-attributes <value>]", "[--hide-skipped]",
+                          "[--workers <value>]", "[--progress]", "[--no-progress]"]
+    assert lines[11] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
     batch = [line.strip() for line in section(help.batch_help_text("batch"),
                                               "SYNOPSIS").splitlines() if line.strip()]
     assert batch[:3] == ["rekcli batch <command>", "[--input-file <value>]", "[--workers <value>]"]

@@ -22,6 +22,22 @@ class Found(NamedTuple):
     problem: str = ""  # why it cannot be read; empty for an image
 
 
+class Listed(str):
+    """A path read from a list (`--images -`): taken as written, never as a glob pattern
+    and without `~` expansion, as `find` printed it."""
+
+
+def read_path_list(data: bytes) -> list[Listed]:
+    """The paths of a list: one per line (a trailing CR dropped), or separated by NUL bytes
+    when there are any (`find -print0`, for names with newlines); blank entries skipped.
+    Bytes are kept as the system gives them, so a name that is not UTF-8 still opens."""
+    if b"\0" in data:
+        entries = data.split(b"\0")
+    else:
+        entries = [line.removesuffix(b"\r") for line in data.split(b"\n")]
+    return [Listed(os.fsdecode(entry)) for entry in entries if entry.strip()]
+
+
 def find_images(sources: list[str], recursive: bool) -> list[Found]:
     """Every image of the sources, and every named path that cannot be read, sorted by path.
 
@@ -50,18 +66,20 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
             error.strerror or str(error))
 
     for source in sources:
-        path = Path(source).expanduser()
+        listed = isinstance(source, Listed)
+        path = Path(source) if listed else Path(source).expanduser()
         try:
             if path.is_dir():
                 for file in _files_of(path, recursive, trouble):
                     if _is_image(file, trouble):
                         add(file, file.relative_to(path).as_posix())
             elif path.is_file():
-                add(path, path.name)
-            elif glob.has_magic(source):
+                add(path, _name_as_listed(source) if listed else path.name)
+            elif glob.has_magic(source) and not listed:
+                root = _glob_root(os.path.expanduser(source))
                 for match in glob.glob(os.path.expanduser(source), recursive=True):
                     if _is_image(Path(match), trouble):
-                        add(Path(match), Path(match).name)
+                        add(Path(match), os.path.relpath(match, root).replace(os.sep, "/"))
             elif os.path.lexists(path):
                 add(path, path.name, "Not a file or a folder")
             else:
@@ -69,6 +87,32 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
         except OSError as error:  # e.g. a name longer than the system allows
             trouble(path, error)
     return sorted(found.values(), key=lambda item: str(item.path))
+
+
+def _name_as_listed(path: str) -> str:
+    """A listed file is named by its path as written, under the current folder, so that
+    `cd photos && find . -name '*.jpg' | ... --images -` names each photo as `--images photos
+    --recursive` does; a path from elsewhere (absolute, or above) by its file name."""
+    normal = os.path.normpath(path)
+    if os.path.isabs(normal) or normal.split(os.sep)[0] == os.pardir:
+        return os.path.basename(normal)
+    return normal.replace(os.sep, "/")
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder a glob pattern searches from: its leading components without wildcards
+    ('g/**/*.jpg' and 'g/20*/*.jpg' -> 'g', '*.jpg' -> '.'). Matches are named relative to
+    it, as a folder's files are relative to the folder, so `--images 'g/**/*.jpg'` and
+    `--images g --recursive` give each photo the same name."""
+    fixed = []
+    for part in pattern.split(os.sep):
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    root = os.sep.join(fixed)
+    if pattern.startswith(os.sep) and not root:
+        return os.sep
+    return root or "."
 
 
 def _files_of(folder: Path, recursive: bool, trouble) -> Iterator[Path]:
@@ -117,6 +161,78 @@ def external_image_id(relative_name: str) -> str:
     """
     name = _NOT_ALLOWED.sub("_", relative_name.replace("/", ":").replace(os.sep, ":")) or "_"
     if len(name) > MAX_EXTERNAL_IMAGE_ID:
-        digest = hashlib.sha256(relative_name.encode("utf-8")).hexdigest()[:16]
+        digest = hashlib.sha256(os.fsencode(relative_name)).hexdigest()[:16]
         name = name[:MAX_EXTERNAL_IMAGE_ID - 17] + "-" + digest
     return name
+
+
+def external_image_ids(found: list[Found], indexed_under=None) -> list[str]:
+    """The ExternalImageId of each item of a folder job: unique within the job.
+
+    Each is `external_image_id` of the item's name (its path relative to the folder named,
+    the fixed folder of the glob, or its own folder for a file named alone). Only the items
+    whose names meet there are named anew, so every name that was unique keeps its spelling:
+    - the one the collection already holds under that name keeps it (`indexed_under(name,
+      paths)` answers its index, or None), else the one whose file name is already exactly
+      that (`caf_.jpg` against `café.jpg`);
+    - the others are named by their path relative to the folder common to them (`a/x.jpg`
+      and `b/x.jpg` from `--images a b` become `a:x.jpg` and `b:x.jpg`, as
+      `--images . --recursive` names them), and if that still meets another name (the
+      sanitising made them alike: `café.jpg`, `cafë.jpg`), by that name with a short hash of
+      the exact path added before the extension: `caf_-a4baa578.jpg`.
+    """
+    names = [external_image_id(item.name) for item in found]
+    groups: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        groups.setdefault(name, []).append(index)
+    taken = set(groups)
+    for name, members in groups.items():
+        if len(members) < 2:
+            continue
+        keeper = _keeper(name, [found[i] for i in members], indexed_under)
+        longer = _relative_to_common_root([found[i] for i in members])
+        candidates = [external_image_id(relative) for relative in longer]
+        for position, index in enumerate(members):
+            if position == keeper:
+                continue
+            candidate = candidates[position]
+            if candidate in taken or candidates.count(candidate) > 1:
+                candidate = _with_digest(candidate, longer[position])
+            while candidate in taken:  # only if a digest met another name: make it longer
+                candidate = _with_digest(candidate, candidate)
+            names[index] = candidate
+            taken.add(candidate)
+    return names
+
+
+def _keeper(name: str, items: list[Found], indexed_under) -> int | None:
+    if indexed_under is not None:
+        owner = indexed_under(name, [item.path for item in items])
+        if owner is not None:
+            return owner
+    exact = [position for position, item in enumerate(items)
+             if item.name.replace(os.sep, "/").replace("/", ":") == name]
+    return exact[0] if len(exact) == 1 else None  # two exact names: folders tell them apart
+
+
+def _relative_to_common_root(items: list[Found]) -> list[str]:
+    """Each item's path relative to the folder common to the items' roots (the folder each
+    one's name is relative to): its name, preceded by the folders that tell them apart."""
+    absolute = [os.path.abspath(item.path) for item in items]
+    roots = [_root_of(path, item.name) for path, item in zip(absolute, items)]
+    common = os.path.commonpath(roots)
+    return [os.path.relpath(path, common).replace(os.sep, "/") for path in absolute]
+
+
+def _root_of(path: str, name: str) -> str:
+    for _ in name.replace(os.sep, "/").split("/"):
+        path = os.path.dirname(path)
+    return path
+
+
+def _with_digest(name: str, exact: str) -> str:
+    """`name` with 8 hex digits of a hash of `exact` before its extension, within 255."""
+    digest = hashlib.sha256(os.fsencode(exact)).hexdigest()[:8]
+    stem, extension = os.path.splitext(name)
+    stem = stem[:MAX_EXTERNAL_IMAGE_ID - len(extension) - len(digest) - 1]
+    return f"{stem}-{digest}{extension}"

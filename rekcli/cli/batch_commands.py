@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
@@ -50,7 +52,8 @@ _COMMON = {spec.name: spec for spec in (
     _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
     _opt("--no-progress", FLAG, "Never show progress."),
 )}
-_IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg').")
+_IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg'); "
+                                 "- reads a list of paths from stdin, one a line.")
 _RECURSIVE = _opt("--recursive", FLAG, "Also take images from sub-folders of the given folders.")
 _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 
@@ -83,6 +86,9 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
                                           recheck_journaled=recheck_journaled,
                                           should_stop=stop.requested):
+            if "Skipped" in result and values.get("--hide-skipped"):
+                progress.advance(failed=False)
+                continue
             line = dict(labels[index], **result) if labels else _bare(result)
             shown = _queried(query, line, result, index)
             failures += "Error" in result
@@ -166,16 +172,42 @@ def _bare(result: dict):
 def _print_line(value, settings) -> None:
     if settings.output == "json":
         if value != {}:
-            sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+            _write_data(_escape_lone_surrogates(json.dumps(value, ensure_ascii=False)) + "\n")
     else:
-        from rekcli.cli.output import write_output
+        from rekcli.cli.output import render_output
 
         if settings.output == "yaml":
             # One YAML document per line of the job: concatenated mappings would merge.
             sys.stdout.write("---\n")
-        write_output(value, settings.output, operation_name="Batch", stream=sys.stdout,
-                     color=settings.use_color)
+        _write_data(render_output(value, settings.output, operation_name="Batch",
+                                  color=settings.use_color))
     sys.stdout.flush()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_lone_surrogates(text: str) -> str:
+    """JSON text with each byte of a file name that is not UTF-8 (Python keeps byte 0xe9
+    as the lone surrogate U+DCE9) written as the JSON escape \\udce9: the line stays valid
+    UTF-8, and Python's json.loads and os.fsencode give the name's bytes back. (YAML's
+    writer already writes \\uDCE9.) Surrogates appear only inside JSON strings."""
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _write_data(text: str) -> None:
+    """Write output to stdout; a file name that is not UTF-8 (text and table output) is
+    written as its own bytes, so a script reading the line can open the file."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        try:
+            data = text.encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:  # an ASCII-only stdout: the rest of the line as UTF-8
+            data = text.encode("utf-8", "surrogateescape")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
 
 
 def _workers(values: dict) -> int:
@@ -202,7 +234,13 @@ def _progress_reporter(total: int, values: dict):
 
 
 def run_batch(values: dict, positionals: list[str], settings) -> int:
-    if len(positionals) != 1 or positionals[0] not in model.COMMANDS:
+    if positionals and positionals[0] not in model.COMMANDS:
+        from rekcli.cli.argv import _invalid_choice
+
+        # as `aws rekognition nosuch`: the word refused, then the words it could have been
+        raise UsageError(_invalid_choice("operation", positionals[0], model.COMMANDS)
+                         + "\n\nValid choices are: " + ", ".join(sorted(model.COMMANDS)))
+    if len(positionals) != 1:
         raise UsageError("batch needs one command, e.g. `rekcli batch index-faces --input-file "
                          "requests.jsonl`; valid commands: " + ", ".join(sorted(model.COMMANDS)))
     operation = model.COMMANDS[positionals[0]]
@@ -268,7 +306,7 @@ def _images(values: dict) -> list:
 
     if not values.get("--images"):
         raise UsageError("the following arguments are required: --images")
-    found = find_images(values["--images"], bool(values.get("--recursive")))
+    found = find_images(_with_listed_paths(values["--images"]), bool(values.get("--recursive")))
     if all(item.problem for item in found):  # nothing to do: say so before any work
         problems = "".join(f"\n  {item.path}: {item.problem}" for item in found)
         raise ParamValidationError("No JPEG or PNG images found in: "
@@ -276,11 +314,21 @@ def _images(values: dict) -> list:
     return found
 
 
+def _with_listed_paths(sources: list[str]) -> list[str]:
+    """--images with `-` replaced by the paths listed on stdin (one a line, or NUL-separated)."""
+    if "-" not in sources:
+        return sources
+    from rekcli.batch.jobs import read_path_list
+
+    listed = read_path_list(sys.stdin.buffer.read())
+    return [path for source in sources for path in (listed if source == "-" else [source])]
+
+
 def _printable(path) -> str:
-    """The path as the output shows it: a file name that is not valid UTF-8 (a byte the
-    system keeps as is) is shown with that byte escaped, \\xe9, so each line stays valid
-    UTF-8 JSON."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """The path as the output shows it. A byte of a file name that is not valid UTF-8 stays
+    a lone surrogate here (0xe9 is U+DCE9, as Python decodes names), which _print_line
+    writes as the raw byte in text and table output and as the escape \\udce9 in JSON."""
+    return os.fspath(path)
 
 
 def _require(values: dict, *names: str) -> None:
@@ -312,7 +360,7 @@ def _member_options(values: dict, option_to_member: dict, operation: str) -> dic
 
 
 def run_index_folder(values: dict, positionals: list[str], settings) -> int:
-    from rekcli.batch.jobs import external_image_id
+    from rekcli.batch.jobs import external_image_ids
     from rekcli.batch.worker import Task
 
     _require(values, "--collection-id")
@@ -320,9 +368,9 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
                                      "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
     created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
+    ext_ids = external_image_ids(images, _indexed_under(values["--collection-id"], settings))
     tasks, labels = [], []
-    for path, relative, problem in images:
-        ext_id = external_image_id(relative)
+    for (path, relative, problem), ext_id in zip(images, ext_ids):
         members = {"CollectionId": values["--collection-id"], "ExternalImageId": ext_id, **extra}
         tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
                           image_files={"Image": str(path)}, skip_if_indexed=True,
@@ -330,8 +378,48 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
         labels.append({"Image": _printable(path), "ExternalImageId": ext_id})
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
-                      settings.region, str(_data_dir())),
+                      settings.region, str(_data_dir()), ext_ids),
                      recheck_journaled=_faces_still_indexed(values["--collection-id"], settings))
+
+
+def _indexed_under(collection_id: str, settings):
+    """For external_image_ids: which of the files that would share an ExternalImageId the
+    collection already holds under it (same image bytes), so that it keeps that name. Asked
+    only when names meet, which is rare: the collection is listed once, on the first ask."""
+    from rekcli.batch.worker import _read_image_file as read_image_file
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.faces_by_image import image_id_for
+
+    listed: list[dict] = []  # ExternalImageId -> its ImageIds, once listed
+
+    def image_ids_by_name() -> dict:
+        if listed:
+            return listed[0]
+        by_name: dict = {}
+        context = ServiceContext(region=settings.region)
+        request = {"CollectionId": collection_id, "MaxResults": 4096}
+        while True:
+            page = invoke("ListFaces", request, context)
+            for face in page["Faces"]:
+                by_name.setdefault(face.get("ExternalImageId"), set()).add(face["ImageId"])
+            if not page.get("NextToken"):
+                listed.append(by_name)
+                return by_name
+            request["NextToken"] = page["NextToken"]
+
+    def indexed_under(name: str, paths: list) -> int | None:
+        owners = image_ids_by_name().get(name)
+        for position, path in enumerate(paths if owners else ()):
+            try:
+                if image_id_for(read_image_file(Path(path))) in owners:
+                    return position
+            except (OSError, ServiceError):
+                continue  # unreadable or too large: it cannot have been indexed
+        return None
+
+    return indexed_under
 
 
 def _faces_still_indexed(collection_id: str, settings):
@@ -399,12 +487,32 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
     extra = _member_options(values, {"--similarity-threshold": "SimilarityThreshold",
                                      "--quality-filter": "QualityFilter"}, "CompareFaces")
     members = {"SourceImage": {"Bytes": source}, **extra}
+    _require_source_face(members, values["--source-image-bytes"], settings)
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
                   image_files={"TargetImage": str(path)}, problem=problem)
              for path, _, problem in images]
     labels = [{"Image": _printable(path)} for path, _, _ in images]
     return run_tasks(tasks, labels, settings, values,
                      ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
+
+
+def _require_source_face(members: dict, given: str, settings) -> None:
+    """Fail at once, naming the source, when the reference photo cannot be read or has no
+    usable face: every comparison would fail the same way, each after a target's work."""
+    from rekcli.cli.request import build_request_from_input
+    from rekcli.service.context import ServiceContext
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.faces_by_image import require_source_face
+
+    # The source stands in for the target too: the request is validated whole, as each
+    # item's will be, so a bad option also fails here rather than once per image.
+    request = build_request_from_input(
+        "CompareFaces", dict(members, TargetImage=members["SourceImage"]), settings.binary_format)
+    try:
+        require_source_face(ServiceContext(region=settings.region), request)
+    except ServiceError as error:
+        named = given if given.startswith("fileb://") else "--source-image-bytes"
+        raise type(error)(f"Source image {named}: {error.message}") from None
 
 
 def _collection_state(collection_id: str, settings) -> tuple[float, int]:
@@ -428,7 +536,9 @@ BATCH_COMMANDS: dict[str, BatchCommand] = {
                      (_COLLECTION, _IMAGES, _RECURSIVE,
                       _opt("--max-faces", VALUE, "Index at most this many faces per image."),
                       _opt("--quality-filter", VALUE, "NONE, AUTO (default), LOW, MEDIUM or HIGH."),
-                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail).")),
+                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail)."),
+                      _opt("--hide-skipped", FLAG, "Print no line for an image skipped as already "
+                                                   "indexed or analysed: only the new work.")),
                      run_index_folder),
         BatchCommand("search-folder", "Search a collection with the largest face of every image "
                                       "of folders, files or globs.",

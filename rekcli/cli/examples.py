@@ -485,11 +485,19 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "ExternalImageId. The face models are loaded once per worker process, not once per "
         "image, so a folder indexes several times faster than a loop of rekcli index-faces.",
         "The ExternalImageId is the image's path under the folder it was found in, with ':' "
-        "for each '/': people/obama/obama.jpg found in people is obama:obama.jpg. A file named "
-        "in --images, or matched by a pattern, is known by its file name. Characters outside "
-        "a-z, A-Z, 0-9 and _.-: become '_', and a name longer than 255 characters is cut and "
-        "ends with a hash of the whole. Give the same --images every time: the same photo "
-        "reached through another folder gets another name and is indexed again.",
+        "for each '/': people/obama/obama.jpg found in people is obama:obama.jpg. A pattern's "
+        "folder is the part before its first wildcard, so 'people/**/*.jpg' names the photos "
+        "as people --recursive does; a file named in --images is known by its file name. "
+        "Characters outside a-z, A-Z, 0-9 and _.-: become '_', and a name longer than 255 "
+        "characters is cut and ends with a hash of the whole.",
+        "Names are unique within a run, and a name that is unique keeps this spelling. When "
+        "files would share one: the file the collection already holds under it keeps it (or "
+        "else one whose file name is already exactly that name); the others are named from the "
+        "folder above that tells them apart (a/x.jpg and b/x.jpg from --images a b: a:x.jpg, "
+        "b:x.jpg), and if that is not enough (names that differ only in characters replaced "
+        "by '_', as cafe with two different accents both give caf_.jpg), the name gets 8 hex digits of a hash of the exact path before its extension: "
+        "caf_-a4baa578.jpg. Give the same folders every time: a photo reached from another "
+        "folder gets another name and is indexed again.",
         "An image the collection already holds under the same ExternalImageId (the same bytes "
         "and the same name) is skipped before any face analysis, at the cost of reading the "
         "file: its line says \"Skipped\": \"ALREADY_INDEXED\". Running the same command again, "
@@ -508,8 +516,10 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "Each image runs compare-faces with the reference photo as the source image: the "
         "largest face of the reference is compared with up to the 100 largest faces of the "
         "image. Faces at or above --similarity-threshold are returned in FaceMatches, most "
-        "similar first, the others in UnmatchedFaces. The reference is read once; when it has "
-        "no face, every image fails with InvalidParameterException. No collection is needed.",
+        "similar first, the others in UnmatchedFaces. The reference is checked first: when it "
+        "cannot be read or has no face that passes --quality-filter, the command fails at "
+        "once naming it (InvalidParameterException, or InvalidImageFormatException, exit "
+        "254) and no image is compared. No collection is needed.",
     ],
     "batch": [
         "<command> is the API command every request is for (detect-faces, index-faces, "
@@ -534,9 +544,18 @@ IMAGES_DESCRIPTION = (
     "'photos/**/*.png'). Folders and patterns give their .jpg, .jpeg and .png files, any case "
     "(with --recursive, the files of sub-folders too, symlinked ones included); a file named "
     "directly is always taken. The images are processed in the order of their paths, each "
-    "once. A named file or folder that does not exist, or that cannot be read, gives an error "
+    "once. --images - reads the paths from stdin instead, one a line (or separated by NUL "
+    "bytes, as find -print0 writes them), each taken as written: no pattern, no ~. A listed "
+    "file is named by its path as written (cd photos; find . -name '*.jpg' | rekcli "
+    "index-folder --images - names the photos as --images photos --recursive does), or by "
+    "its file name when that path is absolute or starts with '..'. A named file or folder "
+    "that does not exist, or that cannot be read, gives an error "
     "line (FileError) and the job goes on; a file over 5 MB gives ImageTooLargeException "
-    "without being read.")
+    "without being read. A file name that is not valid UTF-8 is printed as its own bytes "
+    "with --output text and table, so a script reading the lines can open the file; JSON "
+    "and YAML stay valid UTF-8 by writing each such byte as the escape \\udcXX (byte 0xe9 "
+    "is \\udce9, Python's surrogateescape: os.fsencode(json.loads(line)[\"Image\"]) gives "
+    "the name's bytes back).")
 
 # The same on every batch page; help.py fills in {item} ("image" or "request"), {An_item},
 # {error_line}, {usage_errors} (what makes the whole command fail with 252) and {job_input}

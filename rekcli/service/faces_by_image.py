@@ -105,6 +105,18 @@ def compare_faces(ctx: ServiceContext, request: dict) -> dict:
     }
 
 
+def require_source_face(ctx: ServiceContext, request: dict) -> None:
+    """The check CompareFaces makes of its source image, alone: the AWS exception when the
+    source cannot be read or has no face that passes the quality filter. A folder job
+    comparing one source with many targets makes it once, before any target."""
+    from rekcli.service import with_defaults
+
+    request = with_defaults("CompareFaces", request)
+    source = load_image(ctx, request["SourceImage"])
+    if _largest_usable_face(source, request["QualityFilter"]) is None:
+        raise InvalidParameterException(NO_FACES_MESSAGE)
+
+
 def detect_faces(ctx: ServiceContext, request: dict) -> dict:
     image = load_image(ctx, request["Image"])
     wanted = face_details.AttributeRequest(request.get("Attributes"))
