@@ -211,7 +211,7 @@ def test_batch_json_lines_in_order_with_an_error_object(tmp_path, faces_dir, env
     result = run_subprocess("batch", "detect-faces", "--input-file", str(requests), "--workers", "2",
                             "--query", "FaceDetails[].length(Landmarks)", env=env)
     assert result.returncode == 254
-    assert lines(result) == [[5, 5, 5], {"Error": {"Code": "InvalidImageFormatException",
+    assert lines(result) == [[5, 5, 5], {"Line": 2, "Error": {"Code": "InvalidImageFormatException",
                                                    "Message": "Request has invalid image format"}}, [30]]
 
 

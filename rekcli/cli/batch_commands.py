@@ -62,9 +62,12 @@ _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 
 
 def run_tasks(tasks, labels, settings, values, job_key_parts,
-              recheck_journaled=None) -> int:
+              recheck_journaled=None, *, operation: str, line_numbers=None) -> int:
     """Run `tasks` in order on the pool, print one line each, return the exit code.
 
+    labels: for folder jobs, what each line says about its image ({"Image": ...}); None for
+    `batch`, whose lines are bare responses. line_numbers: for `batch`, the input file's line
+    of each task (error lines name it). operation: the API operation (table titles).
     recheck_journaled: checks journaled results before they are replayed (see run_in_order)."""
     from rekcli.batch.journal import Journal, job_key
     from rekcli.batch.runner import Stopped, run_in_order
@@ -89,10 +92,10 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
             if "Skipped" in result and values.get("--hide-skipped"):
                 progress.advance(failed=False)
                 continue
-            line = dict(labels[index], **result) if labels else _bare(result)
-            shown = _queried(query, line, result, index)
+            number = line_numbers[index] if line_numbers else index + 1
+            item = _Item(result, labels[index] if labels else None, number, operation)
             failures += "Error" in result
-            _print_line(shown, settings)
+            _write_item(item, _queried(query, item.line(), result, number), settings)
             progress.advance(failed="Error" in result)
         journal.finish()
     except Stopped:
@@ -104,6 +107,28 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         finally:
             stop.restore()
     return EXIT_SERVICE if failures else EXIT_OK
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One output line of a job: the result of one request or image."""
+
+    result: dict
+    label: dict | None  # folder jobs: {"Image": ..., ...}; None for `batch`
+    number: int         # `batch`: the request's line in the input file
+    operation: str
+
+    def line(self):
+        """The line as JSON prints it (and --query sees it). A folder job's line is its
+        label plus the result; a `batch` line is the bare response, or on failure
+        {"Line": N, "Error": ...} so that an error names the request it answers."""
+        if self.label is not None:
+            return dict(self.label, **self.result)
+        if "Response" in self.result:
+            return self.result["Response"]
+        if "Error" in self.result:
+            return {"Line": self.number, **self.result}
+        return self.result
 
 
 class _StopSignals:
@@ -148,7 +173,7 @@ class _StopSignals:
             signal.signal(name, handler)
 
 
-def _queried(query, line, result: dict, index: int):
+def _queried(query, line, result: dict, number: int):
     """--query applied to one output line. Error lines are never filtered (as in aws). A
     line the query cannot be applied to (a JMESPath type error, e.g. length() of a member a
     skipped line does not have) is printed whole, with a warning on stderr: the request
@@ -160,28 +185,66 @@ def _queried(query, line, result: dict, index: int):
     try:
         return apply_query(query, line)
     except CliError as error:
-        sys.stderr.write(f"warning: --query does not fit line {index + 1}, printed whole: "
+        sys.stderr.write(f"warning: --query does not fit line {number}, printed whole: "
                          f"{error.message}\n")
         return line
 
 
-def _bare(result: dict):
-    return result["Response"] if "Response" in result else result
-
-
-def _print_line(value, settings) -> None:
-    if settings.output == "json":
-        if value != {}:
-            _write_data(_escape_lone_surrogates(json.dumps(value, ensure_ascii=False)) + "\n")
-    else:
-        from rekcli.cli.output import render_output
-
-        if settings.output == "yaml":
-            # One YAML document per line of the job: concatenated mappings would merge.
-            sys.stdout.write("---\n")
-        _write_data(render_output(value, settings.output, operation_name="Batch",
-                                  color=settings.use_color))
+def _write_item(item: _Item, shown, settings) -> None:
+    """Print one item as exactly one line in json and text (one document in yaml, one table
+    in table), so that output item N always answers input item N, even when the response is
+    empty or the request failed."""
+    text = _format_item(item, shown, settings.output, settings.use_color)
+    _write_data(_escape_lone_surrogates(text) if settings.output == "json" else text)
     sys.stdout.flush()
+
+
+def _format_item(item: _Item, shown, output: str, color: bool = False) -> str:
+    from rekcli.cli.output import render_output
+
+    if output == "json":
+        return json.dumps(shown, ensure_ascii=False) + "\n"
+    if output == "text":
+        return "\t".join(_text_fields(item, shown, color)) + "\n"
+    if output == "table" and shown == {}:
+        return _title_only_table(item.operation)
+    rendered = render_output(shown, output, operation_name=item.operation, color=color)
+    if output == "yaml":
+        # One YAML document per item: concatenated mappings would merge.
+        return "---\n" + (rendered or "{}\n")
+    return rendered
+
+
+def _text_fields(item: _Item, shown, color: bool) -> list[str]:
+    """Text output: one line per item, its fields separated by tabs. A folder job's line
+    starts with its image, --query or not (a query's fields follow it, and an image the
+    query also picks is not printed twice); an error line is `ERROR <line> <Code> <Message>`
+    for `batch` and `<image> ERROR <Code> <Message>` for the folder jobs (errors are never
+    queried, as in aws). A response that text renders on several lines is joined into one."""
+    from rekcli.cli.output import render_output
+
+    error = item.result.get("Error")
+    if error is not None:
+        fields = ["ERROR", str(item.number)] if item.label is None else [item.label["Image"], "ERROR"]
+        return fields + [_one_line(str(error.get("Code", ""))), _one_line(str(error.get("Message", "")))]
+    if item.label is not None and isinstance(shown, list) and shown[:1] == [item.label["Image"]]:
+        shown = shown[1:]  # --query '[Image, ...]': the image is already first
+    fields = [] if item.label is None else [item.label["Image"]]
+    if item.label is not None and isinstance(shown, dict) and "Image" in shown:
+        shown = {key: value for key, value in shown.items() if key != "Image"}  # already first
+    rendered = render_output(shown, "text", operation_name=item.operation, color=color)
+    return fields + [_one_line(row) for row in rendered.splitlines() if row]
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _title_only_table(title: str) -> str:
+    """What table prints for an empty response: its title, so the item is still seen."""
+    width = len(title) + 10
+    rule = "-" * width + "\n"
+    return rule + "|" + title.center(width - 2) + "|\n" + rule
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -245,12 +308,12 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
                          "requests.jsonl`; valid commands: " + ", ".join(sorted(model.COMMANDS)))
     operation = model.COMMANDS[positionals[0]]
     source = values.get("--input-file", "-")
-    lines = _read_request_lines(source)
+    numbered = _read_request_lines(source)
     from rekcli.batch.worker import Task
     from rekcli.cli.request import parse_json
 
-    tasks, failures_before = [], []
-    for number, line in enumerate(lines, start=1):
+    tasks = []
+    for number, line in numbered:
         try:
             members = parse_json(line)
             if not isinstance(members, dict):
@@ -258,8 +321,10 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
         except ValueError as error:
             raise ParamValidationError(f"Error parsing line {number} of {source}: {error}") from None
         tasks.append(Task(operation, members, settings.region, str(_data_dir()), settings.binary_format))
+    lines = [line for _, line in numbered]
     return run_tasks(tasks, None, settings, values, ("batch", operation, lines, settings.region,
-                                                    str(_data_dir()), settings.binary_format))
+                                                    str(_data_dir()), settings.binary_format),
+                     operation=operation, line_numbers=[number for number, _ in numbered])
 
 
 # The most --input-file may hold: ~200,000 S3Object requests, well under the memory one run
@@ -267,7 +332,9 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
 MAX_INPUT_FILE_BYTES = 32 * 1024 * 1024
 
 
-def _read_request_lines(source: str) -> list[str]:
+def _read_request_lines(source: str) -> list[tuple[int, str]]:
+    """(line number, text) of every request: blank lines are skipped but counted, so an
+    error names the line an editor shows."""
     from rekcli.cli.paramfile import read_bounded, read_stream_bounded
 
     try:
@@ -289,7 +356,7 @@ def _read_request_lines(source: str) -> list[str]:
             f"Error parsing line {line} of {source}: not UTF-8 text (byte "
             f"0x{data[error.start]:02x} at column {column})") from None
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows editors write
-    return [line for line in text.splitlines() if line.strip()]
+    return [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
 def _data_dir():
@@ -326,7 +393,7 @@ def _with_listed_paths(sources: list[str]) -> list[str]:
 
 def _printable(path) -> str:
     """The path as the output shows it. A byte of a file name that is not valid UTF-8 stays
-    a lone surrogate here (0xe9 is U+DCE9, as Python decodes names), which _print_line
+    a lone surrogate here (0xe9 is U+DCE9, as Python decodes names), which _write_item
     writes as the raw byte in text and table output and as the escape \\udce9 in JSON."""
     return os.fspath(path)
 
@@ -379,7 +446,8 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     return run_tasks(tasks, labels, settings, values,
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
                       settings.region, str(_data_dir()), ext_ids),
-                     recheck_journaled=_faces_still_indexed(values["--collection-id"], settings))
+                     recheck_journaled=_faces_still_indexed(values["--collection-id"], settings),
+                     operation="IndexFaces")
 
 
 def _indexed_under(collection_id: str, settings):
@@ -468,7 +536,7 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     # Search results depend on the collection's content: any change to it is a new job.
     return run_tasks(tasks, labels, settings, values,
                      ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
-                      collection_state))
+                      collection_state), operation="SearchFacesByImage")
 
 
 def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
@@ -493,7 +561,8 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
              for path, _, problem in images]
     labels = [{"Image": _printable(path)} for path, _, _ in images]
     return run_tasks(tasks, labels, settings, values,
-                     ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)))
+                     ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)),
+                     operation="CompareFaces")
 
 
 def _require_source_face(members: dict, given: str, settings) -> None:
@@ -523,6 +592,18 @@ def _collection_state(collection_id: str, settings) -> tuple[float, int]:
     from rekcli.service.context import ServiceContext
 
     return collection_state(ServiceContext(region=settings.region), collection_id)
+
+
+_FOLDER_OPERATIONS = {"index-folder": "IndexFaces", "search-folder": "SearchFacesByImage",
+                      "compare-folder": "CompareFaces"}
+
+
+def operation_of(name: str, positionals: list[str]) -> str:
+    """The API operation a batch command calls, for "when calling the X operation" in its
+    errors; `batch` with no or an unknown command stays `batch`."""
+    if name == "batch":
+        return model.COMMANDS.get(positionals[0], name) if len(positionals) == 1 else name
+    return _FOLDER_OPERATIONS.get(name, name)
 
 
 BATCH_COMMANDS: dict[str, BatchCommand] = {

@@ -154,13 +154,13 @@ def run_standalone_command(name: str, rest: list[str]) -> int:
 
 
 def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int:
-    from rekcli.cli.batch_commands import BATCH_COMMANDS
+    from rekcli.cli.batch_commands import BATCH_COMMANDS, operation_of
 
     command = BATCH_COMMANDS[name]
     invocation.batch = True
     parsed = argv_grammar.parse_tokens(rest, command.option_specs())
     invocation.globals = globals_from(parsed.values)
-    invocation.operation_name = name
+    invocation.operation_name = operation_of(name, parsed.positionals)
     if parsed.positionals == ["help"] or "--help" in rest:
         from rekcli.cli.help import print_batch_help
 
