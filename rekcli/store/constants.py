@@ -7,7 +7,8 @@ FACE_MODEL_VERSION = "1.0"
 
 # Descriptors are 128 float32 values. On disk each face is one row of ROW_FLOATS float32:
 #   [0:128]  the descriptor
-#   [128]    its squared norm |x|^2, or +inf once the face is deleted (a tombstone)
+#   [128]    its squared norm |x|^2, or +inf once the face is deleted (a tombstone: the
+#            rest of a deleted face's row is zeroed, so its descriptor is gone from disk)
 #   [129:132] zero padding, so rows are 16-byte aligned (measured ~15% faster matvec)
 # With q' = [-2q, 1, 0, 0, 0] one matrix-vector product gives |x|^2 - 2x.q for every row,
 # and adding |q|^2 gives the squared Euclidean distance; a tombstoned row comes out +inf.

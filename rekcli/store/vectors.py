@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from rekcli.store.constants import DESCRIPTOR_SIZE, NORM_COLUMN, ROW_BYTES, ROW_FLOATS
+from rekcli.store.files import open_private
 
 # Slack added to float32 squared distances before comparing them with a cut-off, so that
 # float32 rounding (about 1e-5 relative over 132 terms) can never hide a true neighbour;
@@ -42,11 +43,14 @@ class VectorFile:
 
     # -- writing (callers hold the collection's write lock) ----------------------------
 
+    def _open_for_write(self) -> int:
+        return open_private(self.path, os.O_RDWR)
+
     def size_bytes(self) -> int:
         return os.stat(self.path).st_size
 
     def truncate(self, rows: int) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        fd = self._open_for_write()
         try:
             os.ftruncate(fd, rows * ROW_BYTES)
             os.fsync(fd)
@@ -59,7 +63,7 @@ class VectorFile:
 
         data = np.ascontiguousarray(rows, dtype="<f4")
         assert data.ndim == 2 and data.shape[1] == ROW_FLOATS
-        fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        fd = self._open_for_write()
         try:
             _write_at(fd, memoryview(data).cast("B"), start_row * ROW_BYTES)
             os.fdatasync(fd)
@@ -67,16 +71,16 @@ class VectorFile:
             os.close(fd)
 
     def tombstone(self, rows: Sequence[int]) -> None:
-        """Set the norm column of `rows` to +inf (they never match again), then fsync."""
+        """Wipe `rows`: the descriptor and padding become zeros and the norm column +inf, so
+        they never match again and no byte of the deleted descriptor stays in the file.
+        Then fsync."""
         if not rows:
             return
-        import numpy as np
-
-        inf = np.array([np.inf], dtype="<f4").tobytes()
-        fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        wiped = tombstone_row().tobytes()
+        fd = self._open_for_write()
         try:
             for row in sorted(set(int(r) for r in rows)):
-                _write_at(fd, memoryview(inf), row * ROW_BYTES + NORM_COLUMN * 4)
+                _write_at(fd, memoryview(wiped), row * ROW_BYTES)
             os.fdatasync(fd)
         finally:
             os.close(fd)
@@ -97,7 +101,7 @@ class VectorFile:
             view = np.empty((0, ROW_FLOATS), dtype="<f4")
         else:
             length = rows * ROW_BYTES
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = open_private(self.path, os.O_RDONLY)
             try:
                 if os.fstat(fd).st_size < length:
                     raise OSError(f"{self.path} is shorter than its committed {rows} rows")
@@ -116,7 +120,7 @@ class VectorFile:
         out = np.empty((len(rows), ROW_FLOATS), dtype="<f4")
         if not len(rows):
             return out
-        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_private(self.path, os.O_RDONLY)
         try:
             for i, row in enumerate(rows):
                 data = os.pread(fd, ROW_BYTES, int(row) * ROW_BYTES)
@@ -129,6 +133,15 @@ class VectorFile:
 
     def forget_mapping(self) -> None:
         self._mapped = None
+
+
+def tombstone_row() -> "np.ndarray":  # noqa: F821
+    """The on-disk row of a deleted face: all zeros but the +inf norm."""
+    import numpy as np
+
+    row = np.zeros(ROW_FLOATS, dtype="<f4")
+    row[NORM_COLUMN] = np.inf
+    return row
 
 
 # -- search kernels -------------------------------------------------------------------------
