@@ -131,7 +131,7 @@ class Collection:
         self.face_model_version = info.face_model_version
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
-        self.vectors = VectorFile(self.path / VECTORS_FILE)
+        self.vectors = VectorFile(self.path / VECTORS_FILE, self.collection_id)
 
     # -- connection and transactions -----------------------------------------------------
 
@@ -481,12 +481,8 @@ class CollectionTransaction:
         if info["row_floats"] != constants.ROW_FLOATS:
             raise InternalServerError("vectors.f32 has an unknown row layout")
         committed_bytes = info["committed_rows"] * constants.ROW_BYTES
-        size = self.collection.vectors.size_bytes()
-        if size < committed_bytes:
-            raise InternalServerError(
-                f"The collection id: {self.collection.collection_id} is damaged: its vectors "
-                "file is shorter than its committed faces.")
-        if size > committed_bytes:
+        self.collection.vectors.check(info["committed_rows"])
+        if self.collection.vectors.size_bytes() > committed_bytes:
             self.collection.vectors.truncate(info["committed_rows"])
         pending = [row for (row,) in self.conn.execute("SELECT row FROM pending_tombstones")]
         if pending:

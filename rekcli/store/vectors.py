@@ -12,13 +12,16 @@ numpy is imported inside functions: collection listing and describing never pay 
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
+import stat
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from rekcli.store.constants import DESCRIPTOR_SIZE, NORM_COLUMN, ROW_BYTES, ROW_FLOATS
 from rekcli.store.files import open_private
+from rekcli.store.sqlite import StoreDamaged
 
 # Slack added to float32 squared distances before comparing them with a cut-off, so that
 # float32 rounding (about 1e-5 relative over 132 terms) can never hide a true neighbour;
@@ -37,17 +40,67 @@ def _write_at(fd: int, data: memoryview, offset: int) -> None:
 class VectorFile:
     """`vectors.f32` of one collection."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, collection_id: str | None = None):
         self.path = Path(path)
+        self.collection_id = collection_id  # named in damage reports
         self._mapped = None  # (rows, numpy view) of the current mapping
+
+    def damaged(self, problem: str) -> StoreDamaged:
+        if self.collection_id is not None:
+            problem = f"vectors of the collection {self.collection_id}: {problem}"
+        return StoreDamaged(self.path, problem)
+
+    def _open(self, flags: int) -> int:
+        """Open the file (never through a symlink), or raise StoreDamaged saying what is
+        wrong with it. A missing collection folder stays FileNotFoundError: the collection
+        was deleted meanwhile, which is not damage."""
+        try:
+            return open_private(self.path, flags)
+        except FileNotFoundError:
+            if not self.path.parent.is_dir():
+                raise
+            raise self.damaged("the file is missing") from None
+        except IsADirectoryError:
+            raise self.damaged("it is a directory, not a file") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self.damaged("it is a symbolic link, not a file") from None
+            raise
+
+    def _check_holds(self, fd: int, rows: int) -> None:
+        """StoreDamaged unless the open file is a regular file with at least `rows` rows."""
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise self.damaged("it is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise self.damaged("it is not a regular file")
+        needed = rows * ROW_BYTES
+        if st.st_size < needed:
+            whole = "" if st.st_size % ROW_BYTES == 0 else ", not a whole number of rows"
+            raise self.damaged(
+                f"the file is truncated: {st.st_size} bytes{whole}; its {rows} "
+                           f"committed rows need {needed}")
+
+    def check(self, rows: int) -> None:
+        """StoreDamaged unless the file is there, regular, and holds `rows` committed rows."""
+        fd = self._open(os.O_RDONLY)
+        try:
+            self._check_holds(fd, rows)
+        finally:
+            os.close(fd)
 
     # -- writing (callers hold the collection's write lock) ----------------------------
 
     def _open_for_write(self) -> int:
-        return open_private(self.path, os.O_RDWR)
+        return self._open(os.O_RDWR)
 
     def size_bytes(self) -> int:
-        return os.stat(self.path).st_size
+        fd = self._open(os.O_RDONLY)
+        try:
+            self._check_holds(fd, 0)
+            return os.fstat(fd).st_size
+        finally:
+            os.close(fd)
 
     def truncate(self, rows: int) -> None:
         fd = self._open_for_write()
@@ -101,10 +154,9 @@ class VectorFile:
             view = np.empty((0, ROW_FLOATS), dtype="<f4")
         else:
             length = rows * ROW_BYTES
-            fd = open_private(self.path, os.O_RDONLY)
+            fd = self._open(os.O_RDONLY)
             try:
-                if os.fstat(fd).st_size < length:
-                    raise OSError(f"{self.path} is shorter than its committed {rows} rows")
+                self._check_holds(fd, rows)
                 flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
                 mapping = mmap.mmap(fd, length, flags=flags, prot=mmap.PROT_READ)
             finally:
@@ -120,12 +172,13 @@ class VectorFile:
         out = np.empty((len(rows), ROW_FLOATS), dtype="<f4")
         if not len(rows):
             return out
-        fd = open_private(self.path, os.O_RDONLY)
+        fd = self._open(os.O_RDONLY)
         try:
+            self._check_holds(fd, max(int(row) for row in rows) + 1)
             for i, row in enumerate(rows):
                 data = os.pread(fd, ROW_BYTES, int(row) * ROW_BYTES)
                 if len(data) != ROW_BYTES:
-                    raise OSError(f"{self.path}: row {row} is missing")
+                    raise self.damaged(f"row {row} could not be read whole")
                 out[i] = np.frombuffer(data, dtype="<f4")
         finally:
             os.close(fd)
