@@ -89,14 +89,19 @@ def run(args: list[str], invocation: Invocation) -> int:
     command, rest = argv_grammar.split_command(args)
     if command is None:
         return run_without_command(rest, invocation)
-    if command == "help" and rest == ["serve"]:
-        command, rest = "serve", ["--help"]
+    if command == "help" and rest in (["serve"], ["check-store"]):
+        command, rest = rest[0], ["--help"]
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
     if command == "serve":  # the HTTP endpoint: its own options, no API globals
         from rekcli.server.command import main as serve_main
 
         return serve_main(rest)
+    if command == "check-store":  # a customization, like `aws configure`: its own options
+        from rekcli.cli.check_store import main as check_store_main
+
+        invocation.operation_name = "CheckStore"
+        return check_store_main(rest)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
