@@ -257,3 +257,26 @@ def test_searches_stay_exact_while_compactions_run(tmp_path):
         assert report["problems"] == []
         assert report["faces"] == 20 + 40 * 5
         collection.close()
+
+
+def test_damage_stops_compaction_but_not_the_committed_delete(tmp_path):
+    from rekcli.store.sqlite import StoreDamaged
+
+    data_dir = tmp_path / "data"
+    vectors = descriptors(6, N)
+    face_ids = make_collection(data_dir, vectors)
+    with Store(ServiceContext(data_dir=data_dir)) as store:
+        collection = store.open_collection("c")
+        with open(collection.path / "vectors.f32", "r+b") as f:  # a live face's low bit
+            f.seek(30 * constants.ROW_BYTES + 8)
+            byte = f.read(1)[0]
+            f.seek(30 * constants.ROW_BYTES + 8)
+            f.write(bytes([byte ^ 1]))
+        with collection.write() as tx:
+            tx.delete_faces(face_ids[:20])  # compaction due: it finds the damage, copies nothing
+        assert collection.counts() == (N - 20, 0)
+        assert vector_files(collection) == ["vectors.f32"]
+        with pytest.raises(StoreDamaged, match=r"\(30\) do not hold its checksum"):
+            with collection.write():
+                pass
+        collection.close()

@@ -177,9 +177,13 @@ class Collection:
             return self.vector_file(tx.info())
 
     def _reading(self, work):
-        """Run `work(tx, vectors)` in a read snapshot with the vector file it names; if a
-        compaction removed that file after the snapshot began, again in a newer one."""
-        missing = None
+        """Run `work(tx, vectors)` in a read snapshot with the vector file it names.
+
+        Tried again in a newer snapshot when a compaction removed that file after the
+        snapshot began, and once when a row looked damaged: a row being wiped by a
+        concurrent delete can be read half written. Damage that stays is reported.
+        """
+        missing, suspected = None, False
         while True:
             try:
                 with self.read() as tx:
@@ -188,6 +192,10 @@ class Collection:
                 if missing == exc.path:
                     raise  # the same file missing in a newer snapshot: damage
                 missing = exc.path
+            except StoreDamaged:
+                if suspected:
+                    raise
+                suspected = True
 
     # -- connection and transactions -----------------------------------------------------
 
@@ -630,8 +638,6 @@ class CollectionTransaction:
         the commit (`after_commit`), or by the next writer if this process dies first."""
         import numpy as np
 
-        from rekcli.store import vectors as vec
-
         info = self.info()
         old = self.collection.vector_file(info)
         live = np.array([row for (row,) in self.conn.execute(
@@ -641,17 +647,14 @@ class CollectionTransaction:
                          self.collection.collection_id, constants.VECTOR_FORMAT)
         new.create()
         fault_point("compact-created")
-        source = old.matrix(info["committed_rows"])
-        for start in range(0, live.size, _COMPACT_CHUNK):
-            rows = live[start:start + _COMPACT_CHUNK]
-            block = np.array(source[rows])
-            bad = vec.bad_rows(block, old.fmt, live=True)
-            if bad.size:
-                raise old.damaged_rows(rows[bad])  # never copy damage under a new checksum
-            if old.fmt != constants.VECTOR_FORMAT:
-                block = vec.upgraded(block)
-            new.append(start, block)
-            fault_point("compact-copying")
+        try:
+            self._copy_live_rows(old, new, live, info["committed_rows"])
+        except BaseException:
+            try:
+                os.unlink(new.path)  # no half copy left behind (else the next writer's)
+            except OSError:
+                pass
+            raise
         fsync_path(self.collection.path)
         fault_point("compact-copied")
         moved = np.flatnonzero(live != np.arange(live.size))
@@ -665,6 +668,24 @@ class CollectionTransaction:
         fault_point("compact-renumbered")
         old.forget_mapping()
         self._obsolete_vectors = old.path
+
+    @staticmethod
+    def _copy_live_rows(old: VectorFile, new: VectorFile, live, committed: int) -> None:
+        import numpy as np
+
+        from rekcli.store import vectors as vec
+
+        source = old.matrix(committed)
+        for start in range(0, live.size, _COMPACT_CHUNK):
+            rows = live[start:start + _COMPACT_CHUNK]
+            block = np.array(source[rows])
+            bad = vec.bad_rows(block, old.fmt, live=True)
+            if bad.size:
+                raise old.damaged_rows(rows[bad])  # never copy damage under a new checksum
+            if old.fmt != constants.VECTOR_FORMAT:
+                block = vec.upgraded(block)
+            new.append(start, block)
+            fault_point("compact-copying")
 
     def after_commit(self) -> None:
         """After a committed write: remove the vector file a compaction replaced, wipe the
@@ -687,7 +708,9 @@ class CollectionTransaction:
                 if compaction_due(self.info()):
                     self.recover()
             self._remove_obsolete_vectors()
-        except (OSError, sqlite3.Error):
+        except (OSError, sqlite3.Error, InternalServerError):
+            # The delete is committed: a failed wipe is redone, and damage that stopped
+            # the compaction is reported, by the next write.
             pass
 
     def _remove_obsolete_vectors(self) -> None:
