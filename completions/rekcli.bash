@@ -3,10 +3,10 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces batch compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource help rekognition'
+_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource help rekognition'
 _rekcli_alias='rekognition'
 # Commands with options of their own only (no API globals).
-_rekcli_standalone=' serve '
+_rekcli_standalone=' serve check-store '
 _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output --query --profile --region --version --color --no-sign-request --ca-bundle --cli-read-timeout --cli-connect-timeout --cli-binary-format --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt --cli-error-format'
 
 # The words command $1 takes as its first argument (batch: an API command).
@@ -14,7 +14,7 @@ _rekcli_command_arguments()
 {
     case $1 in
         batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image tag-resource untag-resource' ;;
-        help) _rekcli_reply='associate-faces batch compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource' ;;
+        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -25,6 +25,7 @@ _rekcli_command_options()
     case $1 in
         associate-faces) _rekcli_reply='--collection-id --user-id --face-ids --user-match-threshold --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         batch) _rekcli_reply='--input-file --workers --progress --no-progress' ;;
+        check-store) _rekcli_reply='--collection-id --region' ;;
         compare-faces) _rekcli_reply='--source-image --source-image-bytes --target-image --target-image-bytes --similarity-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         compare-folder) _rekcli_reply='--source-image-bytes --images --recursive --similarity-threshold --quality-filter --workers --progress --no-progress' ;;
         create-collection) _rekcli_reply='--collection-id --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -89,7 +90,7 @@ _rekcli_option_values()
         *:--color) _rekcli_reply='words:on off auto' ;;
         *:--cli-binary-format) _rekcli_reply='words:base64 raw-in-base64-out' ;;
         *:--cli-error-format) _rekcli_reply='words:enhanced legacy json yaml text table' ;;
-        create-collection:--collection-id) _rekcli_reply='' ;;
+        check-store:--collection-id|create-collection:--collection-id) _rekcli_reply='' ;;
         *:--collection-id) _rekcli_reply='collection-id' ;;
         *:--cli-input-json) _rekcli_reply='file' ;;
         *:--cli-input-yaml) _rekcli_reply='file' ;;

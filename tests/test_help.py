@@ -67,6 +67,16 @@ def test_help_and_dash_dash_help_print_the_same_page(capsys, args, compare_faces
     assert out == compare_faces_help
 
 
+@pytest.mark.parametrize("args", [["check-store", "help"], ["help", "check-store"],
+                                  ["check-store", "--help"]])
+def test_check_store_has_a_help_page(capsys, args):
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    assert out.startswith("NAME\n       rekcli check-store - ")
+    assert "--collection-id" in section(out, "OPTIONS")
+    assert "Healthy" in section(out, "OUTPUT") and "254" in section(out, "OUTPUT")
+
+
 @pytest.mark.parametrize("args", [["help"], ["--help"]])
 def test_main_help_lists_every_command_with_its_summary(capsys, args):
     code, out, _ = run_cli(capsys, *args)
@@ -76,7 +86,7 @@ def test_main_help_lists_every_command_with_its_summary(capsys, args):
         assert f"\n       {name}\n" in "\n" + commands
     listed = [line.strip() for line in commands.splitlines() if line.startswith("       ")
               and not line.startswith("        ")]
-    assert listed == sorted(COMMANDS + BATCH)
+    assert listed == sorted(COMMANDS + BATCH + ["check-store"])
     assert BATCH_COMMANDS["index-folder"].summary.split(";")[0] in " ".join(commands.split())
     assert "Compare the largest face of the source image" in commands
     for title in ("SYNOPSIS", "GLOBAL OPTIONS", "EXAMPLES", "ENVIRONMENT", "EXIT STATUS"):

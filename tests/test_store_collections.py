@@ -252,7 +252,8 @@ def test_schema_versions_are_recorded(ctx):
     assert schema_version(catalog) == migrations.CATALOG_SCHEMA_VERSION
     assert catalog.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     meta = sqlite3.connect(path / "meta.sqlite")
-    assert applied_migrations(meta) == ["m001_collection", "m002_collection"]
+    assert applied_migrations(meta) == ["m001_collection", "m002_collection",
+                                        "m003_collection"]
     assert schema_version(meta) == migrations.COLLECTION_SCHEMA_VERSION
     assert meta.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {name for (name,) in meta.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -299,7 +300,8 @@ def test_old_collection_schema_is_upgraded_on_open(ctx, monkeypatch):
         with collection.write() as tx:  # the first use is a write: no self-deadlock
             tx.create_user("after")
         assert collection.counts() == (0, 2)
-        assert applied_migrations(collection.conn) == ["m001_collection", "m002_collection"]
+        assert applied_migrations(collection.conn) == ["m001_collection", "m002_collection",
+                                                       "m003_collection"]
         assert collection.generation() == 1  # counted from the upgrade on
 
 

@@ -153,7 +153,7 @@ def _standalone_command_options(command: str) -> list[OptionInfo]:
 
     module = importlib.import_module(_standalone_commands()[command][0])
     options = []
-    for action in module._parser()._actions:
+    for action in module.parser()._actions:
         names = [name for name in action.option_strings if name.startswith("--")]
         if not names or names[0] == "--help":
             continue

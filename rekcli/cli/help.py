@@ -681,10 +681,39 @@ EXIT_STATUS = [
 
 
 def command_summaries() -> dict[str, str]:
-    """Every command, the batch commands included, with its one-line summary, sorted."""
+    """Every command, the batch and standalone commands (serve, check-store) included, with
+    its one-line summary, sorted."""
+    from rekcli.cli.main import STANDALONE_COMMANDS
+
     summaries = {name: model.operation(op)["summary"] for name, op in model.COMMANDS.items()}
     summaries.update({name: command.summary for name, command in batch_commands().items()})
+    summaries.update({name: summary for name, (_, summary) in STANDALONE_COMMANDS.items()})
     return dict(sorted(summaries.items()))
+
+
+def check_store_page() -> Page:
+    """`rekcli check-store`: a customization with its own two options."""
+    from rekcli.cli import check_store
+
+    synopsis = "  rekcli check-store\n" + "\n".join(
+        f"[{name} <value>]" for name, _, _ in check_store.OPTIONS)
+    sections = [
+        Section("DESCRIPTION", [Para(text) for text in check_store.DESCRIPTION]),
+        Section("SYNOPSIS", [Code(synopsis)]),
+        Section("OPTIONS", [Entry(name, "(string)", [Para(text)])
+                            for name, _, text in check_store.OPTIONS]),
+        Section("GLOBAL OPTIONS", [Para("None: check-store reads no AWS settings besides the "
+                                        "region, and always prints JSON.")]),
+        Section("EXAMPLES", [Para("To check a collection", label=True),
+                             Code(check_store.EXAMPLE_COMMAND)]),
+        Section("OUTPUT", [Para("A JSON object on stdout with these members:")]
+                + [Entry(name, detail, [Para(text)])
+                   for name, detail, text in check_store.OUTPUT]
+                + [Para(check_store.EXIT_STATUS)]),
+        Section("SEE ALSO", [Para(f"{PROG}(1); {PROG}-delete-collection(1); "
+                                  f"{PROG}-index-folder(1).")]),
+    ]
+    return Page(f"{PROG} check-store", f"{PROG}-check-store", check_store.SUMMARY, sections)
 
 
 def main_page() -> Page:

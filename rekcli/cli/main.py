@@ -96,6 +96,8 @@ def run(args: list[str], invocation: Invocation) -> int:
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
     if command in STANDALONE_COMMANDS:  # e.g. the HTTP endpoint: own options, no API globals
+        # Errors name it as aws names a customization's: `check-store` -> CheckStore.
+        invocation.operation_name = command.title().replace("-", "")
         return run_standalone_command(command, rest)
     from rekcli.service.model import COMMANDS
 
@@ -129,11 +131,13 @@ def commands_by_name() -> dict:
 BATCH_COMMAND_NAMES = ("batch", "index-folder", "search-folder", "compare-folder")
 
 # Commands that are neither an API operation nor a batch job: name -> (module whose
-# main(args) runs it and whose _parser() builds its argparse parser, one-line summary).
+# main(args) runs it and whose parser() builds its argparse parser, one-line summary).
 # Completions, the invalid-choice list and `rekcli help NAME` all read this table.
 STANDALONE_COMMANDS = {
     "serve": ("rekcli.server.command",
               "Serve the local Rekognition operations over HTTP (AWS JSON 1.1)."),
+    "check-store": ("rekcli.cli.check_store",
+                    "Check the local store of a region and report what is damaged."),
 }
 
 # The aws CLI's service word: `rekcli rekognition <command>` is `rekcli <command>`, so a

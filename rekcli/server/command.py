@@ -18,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rekcli serve", description=(
         "Serve the local Rekognition operations over HTTP (AWS JSON 1.1), so boto3, the aws "
         "CLI and `rekcli --endpoint-url` can call them."))
@@ -57,9 +57,9 @@ def is_loopback(host: str) -> bool:
 
 def main(args: list[str]) -> int:
     if args in (["help"], ["--help"], ["-h"]):
-        _parser().print_help()
+        parser().print_help()
         return 0
-    options = _parser().parse_args(args)
+    options = parser().parse_args(args)
     if options.workers < 1 or options.queue_size < 0:
         from rekcli.cli.errors import UsageError
 

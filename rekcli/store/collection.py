@@ -5,7 +5,8 @@ never become paths):
 
     meta.sqlite     WAL database: info (one row), faces, users, pending_tombstones,
                     request_tokens, _migrations
-    vectors.f32     append-only float32 rows, one per face ever added (see vectors.py)
+    vectors.f32     append-only float32 rows, one per face added since the last compaction
+                    (vectors-<n>.f32 after the n-th compaction; see vectors.py)
     write.lock      flock target serialising writers across processes
 
 Writes: `with collection.write() as tx:` takes the flock, opens BEGIN IMMEDIATE, first
@@ -14,6 +15,16 @@ count, re-applies pending tombstones), runs the caller's changes and commits. Ve
 new faces are written and fsynced past the committed count before the transaction that
 extends the count commits, so a kill -9 at any instant leaves either the whole request or
 none of it. Reads use a plain BEGIN snapshot and never write.
+
+Deletion: the transaction that deletes faces records their rows in pending_tombstones; right
+after it commits the rows are overwritten (zeros, a norm that never matches), and if the
+process dies in between the next writer does it first. Compaction: once deleted rows pass
+a threshold (constants.py), a write copies the live rows, checked, into the next
+generation's file, fsyncs it, and in the same SQLite transaction renumbers the faces and
+switches the generation; the old file is removed after the commit (or by the next writer).
+A kill -9 at any point leaves either the old file and numbering or the new ones. Readers
+keep the file their snapshot names (already mapped files stay valid after the unlink), and
+one that finds it gone takes a new snapshot.
 """
 
 from __future__ import annotations
@@ -52,7 +63,8 @@ from rekcli.store.sqlite import (
     storage_errors,
     transaction,
 )
-from rekcli.store.vectors import VectorFile
+from rekcli.store.vectors import VectorFile, VectorsMissing, fault_point, is_vector_file_name
+from rekcli.store.vectors import file_name as vector_file_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from rekcli.store.catalog import Store
@@ -63,6 +75,9 @@ LOCK_FILE = "write.lock"
 
 _FACE_COLUMNS = ("row, face_id, image_id, external_image_id, bbox_width, bbox_height, "
                  "bbox_left, bbox_top, confidence, model_version, user_id")
+
+# Live rows copied per step of a compaction (about 35 MB).
+_COMPACT_CHUNK = 65536
 
 # Below this many user-associated faces, nearest_users reads all of them at once instead of
 # walking the nearest faces in distance order (cheaper when associations are sparse).
@@ -98,6 +113,9 @@ def initialise_collection_dir(path: Path, collection_id: str, face_model_version
                 "row_floats, committed_rows, face_count, user_count) "
                 "VALUES (1, ?, ?, ?, ?, 0, 0, 0)",
                 (collection_id, face_model_version, created_at, constants.ROW_FLOATS))
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(info)")}
+            if "vector_format" in columns:  # absent only where tests play an older rekcli
+                conn.execute("UPDATE info SET vector_format = ?", (constants.VECTOR_FORMAT,))
     finally:
         conn.close()  # checkpoints the WAL into meta.sqlite and removes -wal/-shm
     for name in (VECTORS_FILE, LOCK_FILE):
@@ -108,6 +126,16 @@ def initialise_collection_dir(path: Path, collection_id: str, face_model_version
             os.close(fd)
     fsync_path(path / META_DB)
     fsync_path(path)
+
+
+def compaction_due(info: dict) -> bool:
+    """A legacy file is rewritten in the current format at the first write; a current one
+    once enough of its rows belong to deleted faces."""
+    if info["vector_format"] != constants.VECTOR_FORMAT:
+        return True
+    deleted = info["committed_rows"] - info["face_count"]
+    return (deleted >= constants.COMPACT_MIN_DELETED
+            and deleted >= constants.COMPACT_DELETED_FRACTION * info["committed_rows"])
 
 
 def fsync_path(path: Path) -> None:
@@ -131,7 +159,43 @@ class Collection:
         self.face_model_version = info.face_model_version
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
-        self.vectors = VectorFile(self.path / VECTORS_FILE)
+        self._vectors: VectorFile | None = None  # the file of the latest snapshot seen
+
+    def vector_file(self, info: dict) -> VectorFile:
+        """The vector file a snapshot's `info` names (its mapping kept while current)."""
+        path = self.path / vector_file_name(info["vector_generation"])
+        current = self._vectors
+        if current is None or current.path != path or current.fmt != info["vector_format"]:
+            current = VectorFile(path, self.collection_id, info["vector_format"])
+            self._vectors = current
+        return current
+
+    @property
+    def vectors(self) -> VectorFile:
+        """The current vector file (for tests and tools)."""
+        with self.read() as tx:
+            return self.vector_file(tx.info())
+
+    def _reading(self, work):
+        """Run `work(tx, vectors)` in a read snapshot with the vector file it names.
+
+        Tried again in a newer snapshot when a compaction removed that file after the
+        snapshot began, and once when a row looked damaged: a row being wiped by a
+        concurrent delete can be read half written. Damage that stays is reported.
+        """
+        missing, suspected = None, False
+        while True:
+            try:
+                with self.read() as tx:
+                    return work(tx, self.vector_file(tx.info()))
+            except VectorsMissing as exc:
+                if missing == exc.path:
+                    raise  # the same file missing in a newer snapshot: damage
+                missing = exc.path
+            except StoreDamaged:
+                if suspected:
+                    raise
+                suspected = True
 
     # -- connection and transactions -----------------------------------------------------
 
@@ -163,7 +227,8 @@ class Collection:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self.vectors.forget_mapping()
+        if self._vectors is not None:
+            self._vectors.forget_mapping()
 
     def __enter__(self) -> "Collection":
         return self
@@ -267,62 +332,85 @@ class Collection:
             return info["face_count"], info["user_count"]
 
     def descriptors(self, face_ids: Iterable[str]) -> dict:
-        """{face_id: float32 (128,) descriptor} for the faces that exist."""
-        with self.read() as tx:
+        """{face_id: float32 (128,) descriptor} for the faces that exist (checked)."""
+        def work(tx, vectors):
             faces = list(tx.get_faces(face_ids).values())
-            rows = self.vectors.read_rows([face.row for face in faces])
+            return faces, vectors.read_rows([face.row for face in faces])
+
+        faces, rows = self._reading(work)
         return {face.face_id: rows[i, :constants.DESCRIPTOR_SIZE].copy()
                 for i, face in enumerate(faces)}
 
     # -- search ----------------------------------------------------------------------------
+
+    def _distances(self, vectors: VectorFile, n: int, query, eps: float):
+        """(matrix, squared distances) of the first n rows to `query`; damaged rows raise."""
+        from rekcli.store import vectors as vec
+
+        matrix = vectors.matrix(n)
+
+        def check(d2):
+            vec.check_distances(d2, eps, vectors.fmt,
+                                lambda rows: vectors.verify(matrix, rows, live=False))
+
+        return matrix, vec.approx_squared_distances(matrix, query, check=check)
 
     def nearest_faces(self, descriptor, k: int, max_distance: float = math.inf,
                       exclude_face_ids: Iterable[str] = ()) -> list[tuple[StoredFace, float]]:
         """The k faces nearest to `descriptor` with Euclidean distance <= max_distance,
         best first (ties by FaceId), as (face, distance). Exact: one matrix-vector product
         over the memory-mapped vectors, argpartition, then the few candidates are
-        re-measured in float64."""
-        import numpy as np
-
+        re-measured in float64 (and their rows' checksums verified)."""
         from rekcli.store import vectors as vec
 
         if k <= 0:
             return []
         query = vec.as_descriptors(descriptor)
         eps = vec.epsilon_for(query)
-        with self.read() as tx:
-            n = tx.info()["committed_rows"]
-            if n == 0:
-                return []
-            matrix = self.vectors.matrix(n)
-            d2 = vec.approx_squared_distances(matrix, query)
-            excluded = [face.row for face in tx.get_faces(exclude_face_ids).values()]
-            if excluded:
-                d2[excluded] = np.inf
-            limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
-            found: list[StoredFace] = []
-            cutoff = math.inf
-            for rows, values in vec.ranked_rows(d2, limit, first_chunk=k + 16):
-                keep = values <= cutoff
-                rows, values = rows[keep], values[keep]
-                if rows.size == 0:
-                    break
-                by_row = tx.faces_at_rows(rows)
-                for row, value in zip(rows.tolist(), values.tolist()):
-                    face = by_row.get(row)
-                    if face is None:
-                        continue  # deleted, tombstone not written yet
-                    found.append(face)
-                    if len(found) == k:
-                        cutoff = value + eps
-                if values[-1] > cutoff:
-                    break
-            if not found:
-                return []
-            exact = vec.exact_distances(matrix, [face.row for face in found], query)
+        exclude_face_ids = list(exclude_face_ids)
+        found, exact = self._reading(
+            lambda tx, vectors: self._nearest_faces_in(tx, vectors, query, eps, k, max_distance,
+                                                       exclude_face_ids))
         ranked = sorted(zip(exact.tolist(), [face.face_id for face in found], found))
         return [(face, distance) for distance, _, face in ranked
                 if distance <= max_distance][:k]
+
+    def _nearest_faces_in(self, tx, vectors, query, eps, k, max_distance, exclude_face_ids):
+        import numpy as np
+
+        from rekcli.store import vectors as vec
+
+        n = tx.info()["committed_rows"]
+        if n == 0:
+            return [], np.empty(0)
+        matrix, d2 = self._distances(vectors, n, query, eps)
+        excluded = [face.row for face in tx.get_faces(exclude_face_ids).values()]
+        if excluded:
+            d2[excluded] = np.inf
+        limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
+        found: list[StoredFace] = []
+        cutoff = math.inf
+        for rows, values in vec.ranked_rows(d2, limit, first_chunk=k + 16,
+                                            ceiling=vec.match_ceiling(vectors.fmt)):
+            keep = values <= cutoff
+            rows, values = rows[keep], values[keep]
+            if rows.size == 0:
+                break
+            by_row = tx.faces_at_rows(rows)
+            for row, value in zip(rows.tolist(), values.tolist()):
+                face = by_row.get(row)
+                if face is None:
+                    continue  # deleted, tombstone not written yet
+                found.append(face)
+                if len(found) == k:
+                    cutoff = value + eps
+            if values[-1] > cutoff:
+                break
+        if not found:
+            return [], np.empty(0)
+        found_rows = [face.row for face in found]
+        vectors.verify(matrix, found_rows)
+        return found, vec.exact_distances(matrix, found_rows, query)
 
     def nearest_users(self, descriptor, k: int, max_distance: float = math.inf,
                       exclude_user_ids: Iterable[str] = ()) -> list[tuple[str, str, float]]:
@@ -334,8 +422,6 @@ class Collection:
         faces - and then the smallest over every (query, face) pair counts. Users without
         faces have no vector and never match.
         """
-        import numpy as np
-
         from rekcli.store import vectors as vec
 
         if k <= 0:
@@ -343,49 +429,9 @@ class Collection:
         query = vec.as_descriptors(descriptor)
         eps = vec.epsilon_for(query)
         exclude = set(exclude_user_ids)
-        with self.read() as tx:
-            n = tx.info()["committed_rows"]
-            associated = tx.associated_face_count()
-            if n == 0 or associated == 0:
-                return []
-            matrix = self.vectors.matrix(n)
-            d2 = vec.approx_squared_distances(matrix, query)
-            limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
-            limit = min(limit, float(np.finfo(np.float32).max))
-            if associated <= _USER_SCAN_LIMIT:
-                pairs = [(row, user) for row, user in tx.associated_rows() if user not in exclude]
-                rows = np.array([row for row, _ in pairs], dtype=np.int64)
-                users = [user for _, user in pairs]
-                keep = np.flatnonzero(d2[rows] <= limit) if rows.size else rows
-                rows = rows[keep]
-                users = [users[i] for i in keep.tolist()]
-            else:
-                rows_found: list[int] = []
-                users = []
-                first_seen: dict[str, float] = {}
-                cutoff = math.inf
-                for chunk_rows, values in vec.ranked_rows(d2, limit, first_chunk=8 * k + 64):
-                    keep = values <= cutoff
-                    chunk_rows, values = chunk_rows[keep], values[keep]
-                    if chunk_rows.size == 0:
-                        break
-                    owners = tx.users_at_rows(chunk_rows)
-                    for row, value in zip(chunk_rows.tolist(), values.tolist()):
-                        user = owners.get(row)
-                        if user is None or user in exclude:
-                            continue
-                        rows_found.append(row)
-                        users.append(user)
-                        if user not in first_seen:
-                            first_seen[user] = value
-                            if len(first_seen) == k:
-                                cutoff = value + eps
-                    if values[-1] > cutoff:
-                        break
-                rows = np.array(rows_found, dtype=np.int64)
-            if rows.size == 0:
-                return []
-            exact = vec.exact_distances(matrix, rows, query)
+        users, exact = self._reading(
+            lambda tx, vectors: self._nearest_users_in(tx, vectors, query, eps, k,
+                                                       max_distance, exclude))
         best: dict[str, float] = {}
         for user, distance in zip(users, exact.tolist()):
             if distance < best.get(user, math.inf):
@@ -395,28 +441,84 @@ class Collection:
         # A user that owns a face is ACTIVE (UserRecord.status).
         return [(user, "ACTIVE", distance) for distance, user in ranked]
 
+    def _nearest_users_in(self, tx, vectors, query, eps, k, max_distance, exclude):
+        import numpy as np
+
+        from rekcli.store import vectors as vec
+
+        nothing = ([], np.empty(0))
+        n = tx.info()["committed_rows"]
+        associated = tx.associated_face_count()
+        if n == 0 or associated == 0:
+            return nothing
+        matrix, d2 = self._distances(vectors, n, query, eps)
+        limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
+        limit = min(limit, float(np.nextafter(np.float32(vec.match_ceiling(vectors.fmt)),
+                                              np.float32(0))))
+        if associated <= _USER_SCAN_LIMIT:
+            pairs = [(row, user) for row, user in tx.associated_rows() if user not in exclude]
+            rows = np.array([row for row, _ in pairs], dtype=np.int64)
+            users = [user for _, user in pairs]
+            keep = np.flatnonzero(d2[rows] <= limit) if rows.size else rows
+            rows = rows[keep]
+            users = [users[i] for i in keep.tolist()]
+        else:
+            rows_found: list[int] = []
+            users = []
+            first_seen: dict[str, float] = {}
+            cutoff = math.inf
+            for chunk_rows, values in vec.ranked_rows(d2, limit, first_chunk=8 * k + 64):
+                keep = values <= cutoff
+                chunk_rows, values = chunk_rows[keep], values[keep]
+                if chunk_rows.size == 0:
+                    break
+                owners = tx.users_at_rows(chunk_rows)
+                for row, value in zip(chunk_rows.tolist(), values.tolist()):
+                    user = owners.get(row)
+                    if user is None or user in exclude:
+                        continue
+                    rows_found.append(row)
+                    users.append(user)
+                    if user not in first_seen:
+                        first_seen[user] = value
+                        if len(first_seen) == k:
+                            cutoff = value + eps
+                if values[-1] > cutoff:
+                    break
+            rows = np.array(rows_found, dtype=np.int64)
+        if rows.size == 0:
+            return nothing
+        vectors.verify(matrix, rows)
+        return users, vec.exact_distances(matrix, rows, query)
+
     # -- checks ----------------------------------------------------------------------------
 
     def verify(self) -> dict:
-        """Cross-check SQLite against vectors.f32 (for tests and `fsck`-style tools).
+        """Check the whole collection (`rekcli check-store`, tests): the database's
+        integrity, the vector file, every row's checksum, that deleted rows hold no
+        descriptor, and that counts agree.
 
         Returns counts; `problems` lists every inconsistency found (empty when healthy).
         """
         import numpy as np
 
+        from rekcli.store import vectors as vec
+
         problems = []
         with self.read() as tx:
+            integrity = [row[0] for row in tx.conn.execute("PRAGMA integrity_check")]
+            if integrity != ["ok"]:
+                problems.append(f"{self.path / META_DB}: " + "; ".join(integrity[:5]))
             info = tx.info()
             committed = info["committed_rows"]
-            size = self.vectors.size_bytes()
-            if size < committed * constants.ROW_BYTES:
-                problems.append(f"vectors.f32 has {size} bytes, needs "
-                                f"{committed * constants.ROW_BYTES}")
-                return {"problems": problems}
-            matrix = self.vectors.matrix(committed)
-            live_rows = np.flatnonzero(np.isfinite(matrix[:, constants.NORM_COLUMN]))
+            vectors = self.vector_file(info)
+            try:
+                size = vectors.size_bytes()
+                matrix = vectors.matrix(committed)
+            except StoreDamaged as exc:
+                problems.append(str(exc))
+                return {"problems": problems, "vector_file": str(vectors.path)}
             pending = {row for (row,) in tx.conn.execute("SELECT row FROM pending_tombstones")}
-            live_vectors = set(live_rows.tolist()) - pending
             face_rows = {row for (row,) in tx.conn.execute("SELECT row FROM faces")}
             face_rows_count = len(face_rows)
             users = tx.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
@@ -426,9 +528,26 @@ class Collection:
             orphans = tx.conn.execute(
                 "SELECT COUNT(*) FROM faces WHERE user_id IS NOT NULL AND user_id NOT IN "
                 "(SELECT user_id FROM users)").fetchone()[0]
+            tombstone = vec.tombstone_row(vectors.fmt)
+            damaged, tombstones, undeleted = [], set(), []
+            for start in range(0, committed, 65536):
+                block = np.asarray(matrix[start:start + 65536])
+                damaged.extend((start + vec.bad_rows(block, vectors.fmt)).tolist())
+                wiped = np.flatnonzero((block == tombstone).all(axis=1)) + start
+                tombstones.update(wiped.tolist())
+                if vectors.fmt == constants.VECTOR_FORMAT_LEGACY:
+                    marked = np.flatnonzero(np.isposinf(block[:, constants.NORM_COLUMN]))
+                    tombstones.update((marked + start).tolist())
+        if damaged:
+            problems.append(str(vectors.damaged_rows(damaged)))
+        live_vectors = set(range(committed)) - tombstones - pending
         if face_rows != live_vectors:
             problems.append(f"{len(face_rows ^ live_vectors)} rows differ between faces and "
                             "live vectors")
+        if vectors.fmt == constants.VECTOR_FORMAT:
+            undeleted = sorted(set(range(committed)) - face_rows - pending - tombstones)
+            if undeleted:
+                problems.append(f"{len(undeleted)} rows of deleted faces still hold data")
         if any(row >= committed for row in face_rows):
             problems.append("a face points past the committed vectors")
         if info["face_count"] != face_rows_count:
@@ -442,7 +561,8 @@ class Collection:
         return {"problems": problems, "face_count": info["face_count"],
                 "user_count": info["user_count"], "faces": face_rows_count,
                 "live_vectors": len(live_vectors), "committed_rows": committed,
-                "file_rows": size // constants.ROW_BYTES}
+                "file_rows": size // constants.ROW_BYTES, "vector_file": str(vectors.path),
+                "vector_format": vectors.fmt}
 
 
 class CollectionTransaction:
@@ -456,6 +576,7 @@ class CollectionTransaction:
         self.conn = conn
         self.writable = writable
         self._deleted_rows: list[int] = []
+        self._obsolete_vectors: Path | None = None
 
     def _require_writable(self) -> None:
         if not self.writable:
@@ -466,52 +587,142 @@ class CollectionTransaction:
     def info(self) -> dict:
         row = self.conn.execute(
             "SELECT committed_rows, face_count, user_count, created_at, face_model_version, "
-            "row_floats, generation FROM info WHERE id = 1").fetchone()
+            "row_floats, generation, vector_format, vector_generation FROM info "
+            "WHERE id = 1").fetchone()
         return {"committed_rows": row[0], "face_count": row[1], "user_count": row[2],
                 "created_at": row[3], "face_model_version": row[4], "row_floats": row[5],
-                "generation": row[6]}
+                "generation": row[6], "vector_format": row[7], "vector_generation": row[8]}
+
+    @property
+    def vectors(self) -> VectorFile:
+        return self.collection.vector_file(self.info())
 
     def _changed(self) -> None:
         """Record that faces or users changed in this transaction (see info's generation)."""
         self.conn.execute("UPDATE info SET generation = generation + 1 WHERE id = 1")
 
     def recover(self) -> None:
-        """Undo what an interrupted writer may have left; runs first in every write."""
+        """Undo what an interrupted writer may have left, then compact or upgrade the
+        vector file if due; runs first in every write."""
         info = self.info()
         if info["row_floats"] != constants.ROW_FLOATS:
             raise InternalServerError("vectors.f32 has an unknown row layout")
-        committed_bytes = info["committed_rows"] * constants.ROW_BYTES
-        size = self.collection.vectors.size_bytes()
-        if size < committed_bytes:
-            raise InternalServerError(
-                f"The collection id: {self.collection.collection_id} is damaged: its vectors "
-                "file is shorter than its committed faces.")
-        if size > committed_bytes:
-            self.collection.vectors.truncate(info["committed_rows"])
+        vectors = self.collection.vector_file(info)
+        vectors.check(info["committed_rows"])
+        if vectors.size_bytes() > info["committed_rows"] * constants.ROW_BYTES:
+            vectors.truncate(info["committed_rows"])
         pending = [row for (row,) in self.conn.execute("SELECT row FROM pending_tombstones")]
         if pending:
-            self.collection.vectors.tombstone(pending)
+            vectors.tombstone(pending)
             self.conn.execute("DELETE FROM pending_tombstones")
+        self._remove_other_vector_files(vectors.path.name)
+        if compaction_due(info):
+            self.compact()
         horizon = self.collection.store.clock() - constants.REQUEST_TOKEN_TTL_SECONDS
         self.conn.execute("DELETE FROM request_tokens WHERE created_at < ?", (horizon,))
 
+    def _remove_other_vector_files(self, current: str) -> None:
+        """Remove vector files left by a compaction that died (its new file before the
+        commit, or the old one after it)."""
+        removed = False
+        for name in os.listdir(self.collection.path):
+            if name != current and is_vector_file_name(name):
+                os.unlink(self.collection.path / name)
+                removed = True
+        if removed:
+            fsync_path(self.collection.path)
+
+    def compact(self) -> None:
+        """Copy the live rows, verified, into the next generation's file (in the current
+        format), renumber the faces, switch the generation. The old file is removed after
+        the commit (`after_commit`), or by the next writer if this process dies first."""
+        import numpy as np
+
+        info = self.info()
+        old = self.collection.vector_file(info)
+        live = np.array([row for (row,) in self.conn.execute(
+            "SELECT row FROM faces ORDER BY row")], dtype=np.int64)
+        generation = info["vector_generation"] + 1
+        new = VectorFile(self.collection.path / vector_file_name(generation),
+                         self.collection.collection_id, constants.VECTOR_FORMAT)
+        new.create()
+        fault_point("compact-created")
+        try:
+            self._copy_live_rows(old, new, live, info["committed_rows"])
+        except BaseException:
+            try:
+                os.unlink(new.path)  # no half copy left behind (else the next writer's)
+            except OSError:
+                pass
+            raise
+        fsync_path(self.collection.path)
+        fault_point("compact-copied")
+        moved = np.flatnonzero(live != np.arange(live.size))
+        # Ascending order never collides: a face's new row is below its old one and above
+        # every new row already taken.
+        self.conn.executemany("UPDATE faces SET row = ? WHERE row = ?",
+                              ((int(i), int(live[i])) for i in moved))
+        self.conn.execute(
+            "UPDATE info SET committed_rows = ?, vector_format = ?, vector_generation = ? "
+            "WHERE id = 1", (int(live.size), constants.VECTOR_FORMAT, generation))
+        fault_point("compact-renumbered")
+        old.forget_mapping()
+        self._obsolete_vectors = old.path
+
+    @staticmethod
+    def _copy_live_rows(old: VectorFile, new: VectorFile, live, committed: int) -> None:
+        import numpy as np
+
+        from rekcli.store import vectors as vec
+
+        source = old.matrix(committed)
+        for start in range(0, live.size, _COMPACT_CHUNK):
+            rows = live[start:start + _COMPACT_CHUNK]
+            block = np.array(source[rows])
+            bad = vec.bad_rows(block, old.fmt, live=True)
+            if bad.size:
+                raise old.damaged_rows(rows[bad])  # never copy damage under a new checksum
+            if old.fmt != constants.VECTOR_FORMAT:
+                block = vec.upgraded(block)
+            new.append(start, block)
+            fault_point("compact-copying")
+
     def after_commit(self) -> None:
-        """Write the +inf tombstones of faces deleted by the committed transaction.
+        """After a committed write: remove the vector file a compaction replaced, wipe the
+        rows of faces the transaction deleted, and compact if that made it due.
 
         Best effort: the deletion is already durable, search skips rows without a face, and
         the next writer finishes the job from pending_tombstones if this fails.
         """
+        self._remove_obsolete_vectors()
         rows, self._deleted_rows = self._deleted_rows, []
         if not rows:
             return
         try:
-            self.collection.vectors.tombstone(rows)
+            fault_point("delete-committed")
+            self.vectors.tombstone(rows)
             with transaction(self.conn):
                 self.conn.execute(
                     "DELETE FROM pending_tombstones WHERE row IN "
                     "(SELECT value FROM json_each(?))", (json.dumps(rows),))
-        except (OSError, sqlite3.Error):
+                if compaction_due(self.info()):
+                    self.recover()
+            self._remove_obsolete_vectors()
+        except (OSError, sqlite3.Error, InternalServerError):
+            # The delete is committed: a failed wipe is redone, and damage that stopped
+            # the compaction is reported, by the next write.
             pass
+
+    def _remove_obsolete_vectors(self) -> None:
+        path, self._obsolete_vectors = self._obsolete_vectors, None
+        if path is None:
+            return
+        fault_point("compact-committed")
+        try:
+            os.unlink(path)
+            fsync_path(path.parent)
+        except OSError:
+            pass  # the next writer removes it
 
     # -- faces -----------------------------------------------------------------------------
 
@@ -527,7 +738,7 @@ class CollectionTransaction:
         version = self.collection.face_model_version
         try:
             # Vectors first, fsynced, past the committed count: invisible until COMMIT.
-            self.collection.vectors.append(start, rows)
+            self.vectors.append(start, rows)
             values = []
             for offset, (face_id, image_id, ext, face) in enumerate(entries):
                 box = face.bounding_box
@@ -544,7 +755,7 @@ class CollectionTransaction:
             self._changed()
         except BaseException:
             try:  # best effort; the next writer truncates anyway
-                self.collection.vectors.truncate(start)
+                self.vectors.truncate(start)
             except OSError:
                 pass
             raise
@@ -706,7 +917,7 @@ class CollectionTransaction:
 
         from rekcli.store.vectors import exact_distances
 
-        vectors = self.collection.vectors
+        vectors = self.vectors
         references = vectors.read_rows(list(reference_rows))[:, :constants.DESCRIPTOR_SIZE]
         faces = vectors.read_rows(list(rows))
         return exact_distances(faces, np.arange(len(rows)), references).tolist()

@@ -101,8 +101,17 @@ def m002_collection(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID""")
 
 
+def m003_collection(conn: sqlite3.Connection) -> None:
+    # vector_format: the row format of the vector file (constants.py). Collections from
+    # before checksums are format 0; their next write rewrites the file in the current
+    # format (a compaction), crash-safely. vector_generation names the current file
+    # (vectors.f32 for 0, vectors-<n>.f32 after compactions).
+    conn.execute("ALTER TABLE info ADD COLUMN vector_format INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE info ADD COLUMN vector_generation INTEGER NOT NULL DEFAULT 0")
+
+
 CATALOG_MIGRATIONS = [m001_catalog]
-COLLECTION_MIGRATIONS = [m001_collection, m002_collection]
+COLLECTION_MIGRATIONS = [m001_collection, m002_collection, m003_collection]
 
 CATALOG_SCHEMA_VERSION = len(CATALOG_MIGRATIONS)
 COLLECTION_SCHEMA_VERSION = len(COLLECTION_MIGRATIONS)
