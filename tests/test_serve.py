@@ -181,6 +181,13 @@ def test_front_door_errors(server):
     assert response.status == 200 and "CollectionIds" in body
 
 
+def test_a_body_nested_past_the_stack_is_a_serialization_error(server):
+    deep = b'{"CollectionId": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response, body = server.raw(deep)
+    assert response.status == 400 and body["__type"] == "SerializationException"
+    assert server.raw(b"{}")[0].status == 200  # and the server goes on
+
+
 def test_malformed_http_gets_a_json_error_not_html(server):
     import socket
 

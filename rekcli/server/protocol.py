@@ -45,7 +45,7 @@ def parse_request(operation_name: str, body: bytes) -> dict:
         return {}
     try:
         request = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's stack
         raise FrontDoorError("SerializationException", "Start of structure or map found where "
                              "not expected.") from None
     if not isinstance(request, dict):
