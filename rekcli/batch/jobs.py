@@ -6,6 +6,7 @@ import glob
 import hashlib
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -192,11 +193,12 @@ def external_image_ids(found: list[Found], indexed_under=None) -> list[str]:
         keeper = _keeper(name, [found[i] for i in members], indexed_under)
         longer = _relative_to_common_root([found[i] for i in members])
         candidates = [external_image_id(relative) for relative in longer]
+        alike = Counter(candidates)
         for position, index in enumerate(members):
             if position == keeper:
                 continue
             candidate = candidates[position]
-            if candidate in taken or candidates.count(candidate) > 1:
+            if candidate in taken or alike[candidate] > 1:
                 candidate = _with_digest(candidate, longer[position])
             while candidate in taken:  # only if a digest met another name: make it longer
                 candidate = _with_digest(candidate, candidate)
