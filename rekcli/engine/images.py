@@ -31,7 +31,7 @@ the decoded size. Photos up to 64 MP (48 MP phones included) are decoded at full
 What reduced scale costs (benchmarks/bench_reduced_decode.py on ../shared/faces: 26 photos,
 87 faces found at full size, each photo decoded at 1/2 and 1/4): at 1/2, 55 of 87 faces
 are still found; every miss is a face 52 px wide or less at full size (26 px or less as
-decoded, under the detector's smallest window), every face of 62 px or more is found, boxes
+decoded), every face of 62 px or more is found, boxes
 agree with the full-size ones at median IoU 0.83 (min 0.64) and each face's descriptor stays
 at Similarity median 99.9 (min 96.4) to its full-size self. At 1/4, 40 of 87: faces under
 about 125 px are lost; median IoU 0.83 (min 0.55), self-Similarity median 99.6 (min 87.3).
