@@ -109,3 +109,13 @@ def test_short_values_are_still_quoted_whole():
 
     assert shown_value("x" * 100) == "x" * 100
     assert shown_value("x" * 101) == "x" * 64 + "...(101 characters)"
+
+
+def test_a_long_value_of_the_wrong_type_is_quoted_by_a_short_prefix(tmp_path):
+    path = tmp_path / "input.json"
+    path.write_text('{"CollectionId": ["%s"]}' % ("b" * 1_000_000))
+    done = run_subprocess("describe-collection", "--cli-input-json", f"file://{path}")
+    stderr = _stderr(done)
+    assert done.returncode == 252
+    assert "Invalid type for parameter CollectionId, value: ['bbbb" in stderr
+    assert len(stderr) < 500

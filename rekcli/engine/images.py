@@ -31,18 +31,18 @@ the decoded size. Photos up to 64 MP (48 MP phones included) are decoded at full
 What reduced scale costs (benchmarks/bench_reduced_decode.py on ../shared/faces: 26 photos,
 87 faces found at full size, each photo decoded at 1/2 and 1/4): at 1/2, 55 of 87 faces
 are still found; every miss is a face 52 px wide or less at full size (26 px or less as
-decoded), every face of 62 px or more is found, boxes
-agree with the full-size ones at median IoU 0.83 (min 0.64) and each face's descriptor stays
-at Similarity median 99.9 (min 96.4) to its full-size self. At 1/4, 40 of 87: faces under
-about 125 px are lost; median IoU 0.83 (min 0.55), self-Similarity median 99.6 (min 87.3).
-Same-person pairs barely move: obama/obama2 97.2 (1/1), 97.0 (1/2), 96.3 (1/4); biden 95.4,
-95.6, 95.0; kit_harington 97.3, 97.3, 97.7; rose_leslie 95.5, 95.8, 95.8. So in a photo
-above 64 MP the smallest detectable face is about 60 px wide instead of 40 (about 125 px for
-a PNG or progressive JPEG above 64 MP), and matching is unchanged.
+decoded), every face of 62 px or more is found; boxes agree with the full-size ones at
+median IoU 0.83 (min 0.64) and each face's descriptor stays at Similarity median 99.9
+(min 96.4) to its full-size self. At 1/4, 40 of 87: faces under about 125 px are lost;
+median IoU 0.83 (min 0.55), self-Similarity median 99.6 (min 87.3). Same-person pairs move
+by less than a point: obama/obama2 97.2 (1/1), 97.0 (1/2), 96.3 (1/4); biden 95.4, 95.6,
+95.0; kit_harington 97.3, 97.3, 97.7; rose_leslie 95.5, 95.8, 95.8. So in a photo above
+64 MP the smallest face found is about 60 px wide instead of about 36 (about 125 px in a
+PNG or progressive JPEG above 64 MP); faces that are found match as well as at full size.
 
-MAX_PIXELS = 2**27 (134 million pixels), checked before anything is decoded. Rekognition publishes byte limits (5 MiB inline,
-15 MB from S3) but no pixel limit; at the compression of ordinary photos, 15 MB of JPEG holds
-about 100-130 megapixels, the largest frames cameras make (100-MP medium format at
+MAX_PIXELS = 2**27 (134 million pixels), checked before anything is decoded. Rekognition
+publishes byte limits (5 MiB inline, 15 MB from S3) but no pixel limit; at the compression
+of ordinary photos, 15 MB of JPEG holds about 100-130 megapixels, the largest frames cameras make (100-MP medium format at
 11648 x 8736, 108-MP phones at 12000 x 9000); such images are decoded at reduced scale
 (see Memory). A 100-byte PNG claiming 60000 x 60000 (3.6 gigapixels) is refused from its
 header.
