@@ -60,9 +60,9 @@ def image_bytes(ctx: ServiceContext, image: dict) -> bytes:
 
 def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
     components = s3_object_components(ctx.s3_root, s3_object)
-    try:
+    try:  # the root's own symlinks are the user's choice: resolved once, here
         fd = _open_beneath(os.path.realpath(ctx.s3_root), components)
-    except (OSError, ValueError):  # ENOENT, ELOOP (a symlink), ENOTDIR, EACCES, ...
+    except (OSError, ValueError):  # ENOENT, ELOOP (a symlink), ENOTDIR, EACCES, a NUL, ...
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
     try:
         info = os.fstat(fd)
