@@ -119,3 +119,15 @@ def test_a_long_value_of_the_wrong_type_is_quoted_by_a_short_prefix(tmp_path):
     assert done.returncode == 252
     assert "Invalid type for parameter CollectionId, value: ['bbbb" in stderr
     assert len(stderr) < 500
+
+
+def test_a_long_shorthand_value_is_shown_around_the_error_only(tmp_path):
+    from rekcli.cli.shorthand import ShorthandParseError, parse_shorthand
+
+    with pytest.raises(ShorthandParseError) as raised:
+        parse_shorthand("Bucket=" + "b" * 1_000_000 + ",Name=[x")
+    message = str(raised.value)
+    assert len(message) < 400
+    shown, caret = message.split("\n")[1:3]
+    assert shown.startswith(" ...bbb") and shown.endswith(",Name=[x")
+    assert caret.index("^") == len(shown) - 1  # the caret still points at the end of input
