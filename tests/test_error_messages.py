@@ -131,3 +131,11 @@ def test_a_long_shorthand_value_is_shown_around_the_error_only(tmp_path):
     shown, caret = message.split("\n")[1:3]
     assert shown.startswith(" ...bbb") and shown.endswith(",Name=[x")
     assert caret.index("^") == len(shown) - 1  # the caret still points at the end of input
+
+
+def test_a_long_bad_query_is_quoted_by_a_short_prefix():
+    done = run_subprocess("list-collections", "--query", "a" * 5000 + " ]")
+    stderr = _stderr(done)
+    assert done.returncode == 252
+    assert 'Parse error at column 5001, token "]"' in stderr
+    assert len(stderr) < 500
