@@ -139,3 +139,15 @@ def test_a_long_bad_query_is_quoted_by_a_short_prefix():
     assert done.returncode == 252
     assert 'Parse error at column 5001, token "]"' in stderr
     assert len(stderr) < 500
+
+
+@pytest.mark.parametrize("document,reason", [
+    ("CollectionId: 2020-13-45\n", "a value cannot be read (month must be in 1..12)"),
+    ("CollectionId: &a [*a]\n", "nested more than 64 levels deep"),  # a list holding itself
+])
+def test_yaml_values_that_cannot_be_built_are_parse_errors(tmp_path, document, reason):
+    path = tmp_path / "input.yaml"
+    path.write_text(document)
+    done = run_subprocess("describe-collection", "--cli-input-yaml", f"file://{path}")
+    assert done.returncode == 252
+    assert f"Invalid YAML received: {reason}." in _stderr(done)
