@@ -163,7 +163,10 @@ def _check_coefficient_memory(data: bytes, header: "_JpegHeader") -> bool:
     """Progressive (or multi-scan) JPEGs keep every DCT coefficient of the whole image in
     memory until the last scan, at any output scale: refuse those that need too much.
     True when the JPEG is one of those (its decoder buffers the whole image)."""
-    multi_scan = header.progressive or data.count(b"\xff\xda") > 1
+    # More scans before the image's end marker (not counting an EXIF thumbnail before the
+    # first scan, nor images that phones append after the end marker).
+    end = data.find(b"\xff\xd9", header.scan_offset)
+    multi_scan = header.progressive or data.count(b"\xff\xda", header.scan_offset, end) > 0
     if multi_scan and header.coefficient_bytes > MAX_COEFFICIENT_BYTES:
         raise ImageTooManyPixels(
             f"a {header.width}x{header.height} progressive JPEG needs "
