@@ -81,8 +81,9 @@ def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
 
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-# O_NONBLOCK: opening a FIFO put there as an "object" must not wait for a writer.
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+# O_NONBLOCK: opening a FIFO put there as an "object" must not wait for a writer; O_NOCTTY:
+# a terminal device must not become our controlling terminal.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
 
 
 def _open_beneath(root: str, components: list[str]) -> int:
