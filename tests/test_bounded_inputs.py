@@ -219,3 +219,14 @@ def test_reduction_factor_keeps_ordinary_photos_at_full_size():
     assert reduction_factor(8000, 6000, buffered=True) == 1
     assert reduction_factor(12000, 9000, buffered=False) == 2     # 108 MP
     assert reduction_factor(11585, 11585, buffered=True) == 4
+
+
+def test_a_baseline_jpeg_with_a_thumbnail_and_an_appended_image_is_not_multi_scan():
+    from rekcli.engine.images import _check_coefficient_memory, _read_jpeg_header
+
+    thumbnail = _jpeg_header_only(160, 120, 0xC0, [0x11])
+    app1 = b"Exif\x00\x00" + thumbnail
+    main = _jpeg_header_only(11585, 11585, 0xC0, [0x11, 0x11, 0x11])
+    data = (main[:2] + b"\xff\xe1" + (2 + len(app1)).to_bytes(2, "big") + app1 + main[2:]
+            + thumbnail)  # as phones append a second image after the end marker
+    assert _check_coefficient_memory(data, _read_jpeg_header(data)) is False

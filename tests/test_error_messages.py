@@ -109,3 +109,45 @@ def test_short_values_are_still_quoted_whole():
 
     assert shown_value("x" * 100) == "x" * 100
     assert shown_value("x" * 101) == "x" * 64 + "...(101 characters)"
+
+
+def test_a_long_value_of_the_wrong_type_is_quoted_by_a_short_prefix(tmp_path):
+    path = tmp_path / "input.json"
+    path.write_text('{"CollectionId": ["%s"]}' % ("b" * 1_000_000))
+    done = run_subprocess("describe-collection", "--cli-input-json", f"file://{path}")
+    stderr = _stderr(done)
+    assert done.returncode == 252
+    assert "Invalid type for parameter CollectionId, value: ['bbbb" in stderr
+    assert len(stderr) < 500
+
+
+def test_a_long_shorthand_value_is_shown_around_the_error_only(tmp_path):
+    from rekcli.cli.shorthand import ShorthandParseError, parse_shorthand
+
+    with pytest.raises(ShorthandParseError) as raised:
+        parse_shorthand("Bucket=" + "b" * 1_000_000 + ",Name=[x")
+    message = str(raised.value)
+    assert len(message) < 400
+    shown, caret = message.split("\n")[1:3]
+    assert shown.startswith(" ...bbb") and shown.endswith(",Name=[x")
+    assert caret.index("^") == len(shown) - 1  # the caret still points at the end of input
+
+
+def test_a_long_bad_query_is_quoted_by_a_short_prefix():
+    done = run_subprocess("list-collections", "--query", "a" * 5000 + " ]")
+    stderr = _stderr(done)
+    assert done.returncode == 252
+    assert 'Parse error at column 5001, token "]"' in stderr
+    assert len(stderr) < 500
+
+
+@pytest.mark.parametrize("document,reason", [
+    ("CollectionId: 2020-13-45\n", "a value cannot be read (month must be in 1..12)"),
+    ("CollectionId: &a [*a]\n", "nested more than 64 levels deep"),  # a list holding itself
+])
+def test_yaml_values_that_cannot_be_built_are_parse_errors(tmp_path, document, reason):
+    path = tmp_path / "input.yaml"
+    path.write_text(document)
+    done = run_subprocess("describe-collection", "--cli-input-yaml", f"file://{path}")
+    assert done.returncode == 252
+    assert f"Invalid YAML received: {reason}." in _stderr(done)

@@ -23,8 +23,11 @@ def compile_query(expression: str | None):
     try:
         return jmespath.compile(expression)
     except JMESPathError as error:
+        reason = str(error)
+        if shown_value(expression) != expression:  # long: jmespath would quote it whole again
+            reason = reason.split(", for expression:")[0]
         raise ParamValidationError(f"Bad value for --query {shown_value(expression)}: "
-                                   f"{error}") from None
+                                   f"{reason}") from None
     except RecursionError:  # jmespath's parser recurses once per nested sub-expression
         raise ParamValidationError(f"Bad value for --query {shown_value(expression)}: the "
                                    f"expression is nested too deeply") from None

@@ -23,12 +23,16 @@ from rekcli.service.validation import shown_value
 # Input documents (JSON, YAML, batch lines) nested deeper than this are refused: the deepest
 # Rekognition request is 4 levels, and deeper values would only exhaust Python's stack later.
 MAX_NESTING = 64
-# Python refuses to convert integers longer than this (sys.int_info.str_digits_check_threshold
-# is 640, the default limit 4300); any integer the API takes has at most 19 digits.
+# Python refuses to convert integers longer than this (its default int_max_str_digits);
+# any integer the API takes has at most 19 digits.
 _MAX_INT_DIGITS = 4300
 
 
-_NUMBER_TOO_LONG = f"a number has more than {_MAX_INT_DIGITS} digits and is out of range"
+def _unreadable_value(error: ValueError) -> "DocumentError":
+    """The DocumentError for a ValueError raised while building values (not a syntax error)."""
+    if "digits" in str(error):  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return DocumentError(f"a number has more than {_MAX_INT_DIGITS} digits and is out of range")
+    return DocumentError(f"a value cannot be read ({shown_value(str(error))})")
 
 
 class DocumentError(ValueError):
@@ -46,8 +50,8 @@ def parse_json(text: str):
         raise
     except RecursionError:
         raise DocumentError(f"nested more than {MAX_NESTING} levels deep") from None
-    except ValueError as error:  # only the integer digit limit reaches here
-        raise DocumentError(_NUMBER_TOO_LONG) from None
+    except ValueError as error:  # the integer digit limit
+        raise _unreadable_value(error) from None
     check_nesting(value)
     return value
 
@@ -222,8 +226,6 @@ MAX_YAML_EXPANDED_NODES = 100_000
 
 def parse_yaml(text: str):
     """yaml.safe_load with nesting bounded and alias expansion refused past a small size."""
-    import yaml
-
     loader = _bounded_yaml_loader()(text)
     try:
         node = loader.get_single_node()
@@ -235,12 +237,10 @@ def parse_yaml(text: str):
         value = loader.construct_document(node)
     except RecursionError:
         raise DocumentError(f"nested more than {MAX_NESTING} levels deep") from None
-    except ValueError as error:  # an integer too long to convert
-        if isinstance(error, DocumentError):
-            raise
-        raise DocumentError(_NUMBER_TOO_LONG) from None
-    except yaml.constructor.ConstructorError:
+    except DocumentError:
         raise
+    except ValueError as error:  # an integer too long to convert, a date out of range
+        raise _unreadable_value(error) from None
     finally:
         loader.dispose()
     check_nesting(value)

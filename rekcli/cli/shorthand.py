@@ -102,8 +102,18 @@ def parse_shorthand(text: str) -> dict:
     return _Parser(text).parse()
 
 
+# Input longer than this is shown as a window around the error (a file:// value can be
+# megabytes; aws would echo it whole).
+_MAX_SHOWN = 200
+_WINDOW = 60
+
+
 def _point_at(text: str, index: int) -> str:
     """The input with a caret line under `index`, split at the line holding `index`."""
+    if len(text) > _MAX_SHOWN:
+        start, end = max(0, index - _WINDOW), min(len(text), index + _WINDOW)
+        before, after = ("..." if start else ""), ("..." if end < len(text) else "")
+        text, index = before + text[start:end] + after, index - start + len(before)
     line_start = text.rfind("\n", 0, index) + 1
     line_end = text.find("\n", index)
     if line_end == -1:

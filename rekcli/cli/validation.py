@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rekcli.cli.errors import ParamValidationError
 from rekcli.service import model
+from rekcli.service.validation import shown_value
 
 _VALID_TYPES = {
     "structure": (dict,),
@@ -45,7 +46,7 @@ def _validate(value, shape: dict, path: str, errors: list[str]) -> None:
     kind = shape["type"]
     if not _has_valid_type(value, kind):
         if kind != "timestamp":
-            errors.append(f"Invalid type for parameter {path}, value: {value}, type: "
+            errors.append(f"Invalid type for parameter {path}, value: {shown_value(value)}, type: "
                           f"{type(value)}, valid types: {_TYPE_NAMES[kind]}")
         return
     if kind == "structure":
@@ -63,7 +64,8 @@ def _validate(value, shape: dict, path: str, errors: list[str]) -> None:
         _check_min_length(value, shape, path, errors)
     elif kind in ("integer", "long", "float"):
         if "min" in shape and value < shape["min"]:
-            errors.append(f"Invalid value for parameter {path}, value: {value}, valid min value: "
+            errors.append(f"Invalid value for parameter {path}, value: {shown_value(value)}, "
+                          f"valid min value: "
                           f"{shape['min']}")
 
 

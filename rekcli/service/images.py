@@ -65,9 +65,9 @@ def image_bytes(ctx: ServiceContext, image: dict) -> bytes:
 
 def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
     components = s3_object_components(s3_object)
-    try:
+    try:  # the root's own symlinks are the user's choice: resolved once, here
         fd = _open_beneath(os.path.realpath(ctx.s3_root), components)
-    except (OSError, ValueError):  # ENOENT, ELOOP (a symlink), ENOTDIR, EACCES, ...
+    except (OSError, ValueError):  # ENOENT, ELOOP (a symlink), ENOTDIR, EACCES, a NUL, ...
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
     try:
         info = os.fstat(fd)
@@ -86,8 +86,9 @@ def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
 
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-# O_NONBLOCK: opening a FIFO put there as an "object" must not wait for a writer.
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+# O_NONBLOCK: opening a FIFO put there as an "object" must not wait for a writer; O_NOCTTY:
+# a terminal device must not become our controlling terminal.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
 
 
 def _open_beneath(root: str, components: list[str]) -> int:
