@@ -134,7 +134,10 @@ def test_a_folder_swapped_for_a_symlink_while_reading_never_leaks_outside_bytes(
         stop.set()
         swapper.join()
         sys.setswitchinterval(interval)
-    assert seen["inside"] > 0
+    # How many reads landed between swaps depends on the scheduler (on a loaded machine it
+    # can be none): what matters is that no read returned outside bytes, and that the
+    # object reads normally once the swapping stops.
+    assert read(root, "bucket", "folder/x.jpg") == INSIDE
 
 
 def test_cli_answers_invalid_s3_object_for_a_symlinked_bucket(layout):
