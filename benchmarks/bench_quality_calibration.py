@@ -1,6 +1,7 @@
 """Where do matches stop being reliable? The measurement behind QualityFilter's levels.
 
-    .venv/bin/python benchmarks/bench_quality_calibration.py [--faces DIR] [--quick] [--json FILE]
+    .venv/bin/python benchmarks/bench_quality_calibration.py [--faces DIR] [--quick]
+        [--tables size,resolution,blur,brightness,roll,yaw,pitch,cut] [--json FILE]
 
 Probes: every photo of a person with two or more photos in people/ (obama 4, biden 2,
 alex_lacamoire 2, kit_harington 2, rose_leslie 2: 12 photos of 5 people). Each probe photo
@@ -24,16 +25,18 @@ first). The degradations:
 - brightness: pixel values times 0.06..3 (darkened / brightened, clipped to 0..255);
 - roll: the photo turned in-plane by 0..90 degrees;
 - yaw: the photos' own yaw (0-30 degrees) and, as a stand-in for faces turned further,
-  the face foreshortened horizontally (width x 0.8..0.55; the engine reads yaw 35-55; true
-  turning also hides one side of the face, so this is an approximation);
-- pitch: the face foreshortened vertically (height x 0.8..0.6), the same stand-in.
+  the face foreshortened horizontally (width x 0.8..0.55; the engine reads yaw up to 50
+  on the turned photos; true turning also hides one side of the face, so this is an
+  approximation);
+- pitch: the face foreshortened vertically (height x 0.8..0.6), the same stand-in;
+- cut: the photo cropped so that 0..50% of the face's width lies past its left edge.
 
-Prints one table per degradation (measured value of the filter's measure, same-person
-similarity min/median, best stranger, reliable faces), then, per filter measure, the
-smallest value above which every probe face was reliable and the largest value at which
-some face was not. Runs single-threaded on purpose (shared machines); --quick uses 5
-probes. Nothing here is asserted: tests/test_quality_calibration.py checks the cases
-the levels were set for.
+Prints one table per degradation (medians of the filter's measures, the worst same-person
+and best stranger similarity, reliable faces), then, per filter measure over the tables
+that vary it, the value above which every face was reliable, and what candidate bars would
+do (reliable faces dropped, unreliable faces kept). One process, one probe at a time
+(about 4 minutes on a shared 2-core machine); --quick uses 4 probes. Nothing here is
+asserted: tests/test_quality_calibration.py checks the cases the levels were set for.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ class Record:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
-    parser.add_argument("--quick", action="store_true", help="5 probes instead of 12")
+    parser.add_argument("--quick", action="store_true", help="every third probe (4 of 12)")
     parser.add_argument("--json", type=Path, help="also write every record to this file")
     parser.add_argument("--tables", help="only these tables, comma-separated (size,blur,...)")
     args = parser.parse_args()
@@ -112,7 +115,7 @@ def main() -> None:
     started = time.monotonic()
     gallery, strangers, probes = load_photos(args.faces)
     if args.quick:
-        probes = [probe for index, probe in enumerate(probes) if index % 3 == 0][:5]
+        probes = probes[::3]
     print(f"{len(probes)} probes of {len({p.person for p in probes})} people; "
           f"{len(strangers)} stranger faces; match threshold {MATCH_THRESHOLD:g}\n")
     baseline(gallery, strangers)
@@ -179,28 +182,53 @@ def largest_face(pixels):
 def degradations():
     """(table name, [(setting label, probe -> pixels)]) for each table, in print order."""
     yield "size: face width in a 1280x960 photo (px)", [
-        (str(px), lambda probe, px=px: in_canvas(scaled(probe, px))) for px in SIZES]
+        (str(px), _sized(px)) for px in SIZES]
     yield "resolution: face shrunk to N px, enlarged 2x", [
-        (str(px), lambda probe, px=px: in_canvas(enlarged(scaled(probe, px), 2.0)))
-        for px in RESOLUTIONS]
+        (str(px), _low_detail(px)) for px in RESOLUTIONS]
     for face_px in BLUR_FACE_SIZES:
         yield f"blur: Gaussian sigma, share of a {face_px}-px face's width", [
-            (f"{share:.0%}", lambda probe, s=share, f=face_px: in_canvas(blurred(scaled(probe, f), s * f)))
-            for share in BLURS]
+            (f"{share:.0%}", _blurred(face_px, share)) for share in BLURS]
     yield "brightness: pixel values times", [
-        (f"{gain:g}", lambda probe, g=gain: in_canvas(gained(scaled(probe, BASE_FACE_PX), g)))
-        for gain in GAINS]
+        (f"{gain:g}", _gained(gain)) for gain in GAINS]
     yield "roll: turned in-plane (degrees)", [
-        (str(angle), lambda probe, a=angle: rotated(in_canvas(scaled(probe, BASE_FACE_PX)), a))
-        for angle in ROLLS]
+        (str(angle), _rolled(angle)) for angle in ROLLS]
     yield "yaw: own pose; face width times (turned-face stand-in)", [
-        (f"{squeeze:g}", lambda probe, s=squeeze: in_canvas(squeezed(scaled(probe, BASE_FACE_PX), s, 1.0)))
-        for squeeze in YAW_SQUEEZES]
-    yield "cut: share of the face box cut off by the image's left edge", [
-        (f"{share:.0%}", lambda probe, s=share: cut(probe, s)) for share in CUTS]
+        (f"{factor:g}", _squeezed(factor, 1.0)) for factor in YAW_SQUEEZES]
     yield "pitch: face height times (tilted-face stand-in)", [
-        (f"{squeeze:g}", lambda probe, s=squeeze: in_canvas(squeezed(scaled(probe, BASE_FACE_PX), 1.0, s)))
-        for squeeze in PITCH_SQUEEZES]
+        (f"{factor:g}", _squeezed(1.0, factor)) for factor in PITCH_SQUEEZES]
+    yield "cut: share of the face box cut off by the image's left edge", [
+        (f"{share:.0%}", _cut(share)) for share in CUTS]
+
+
+def _sized(face_px):
+    return lambda probe: in_canvas(scaled(probe, face_px))
+
+
+def _low_detail(face_px):
+    return lambda probe: in_canvas(enlarged(scaled(probe, face_px), 2.0))
+
+
+def _blurred(face_px, share):
+    return lambda probe: in_canvas(blurred(scaled(probe, face_px), share * face_px))
+
+
+def _gained(gain):
+    return lambda probe: in_canvas(gained(scaled(probe, BASE_FACE_PX), gain))
+
+
+def _rolled(angle):
+    return lambda probe: rotated(in_canvas(scaled(probe, BASE_FACE_PX)), angle)
+
+
+def _squeezed(width_factor, height_factor):
+    def make(probe):
+        return in_canvas(squeezed(scaled(probe, BASE_FACE_PX), width_factor, height_factor))
+
+    return make
+
+
+def _cut(share):
+    return lambda probe: cut(probe, share)
 
 
 def scaled(probe: Probe, face_px: float):
@@ -321,27 +349,43 @@ def baseline(gallery, strangers) -> None:
 
 # --- reports ------------------------------------------------------------------------------
 
+# table columns: the median over the faces found (setting, found and reliable aside)
+COLUMNS = (
+    ("box px", lambda r: r.box),
+    ("|roll|", lambda r: abs(r.roll)),
+    ("|yaw|", lambda r: abs(r.yaw)),
+    ("pitch", lambda r: r.pitch),
+    ("bright", lambda r: r.brightness),
+    ("sharp", lambda r: r.sharpness),
+    ("conf", lambda r: r.confidence),
+    ("same", lambda r: min(r.same)),  # a face's worst same-person similarity
+    ("stranger", lambda r: r.stranger),  # a face's best stranger
+)
+
+
 def print_table(title: str, rows: list[Record]) -> None:
+    """One line per setting: faces found, medians of the measures, the lowest same-person
+    similarity of any face, the best stranger of any face, and the reliable faces."""
     print(title)
-    print("  setting | found | box px | |roll| | |yaw| | pitch | bright | sharp | conf | "
-          "same min | same med | stranger max | reliable")
+    print("  medians of the faces found, then the worst same-person and best stranger of any")
+    print("  setting | found | " + " | ".join(f"{name:>8}" for name, _ in COLUMNS)
+          + " | worst same | best stranger | reliable")
     for setting in dict.fromkeys(r.setting for r in rows):
         group = [r for r in rows if r.setting == setting]
         found = [r for r in group if r.found]
-        same = [s for r in found for s in r.same]
-
-        def med(values):
-            values = [v for v in values if not math.isnan(v)]
-            return f"{statistics.median(values):6.1f}" if values else "     -"
-
-        print(f"  {setting:>7} | {len(found):2d}/{len(group):<2d} | {med([r.box for r in found])} | "
-              f"{med([abs(r.roll) for r in found])} | {med([abs(r.yaw) for r in found])} | {med([r.pitch for r in found])} | "
-              f"{med([r.brightness for r in found])} | {med([r.sharpness for r in found])} | "
-              f"{med([r.confidence for r in found])} | "
-              f"{(f'{min(same):6.1f}' if same else '     -')} | {med(same)} | "
-              f"{med([max(r.stranger for r in found)] if found else [])} | "
+        medians = [_median([value(r) for r in found]) for _, value in COLUMNS]
+        worst_same = min((min(r.same) for r in found), default=None)
+        best_stranger = max((r.stranger for r in found), default=None)
+        print(f"  {setting:>7} | {len(found):2d}/{len(group):<2d} | "
+              + " | ".join(f"{_fmt(m):>8}" for m in medians)
+              + f" | {_fmt(worst_same):>10} | {_fmt(best_stranger):>13} | "
               f"{sum(r.reliable for r in group):2d}/{len(group)}")
     print()
+
+
+def _median(values):
+    values = [v for v in values if not math.isnan(v)]
+    return statistics.median(values) if values else None
 
 
 # filter measure -> (the tables that vary it, its value with higher = better, candidate bars
@@ -385,11 +429,13 @@ def print_limits(records: list[Record]) -> None:
         for bar in bars:
             dropped_good = sum(1 for r in rows if r.reliable and value(r) < bar)
             kept_bad = sum(1 for r in rows if not r.reliable and value(r) >= bar)
-            print(f"      bar {bar:>6g}: drops {dropped_good:3d} reliable, keeps {kept_bad:3d} unreliable")
+            print(f"      bar {bar:>6g}: drops {dropped_good:3d} reliable, "
+                  f"keeps {kept_bad:3d} unreliable")
     print("\nunreliable faces:")
     for r in found:
         if not r.reliable:
-            print(f"  {r.table.split(':')[0]:10} {r.setting:>5} {r.person}/{r.photo}: box {r.box:.0f} "
+            print(f"  {r.table.split(':')[0]:10} {r.setting:>5} {r.person}/{r.photo}: "
+                  f"box {r.box:.0f} "
                   f"roll {r.roll:.0f} yaw {r.yaw:.0f} pitch {r.pitch:.0f} "
                   f"bright {r.brightness:.0f} sharp {r.sharpness:.1f} conf {r.confidence:.1f} "
                   f"outside {r.outside:.2f} "
