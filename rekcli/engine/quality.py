@@ -20,6 +20,12 @@ log scale with a logistic curve:
 V = 60 -> 50; V = 150 -> 86; V = 400 -> 98; V = 30 -> 20; V = 10 -> 3. Our portraits
 land at 85-100 (Rekognition's examples show 78-87), faces in group shots at 47-100, and
 visibly blurred faces below 40.
+
+The low end matters for matching: faces blurred by 2% of their width still match their
+person (medians of benchmarks/bench_quality_calibration.py: Sharpness 8 at 2%, 1.9 at 3%,
+1.0 at 4%, 0.6 at 5%, 0.4 at 6%), and they stop matching at 4-6%. QualityFilter's AUTO bar,
+0.5 (V = 4.3), sits there (service/quality.py); the ordering of faces, not the curve,
+decides what a bar keeps.
 """
 
 from __future__ import annotations
