@@ -634,7 +634,8 @@ MAIN_DESCRIPTION = [
     "JSON output, errors and exit codes as the face commands of AWS CLI v2, computed locally "
     "by dlib, with collections of faces kept in local files. A script written for "
     "aws rekognition compare-faces ... runs with rekcli compare-faces ... and parses the same "
-    "output.",
+    "output; rekcli rekognition compare-faces ... is accepted too, so a wrapper that only "
+    "replaces the word aws works unchanged.",
     "Options that take structures accept JSON or the aws shorthand syntax "
     "(S3Object={Bucket=b,Name=k}); any value can be read from a file with file://path, and "
     "image bytes with fileb://path (--image-bytes fileb://photo.jpg). --query filters the "
@@ -685,9 +686,18 @@ def command_summaries() -> dict[str, str]:
     return dict(sorted(summaries.items()))
 
 
+def standalone_summaries() -> dict[str, str]:
+    """The commands with options of their own (serve): `rekcli NAME --help` documents them."""
+    from rekcli.cli.main import STANDALONE_COMMANDS
+
+    return {name: f"{summary} Options: {PROG} {name} --help."
+            for name, (_, summary) in STANDALONE_COMMANDS.items()}
+
+
 def main_page() -> Page:
     summaries = command_summaries()
-    commands = [Entry(name, "", [Para(summary)]) for name, summary in summaries.items()]
+    listed = dict(sorted({**summaries, **standalone_summaries()}.items()))
+    commands = [Entry(name, "", [Para(summary)]) for name, summary in listed.items()]
     see_also = ", ".join([f"{PROG}-{name}(1)" for name in summaries] + ["aws(1)"])
     sections = [
         Section("SYNOPSIS", [Code(f"  {PROG} [options] <command> [parameters]\n"
