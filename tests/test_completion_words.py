@@ -3,6 +3,8 @@ skipped like aws's service word, and every command main dispatches (serve too) i
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from rekcli.cli import completion
@@ -56,3 +58,19 @@ def test_bash_completes_serve_with_its_own_options_only():
     assert set(replies) == {o.name for o in completion.command_options("serve")}
     assert len(replies) == len(set(replies))   # --region once, not again as a global
     assert set(STANDALONE_COMMANDS) <= set(complete("rekcli "))
+
+
+FISH = shutil.which("fish")
+
+
+@pytest.mark.skipif(FISH is None, reason="fish is not installed")
+def test_fish_completes_command_names_after_help_and_the_rekognition_word():
+    from tests.test_completions import fish_complete
+
+    assert fish_complete("rekcli help comp") == ["compare-faces", "compare-folder"]
+    assert fish_complete("rekcli rekognition comp") == ["compare-faces", "compare-folder"]
+    assert "rekognition" in fish_complete("rekcli re")
+    assert "rekognition" not in fish_complete("rekcli rekognition re")
+    assert fish_complete("rekcli rekognition compare-faces --simi") == ["--similarity-threshold"]
+    serve = fish_complete("rekcli serve --")
+    assert "--port" in serve and "--debug" not in serve

@@ -152,8 +152,11 @@ def _standalone_command_options(command: str) -> list[OptionInfo]:
     import importlib
 
     module = importlib.import_module(_standalone_commands()[command][0])
+    make_parser = getattr(module, "_parser", None)
+    if make_parser is None:   # no argparse parser to read: complete no options
+        return []
     options = []
-    for action in module._parser()._actions:
+    for action in make_parser()._actions:
         names = [name for name in action.option_strings if name.startswith("--")]
         if not names or names[0] == "--help":
             continue
