@@ -94,3 +94,13 @@ def test_missing_home_puts_the_model_cache_in_the_temp_folder(tmp_path, faces_di
     cache = tmp_path / "tmp" / f"rekcli-{os.geteuid()}-cache"
     assert cache.is_dir() and stat.S_IMODE(cache.stat().st_mode) == 0o700
     assert any(cache.iterdir())
+
+
+def test_missing_home_is_not_created_for_a_batch_journal(tmp_path):
+    env = home_missing_env(tmp_path)
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"CollectionId": "nosuch"}\n')
+    result = rekcli_process(env, "batch", "describe-collection", "--input-file", str(requests))
+    assert result.returncode == 255
+    assert b"The home directory does not exist and rekcli does not create it" in result.stderr
+    assert not (tmp_path / "nonexistent").exists()

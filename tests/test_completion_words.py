@@ -3,6 +3,8 @@ skipped like aws's service word, and every command main dispatches (serve too) i
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from rekcli.cli import completion
@@ -56,3 +58,56 @@ def test_bash_completes_serve_with_its_own_options_only():
     assert set(replies) == {o.name for o in completion.command_options("serve")}
     assert len(replies) == len(set(replies))   # --region once, not again as a global
     assert set(STANDALONE_COMMANDS) <= set(complete("rekcli "))
+
+
+FISH = shutil.which("fish")
+
+
+@pytest.mark.skipif(FISH is None, reason="fish is not installed")
+def test_fish_completes_command_names_after_help_and_the_rekognition_word():
+    from tests.test_completions import fish_complete
+
+    assert fish_complete("rekcli help comp") == ["compare-faces", "compare-folder"]
+    assert fish_complete("rekcli rekognition comp") == ["compare-faces", "compare-folder"]
+    assert "rekognition" in fish_complete("rekcli re")
+    assert "rekognition" not in fish_complete("rekcli rekognition re")
+    assert fish_complete("rekcli rekognition compare-faces --simi") == ["--similarity-threshold"]
+    serve = fish_complete("rekcli serve --")
+    assert "--port" in serve and "--debug" not in serve
+
+
+ZSH = shutil.which("zsh")
+# Stand-ins for zsh's completion builtins: print the candidates that match $PREFIX.
+ZSH_HARNESS = r'''
+_describe() { local name=${@[-1]}; print -l -- ${(M)${(P)name}:#${PREFIX}*}; }
+compadd() { [[ $1 == -a ]] && print -l -- ${(M)${(P)2}:#${PREFIX}*}; }
+compset() { return 1; }
+_files() { print FILES; }
+source "$1" >/dev/null 2>&1
+words=(${=2}); [[ $2 == *' ' ]] && words+=('')
+CURRENT=${#words}; PREFIX=${words[CURRENT]}
+_rekcli | cut -d: -f1
+'''
+
+
+def zsh_complete(line: str) -> list[str]:
+    import subprocess
+
+    from tests.test_completions import REPO_ROOT
+
+    result = subprocess.run([ZSH, "-f", "-c", ZSH_HARNESS, "zsh",
+                             str(REPO_ROOT / "completions" / "_rekcli"), line],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    return [word for word in result.stdout.splitlines() if word]
+
+
+@pytest.mark.skipif(ZSH is None, reason="zsh is not installed")
+def test_zsh_completes_command_names_after_help_and_the_rekognition_word():
+    assert zsh_complete("rekcli help comp") == ["compare-faces", "compare-folder"]
+    assert zsh_complete("rekcli rekognition comp") == ["compare-faces", "compare-folder"]
+    assert zsh_complete("rekcli re") == ["rekognition"]
+    assert zsh_complete("rekcli rekognition re") == []
+    assert zsh_complete("rekcli rekognition compare-faces --simi") == ["--similarity-threshold"]
+    serve = zsh_complete("rekcli serve --")
+    assert "--port" in serve and "--debug" not in serve

@@ -165,9 +165,35 @@ def test_non_ascii_is_written_raw():
     assert format_yaml({"ExternalImageId": "José_顔"}) == "ExternalImageId: José_顔\n"
 
 
-def test_long_strings_are_not_folded():
-    long_text = " ".join(["word"] * 60)
-    assert format_yaml({"Message": long_text}) == f"Message: {long_text}\n"
+# Bytes ruamel.yaml 0.19.1 YAML(typ='safe') (the aws CLI v2's writer) gave for these values:
+# long strings fold at spaces past column 80, continuation lines indented two more.
+RUAMEL_FOLDED = [
+    ({"Message": " ".join(["word"] * 60)},
+     "Message: word word word word word word word word word word word word word word word\n"
+     "  word word word word word word word word word word word word word word word word\n"
+     "  word word word word word word word word word word word word word word word word\n"
+     "  word word word word word word word word word word word word word\n"),
+    ({"Error": {"Code": "InvalidParameterException",
+                "Message": "There are no faces in the image. Should be at least 1. " * 2}},
+     "Error:\n  Code: InvalidParameterException\n"
+     "  Message: 'There are no faces in the image. Should be at least 1. There are no faces\n"
+     "    in the image. Should be at least 1. '\n"),
+    ({"FaceRecords": [{"Face": {"ExternalImageId": "a" * 79 + " " + "b" * 10}}]},
+     "FaceRecords:\n- Face:\n    ExternalImageId: " + "a" * 79 + "\n      bbbbbbbbbb\n"),
+    ({"M": "a: b " * 20},
+     "M: 'a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a:\n"
+     "  b a: b a: b a: b a: b '\n"),
+]
+
+
+@pytest.mark.parametrize("value,expected", RUAMEL_FOLDED)
+def test_long_strings_fold_as_the_aws_cli_writes_them(value, expected):
+    assert format_yaml(value) == expected
+    assert yaml.safe_load(expected) == value
+
+
+def test_a_string_without_spaces_is_never_folded():
+    assert format_yaml({"Id": "x" * 200}) == "Id: " + "x" * 200 + "\n"
 
 
 def test_multiline_string_is_quoted():

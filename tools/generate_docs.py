@@ -44,7 +44,8 @@ def generated_files() -> dict[str, str]:
         files[f"man/rekcli-{command}.1"] = help.render_roff(help.command_page(operation_name))
     for command in sorted(help.batch_commands()):   # index-folder, batch ...
         files[f"man/rekcli-{command}.1"] = help.render_roff(help.batch_command_page(command))
-    files["man/rekcli-check-store.1"] = help.render_roff(help.check_store_page())
+    for command, page in help.standalone_pages().items():   # check-store
+        files[f"man/rekcli-{command}.1"] = help.render_roff(page())
     files["completions/rekcli.bash"] = completion.bash_script()
     files["completions/_rekcli"] = completion.zsh_script()
     files["completions/rekcli.fish"] = completion.fish_script()

@@ -15,6 +15,8 @@ import json
 import os
 from pathlib import Path
 
+from rekcli.store.files import make_private_dir
+
 
 ABANDONED_AFTER_DAYS = 30
 
@@ -49,7 +51,7 @@ class Journal:
 
     def record(self, index: int, result: dict) -> None:
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)   # private, and never a missing HOME
             if not self.path.exists():
                 _remove_abandoned(self.path.parent)
             self._file = open(self.path, "a", encoding="utf-8")

@@ -1,11 +1,12 @@
 """Shell completion: the bash, zsh and fish scripts, and the helper they call for collection ids.
 
 The scripts in completions/ are generated from the API model (and the batch commands' option
-specs, rekcli/cli/batch_commands.py) by tools/generate_docs.py and checked in. Everything they
-complete is written into them (commands, each command's options with the globals, enum
-values, fileb:// and file:// paths, plain paths for --images and --input-file, the API
-command that `batch` takes), so a TAB costs no Python start, except after --collection-id:
-then they run
+specs, rekcli/cli/batch_commands.py, and the standalone commands of rekcli/cli/main.py) by
+tools/generate_docs.py and checked in. Everything they complete is written into them
+(commands, also after `help` and after the aws-style `rekognition` word, each command's
+options with the globals, enum values, fileb:// and file:// paths, plain paths for --images
+and --input-file, the API command that `batch` takes), so a TAB costs no Python start,
+except after --collection-id: then they run
 
     python -m rekcli.cli.completion collection-ids [--region R] [--profile P]
 
@@ -152,8 +153,11 @@ def _standalone_command_options(command: str) -> list[OptionInfo]:
     import importlib
 
     module = importlib.import_module(_standalone_commands()[command][0])
+    make_parser = getattr(module, "parser", None)
+    if make_parser is None:   # no argparse parser to read: complete no options
+        return []
     options = []
-    for action in module.parser()._actions:
+    for action in make_parser()._actions:
         names = [name for name in action.option_strings if name.startswith("--")]
         if not names or names[0] == "--help":
             continue
@@ -720,8 +724,10 @@ def fish_script() -> str:
               f"-d {_fish_quote(first_sentence(command_summary(c)))}" for c in commands]
     lines.append("complete -c rekcli -n __rekcli_needs_command -a help "
                  f"-d {_fish_quote(command_summary('help'))}")
-    lines.append(f"complete -c rekcli -n {_fish_quote(f'__rekcli_needs_command; and not contains -- {service_alias()} (commandline -opc)')} "
-                 f"-a {service_alias()} -d {_fish_quote(command_summary(service_alias()))}")
+    alias = service_alias()   # offered once: not again after `rekcli rekognition`
+    alias_condition = f"__rekcli_needs_command; and not contains -- {alias} (commandline -opc)"
+    lines.append(f"complete -c rekcli -n {_fish_quote(alias_condition)} -a {alias} "
+                 f"-d {_fish_quote(command_summary(alias))}")
     for command in commands_with_arguments():
         arguments = command_arguments(command)
         lines += ["", f"# the argument of {command}",

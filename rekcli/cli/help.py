@@ -634,7 +634,8 @@ MAIN_DESCRIPTION = [
     "JSON output, errors and exit codes as the face commands of AWS CLI v2, computed locally "
     "by dlib, with collections of faces kept in local files. A script written for "
     "aws rekognition compare-faces ... runs with rekcli compare-faces ... and parses the same "
-    "output.",
+    "output; rekcli rekognition compare-faces ... is accepted too, so a wrapper that only "
+    "replaces the word aws works unchanged.",
     "Options that take structures accept JSON or the aws shorthand syntax "
     "(S3Object={Bucket=b,Name=k}); any value can be read from a file with file://path, and "
     "image bytes with fileb://path (--image-bytes fileb://photo.jpg). --query filters the "
@@ -681,13 +682,9 @@ EXIT_STATUS = [
 
 
 def command_summaries() -> dict[str, str]:
-    """Every command, the batch and standalone commands (serve, check-store) included, with
-    its one-line summary, sorted."""
-    from rekcli.cli.main import STANDALONE_COMMANDS
-
+    """Every command, the batch commands included, with its one-line summary, sorted."""
     summaries = {name: model.operation(op)["summary"] for name, op in model.COMMANDS.items()}
     summaries.update({name: command.summary for name, command in batch_commands().items()})
-    summaries.update({name: summary for name, (_, summary) in STANDALONE_COMMANDS.items()})
     return dict(sorted(summaries.items()))
 
 
@@ -716,10 +713,25 @@ def check_store_page() -> Page:
     return Page(f"{PROG} check-store", f"{PROG}-check-store", check_store.SUMMARY, sections)
 
 
+def standalone_summaries() -> dict[str, str]:
+    """The commands with options of their own (serve): `rekcli NAME --help` documents them."""
+    from rekcli.cli.main import STANDALONE_COMMANDS
+
+    return {name: f"{summary} Options: {PROG} {name} --help."
+            for name, (_, summary) in STANDALONE_COMMANDS.items()}
+
+
+def standalone_pages() -> dict:
+    """The standalone commands with a man page of their own (serve has --help only)."""
+    return {"check-store": check_store_page}
+
+
 def main_page() -> Page:
     summaries = command_summaries()
-    commands = [Entry(name, "", [Para(summary)]) for name, summary in summaries.items()]
-    see_also = ", ".join([f"{PROG}-{name}(1)" for name in summaries] + ["aws(1)"])
+    listed = dict(sorted({**summaries, **standalone_summaries()}.items()))
+    commands = [Entry(name, "", [Para(summary)]) for name, summary in listed.items()]
+    paged = sorted([*summaries, *standalone_pages()])
+    see_also = ", ".join([f"{PROG}-{name}(1)" for name in paged] + ["aws(1)"])
     sections = [
         Section("SYNOPSIS", [Code(f"  {PROG} [options] <command> [parameters]\n"
                                   f"  {PROG} help\n  {PROG} <command> help")]),

@@ -131,7 +131,8 @@ def commands_by_name() -> dict:
 BATCH_COMMAND_NAMES = ("batch", "index-folder", "search-folder", "compare-folder")
 
 # Commands that are neither an API operation nor a batch job: name -> (module whose
-# main(args) runs it and whose parser() builds its argparse parser, one-line summary).
+# main(args) runs it and whose parser(), if any, builds its argparse parser (its options
+# are completed from it), one-line summary).
 # Completions, the invalid-choice list and `rekcli help NAME` all read this table.
 STANDALONE_COMMANDS = {
     "serve": ("rekcli.server.command",

@@ -1,4 +1,4 @@
-"""``--output yaml`` and ``--output yaml-stream``.
+r"""``--output yaml`` and ``--output yaml-stream``.
 
 The aws CLI dumps with ruamel.yaml ``YAML(typ='safe')`` in block style. rekcli
 reproduces that output with PyYAML by swapping in ruamel's YAML 1.2 rules where
@@ -13,8 +13,14 @@ the two libraries differ:
   ``1.0e-05``).
 
 Shared by both libraries: mapping keys sorted, 2-space indent, a list under a key
-starting at the key's column, non-ASCII written raw, ``null``/``true``/``false``.
-Long strings are never folded (the line width is unlimited).
+starting at the key's column, non-ASCII written raw, ``null``/``true``/``false``, and
+ruamel's default line width of 80: a long string is folded at a space past column 80, its
+continuation lines indented two more (compared byte for byte with ruamel.yaml 0.19.1 in
+tests/test_output_yaml.py). Two differences remain, where output reads back the same:
+a double-quoted string (one holding a control character such as a tab) is folded with
+PyYAML's escaped line break (``\`` at the end, ``\ `` on the next line) where ruamel
+mostly writes a plain one, and a string holding U+0085 (NEL) is single-quoted where ruamel
+double-quotes it as ``\N``.
 
 A top-level scalar is written as JSON (``"foo"``, ``5``, ``true``, ``null``),
 which avoids YAML's ``...`` document-end marker; an empty dict prints nothing.
@@ -26,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Any, TextIO
 
 import yaml
@@ -100,7 +105,7 @@ class RuamelSafeDumper(Emitter, Serializer, _RuamelSafeRepresenter, _Yaml12Resol
     """A PyYAML dumper whose output matches ruamel.yaml ``YAML(typ='safe')``."""
 
     def __init__(self, stream: Any, **kwargs: Any) -> None:
-        Emitter.__init__(self, stream, canonical=False, indent=2, width=sys.maxsize,
+        Emitter.__init__(self, stream, canonical=False, indent=2, width=80,
                          allow_unicode=True, line_break="\n")
         Serializer.__init__(self, encoding=None, explicit_start=False, explicit_end=False,
                             version=None, tags=None)
