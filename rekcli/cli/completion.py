@@ -738,8 +738,10 @@ def fish_script() -> str:
                   f"-d {_fish_quote(first_sentence(command_summary(argument)))}"
                   for argument in arguments]
     lines += ["", "# global options"]
-    not_standalone = " ".join(f"not __rekcli_using_command {c};" for c in _standalone_commands())
-    lines += [_fish_option_line(o, not_standalone.rstrip(";") or None) for o in options[""]]
+    # "; and": a fish condition's status is its last command's, so the tests must be chained
+    not_standalone = "; and ".join(f"not __rekcli_using_command {c}"
+                                   for c in _standalone_commands())
+    lines += [_fish_option_line(o, not_standalone or None) for o in options[""]]
     for command in commands:
         lines += ["", f"# {command}"]
         lines += [_fish_option_line(o, f"__rekcli_using_command {command}")
