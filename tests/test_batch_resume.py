@@ -283,3 +283,49 @@ def test_a_full_disk_under_the_journal_never_stops_a_folder_job(tmp_path, faces_
     assert [len(json.loads(line)["Response"]["FaceRecords"])
             for line in result.stdout.decode().splitlines()] == [1] * len(photos)
     assert len(face_ids_in_collection(env)) == len(photos)
+
+
+# ---- the resume rules, without the engine ---------------------------------------------------
+
+
+def resume_for(operation, *members_list):
+    from types import SimpleNamespace
+
+    from rekcli.batch.worker import Task
+    from rekcli.cli.batch_commands import _BatchResume
+
+    tasks = [Task(operation, members, "us-east-1", "unused") for members in members_list]
+    return _BatchResume(operation, tasks, SimpleNamespace(region="us-east-1"))
+
+
+def journaled(resume, results: dict) -> tuple[dict, dict]:
+    return results, {index: resume.facts(index, result) for index, result in results.items()}
+
+
+def test_a_read_is_replayed_only_while_its_collection_is_unchanged():
+    rekcli_json("create-collection", "--collection-id", "c", env={})
+    resume = resume_for("DescribeCollection", {"CollectionId": "c"}, {"CollectionId": "c"})
+    done, facts = journaled(resume, {0: {"Response": {"FaceCount": 0}}})
+    assert resume.recheck(done, facts) == done
+    rekcli_json("create-user", "--collection-id", "c", "--user-id", "u", env={})
+    assert resume_for("DescribeCollection", {"CollectionId": "c"}).recheck(done, facts) == {}
+
+
+def test_a_result_is_not_replayed_once_its_file_changed(tmp_path):
+    image = tmp_path / "a.jpg"
+    image.write_bytes(b"not a photo")
+    members = {"Image": {"Bytes": f"fileb://{image}"}}
+    resume = resume_for("DetectFaces", members)
+    done, facts = journaled(resume, {0: {"Error": {"Code": "InvalidImageFormatException",
+                                                   "Message": "Request has invalid image format"}}})
+    assert resume_for("DetectFaces", members).recheck(done, facts) == done
+    stamp = image.stat()
+    image.write_bytes(b"not a photo")  # same bytes, same size, same mtime: still another write
+    os.utime(image, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert resume_for("DetectFaces", members).recheck(done, facts) == {}
+
+
+def test_tag_and_list_collections_results_are_never_replayed():
+    resume = resume_for("ListTagsForResource", {"ResourceArn": "arn:aws:rekognition:us-east-1:1:collection/c"})
+    done, facts = journaled(resume, {0: {"Response": {"Tags": {}}}})
+    assert resume.recheck(done, facts) == {}

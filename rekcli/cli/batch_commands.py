@@ -315,7 +315,15 @@ class _BatchResume:
         them there; indexing again would duplicate them), or
       - anything else: the collection has not changed since the interrupted run's last
         result (searches would match other faces; a write's answer may differ).
-    Everything else is computed again."""
+    Everything else is computed again, and so is every result of an operation whose answer
+    depends on store state that no CollectionId names (tags, the list of collections)."""
+
+    # Operations that never change a collection: its state is read once, at the first result
+    # (~3 ms a read). Recorded early, a state can only be older than the answer, and on
+    # resume that makes a result computed again, never replayed wrongly.
+    READ_ONLY = {"SearchFaces", "SearchFacesByImage", "SearchUsers", "SearchUsersByImage",
+                 "ListFaces", "ListUsers", "DescribeCollection"}
+    NEVER_REPLAYED = {"ListCollections", "ListTagsForResource", "TagResource", "UntagResource"}
 
     def __init__(self, operation: str, tasks: list, settings) -> None:
         from rekcli.service.context import ServiceContext
@@ -326,6 +334,7 @@ class _BatchResume:
         self.files = [_digest(self._file_identities(task.members)) for task in tasks]
         self.collection_of = {index: task.members["CollectionId"] for index, task in enumerate(tasks)
                               if isinstance(task.members.get("CollectionId"), str)}
+        self._read_once: dict[str, object] = {}
 
     def _file_identities(self, members: dict) -> list:
         from rekcli.batch.journal import file_identity
@@ -357,12 +366,20 @@ class _BatchResume:
     def facts(self, index: int, result: dict) -> dict:
         facts: dict = {"Files": self.files[index]}
         if index in self.collection_of:
-            facts["Collection"] = self._state(self.collection_of[index])
+            name = self.collection_of[index]
+            if self.operation not in self.READ_ONLY:
+                facts["Collection"] = self._state(name)
+            else:
+                if name not in self._read_once:
+                    self._read_once[name] = self._state(name)
+                facts["Collection"] = self._read_once[name]
         return facts
 
     def recheck(self, done: dict, facts: dict) -> dict:
         from rekcli.service.errors import ServiceError
 
+        if self.operation in self.NEVER_REPLAYED:
+            return {}
         now = {name: self._state(name) for name in set(self.collection_of.values())}
         last_generation: dict[str, int] = {}
         for index in done:
