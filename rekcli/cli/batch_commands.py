@@ -5,9 +5,11 @@
   rekcli search-folder --collection-id C --images ...
   rekcli compare-folder --source-image-bytes fileb://ref.jpg --images ...
 
-Output is one line per request, in input order: the response (with --query applied), or
-{"Error": {"Code", "Message"}} when that request failed. The folder jobs wrap each line with
-the image it is about. The exit code is 0 when every request succeeded, 254 when any failed.
+Output is exactly one line per request, in input order, in json and text (one document per
+request in yaml, one table in table): the response (with --query applied; {} when empty), or
+{"Line": N, "Error": {"Code", "Message"}} when that request failed (N: its line in the input
+file). The folder jobs wrap each line with the image it is about, and their text lines start
+with it. The exit code is 0 when every request succeeded, 254 when any failed.
 Their help and man pages are built by rekcli/cli/help.py (batch_command_page) from these
 option specs and the words in rekcli/cli/examples.py.
 """
@@ -239,6 +241,8 @@ def _text_fields(item: _Item, shown, color: bool) -> list[str]:
     fields = [] if item.label is None else [item.label["Image"]]
     if item.label is not None and isinstance(shown, dict) and "Image" in shown:
         shown = {key: value for key, value in shown.items() if key != "Image"}  # already first
+    elif item.label is not None and isinstance(shown, list) and shown[:1] == [item.label["Image"]]:
+        shown = shown[1:]  # --query '[Image, ...]': the image is already first
     rendered = render_output(shown, "text", operation_name=item.operation, color=color)
     return fields + [_one_line(row) for row in rendered.splitlines() if row]
 
