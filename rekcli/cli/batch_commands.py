@@ -218,12 +218,12 @@ def _format_item(item: _Item, shown, output: str, color: bool = False) -> str:
         return json.dumps(shown, ensure_ascii=False) + "\n"
     if output == "text":
         return "\t".join(_text_fields(item, shown, color)) + "\n"
-    if output == "table" and shown == {}:
-        return _title_only_table(item.operation)
     rendered = render_output(shown, output, operation_name=item.operation, color=color)
     if output == "yaml":
         # One YAML document per item: concatenated mappings would merge.
         return "---\n" + (rendered or "{}\n")
+    if output == "table" and not rendered:  # an empty response, or a query's null
+        return _title_only_table(item.operation)
     return rendered
 
 
