@@ -85,6 +85,7 @@ def test_folder_text_lines_start_with_the_image_errors_included():
     # a query result follows the image; the image is never printed twice
     assert _format_item(found, "x.jpg", "text") == "a b.jpg\tx.jpg\n"
     assert _format_item(found, {"Image": "a b.jpg", "N": 1}, "text") == "a b.jpg\t1\n"
+    assert _format_item(found, ["a b.jpg", 99.5], "text") == "a b.jpg\t99.5\n"
 
 
 def test_folder_text_output_of_a_failed_image_is_one_line(tmp_path, faces_dir, env):
@@ -101,3 +102,10 @@ def test_folder_text_output_of_a_failed_image_is_one_line(tmp_path, faces_dir, e
     assert rows == [[str(folder / "a.jpg"), "1"],
                     [str(folder / "b.jpg"), "ERROR", "InvalidImageFormatException",
                      "Request has invalid image format"]]
+
+
+def test_a_table_is_printed_for_every_item_even_empty_or_null():
+    empty = item({"Response": {}})
+    for shown in ({}, None):
+        table = _format_item(empty, shown, "table")
+        assert "SearchFacesByImage" in table and table.count("\n") == 3

@@ -186,4 +186,4 @@ def test_a_resume_check_that_cannot_ask_the_store_recomputes_everything():
     recheck = _faces_still_indexed("no-such-collection", SimpleNamespace(region="us-east-1"))
     journaled = {0: {"Response": {"FaceRecords": [{"Face": {"FaceId": "x"}}]}},
                  1: {"Skipped": "ALREADY_INDEXED"}}
-    assert recheck(journaled) == {}
+    assert recheck(journaled, {}) == {}

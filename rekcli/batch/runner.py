@@ -25,20 +25,23 @@ class Stopped(Exception):
 
 def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
                  work: Callable[[tuple], dict] = execute,
-                 recheck_journaled: Callable[[dict], dict] | None = None,
+                 recheck_journaled: Callable[[dict, dict], dict] | None = None,
+                 facts_of: Callable[[int, dict], object] | None = None,
                  should_stop: Callable[[], bool] = lambda: False,
                  ) -> Iterator[tuple[int, dict]]:
     """Yield (index, result) for every task, in index order.
 
-    recheck_journaled: given the journal's results {index: result}, returns those that still
-    hold (the others are computed again, e.g. an indexed face deleted since).
+    recheck_journaled: given the journal's results {index: result} and the facts recorded
+    with them {index: facts}, returns the results that still hold (the others are computed
+    again, e.g. an indexed face deleted since, or an image file replaced).
+    facts_of: what a result depended on, recorded with it (index, result) -> JSON value.
     should_stop: asked between items and several times a second while waiting for workers;
     when true, the workers are stopped and Stopped is raised. (A signal handler that raised
     instead could interrupt the caller in the middle of writing a line.)
     """
     done = journal.load() if journal else {}
     if done and recheck_journaled is not None:
-        done = recheck_journaled(done)
+        done = recheck_journaled(done, journal.facts)
     pending = [i for i in range(len(tasks)) if i not in done]
     if workers <= 1 or len(pending) <= 1:
         results = _serial(tasks, pending, work, should_stop)
@@ -48,7 +51,7 @@ def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
     next_index = 0
     for index, result in results:
         if journal and not is_retryable(result):
-            journal.record(index, result)
+            journal.record(index, result, facts_of(index, result) if facts_of else None)
         ready[index] = result
         while next_index in ready:
             yield next_index, ready.pop(next_index)

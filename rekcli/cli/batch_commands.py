@@ -5,9 +5,11 @@
   rekcli search-folder --collection-id C --images ...
   rekcli compare-folder --source-image-bytes fileb://ref.jpg --images ...
 
-Output is one line per request, in input order: the response (with --query applied), or
-{"Error": {"Code", "Message"}} when that request failed. The folder jobs wrap each line with
-the image it is about. The exit code is 0 when every request succeeded, 254 when any failed.
+Output is exactly one line per request, in input order, in json and text (one document per
+request in yaml, one table in table): the response (with --query applied; {} when empty), or
+{"Line": N, "Error": {"Code", "Message"}} when that request failed (N: its line in the input
+file). The folder jobs wrap each line with the image it is about, and their text lines start
+with it. The exit code is 0 when every request succeeded, 254 when any failed.
 Their help and man pages are built by rekcli/cli/help.py (batch_command_page) from these
 option specs and the words in rekcli/cli/examples.py.
 """
@@ -62,14 +64,18 @@ _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 
 
 def run_tasks(tasks, labels, settings, values, job_key_parts,
-              recheck_journaled=None, *, operation: str, line_numbers=None) -> int:
+              recheck_journaled=None, *, operation: str, line_numbers=None,
+              collections=(), facts_of=None) -> int:
     """Run `tasks` in order on the pool, print one line each, return the exit code.
 
     labels: for folder jobs, what each line says about its image ({"Image": ...}); None for
     `batch`, whose lines are bare responses. line_numbers: for `batch`, the input file's line
     of each task (error lines name it). operation: the API operation (table titles).
-    recheck_journaled: checks journaled results before they are replayed (see run_in_order)."""
+    recheck_journaled, facts_of: check journaled results before they are replayed, and say
+    what each result depended on (see run_in_order). collections: the CollectionIds the job
+    touches (a delete in any of them removes its journal)."""
     from rekcli.batch.journal import Journal, job_key
+    from rekcli.store.journals import collection_ref, journals_dir
     from rekcli.batch.runner import Stopped, run_in_order
     from rekcli.cli.display import compile_query
     from rekcli.service.context import ServiceContext
@@ -80,15 +86,16 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
     workers = _workers(values)
     context = ServiceContext(region=settings.region)
     # Results saved by another engine (detector, release) are not replayed on resume.
-    journal = Journal(context.data_dir / "batch-journals",
-                      job_key(*job_key_parts, analysis_fingerprint()))
+    journal = Journal(journals_dir(context.data_dir), job_key(*job_key_parts, analysis_fingerprint()),
+                      [collection_ref(settings.region, name) for name in collections])
     progress = _progress_reporter(len(tasks), values)
     failures = 0
+    journal_failure = None
     stop = _StopSignals()
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
                                           recheck_journaled=recheck_journaled,
-                                          should_stop=stop.requested):
+                                          facts_of=facts_of, should_stop=stop.requested):
             if "Skipped" in result and values.get("--hide-skipped"):
                 progress.advance(failed=False)
                 continue
@@ -97,6 +104,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
             failures += "Error" in result
             _write_item(item, _queried(query, item.line(), result, number), settings)
             progress.advance(failed="Error" in result)
+            journal_failure = _warn_once_if_unjournaled(journal, journal_failure)
         journal.finish()
     except Stopped:
         stop.raise_for_signal()
@@ -107,6 +115,18 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         finally:
             stop.restore()
     return EXIT_SERVICE if failures else EXIT_OK
+
+
+def _warn_once_if_unjournaled(journal, warned):
+    """A journal write failed (a full disk): the job goes on, every printed result is true,
+    only a resume after an interruption would compute the unrecorded items again."""
+    if journal.failure is not None and warned is None:
+        reason = journal.failure.strerror or str(journal.failure)
+        sys.stderr.write(f"warning: cannot write the resume journal {journal.path} ({reason}); "
+                         "the job goes on, but an interrupted run will compute the remaining "
+                         "items again\n")
+        return journal.failure
+    return warned
 
 
 @dataclass(frozen=True)
@@ -206,12 +226,12 @@ def _format_item(item: _Item, shown, output: str, color: bool = False) -> str:
         return json.dumps(shown, ensure_ascii=False) + "\n"
     if output == "text":
         return "\t".join(_text_fields(item, shown, color)) + "\n"
-    if output == "table" and shown == {}:
-        return _title_only_table(item.operation)
     rendered = render_output(shown, output, operation_name=item.operation, color=color)
     if output == "yaml":
         # One YAML document per item: concatenated mappings would merge.
         return "---\n" + (rendered or "{}\n")
+    if output == "table" and not rendered:  # an empty response, or a query's null
+        return _title_only_table(item.operation)
     return rendered
 
 
@@ -232,6 +252,8 @@ def _text_fields(item: _Item, shown, color: bool) -> list[str]:
     fields = [] if item.label is None else [item.label["Image"]]
     if item.label is not None and isinstance(shown, dict) and "Image" in shown:
         shown = {key: value for key, value in shown.items() if key != "Image"}  # already first
+    elif item.label is not None and isinstance(shown, list) and shown[:1] == [item.label["Image"]]:
+        shown = shown[1:]  # --query '[Image, ...]': the image is already first
     rendered = render_output(shown, "text", operation_name=item.operation, color=color)
     return fields + [_one_line(row) for row in rendered.splitlines() if row]
 
@@ -322,9 +344,129 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
             raise ParamValidationError(f"Error parsing line {number} of {source}: {error}") from None
         tasks.append(Task(operation, members, settings.region, str(_data_dir()), settings.binary_format))
     lines = [line for _, line in numbered]
+    resume = _BatchResume(operation, tasks, settings)
     return run_tasks(tasks, None, settings, values, ("batch", operation, lines, settings.region,
                                                     str(_data_dir()), settings.binary_format),
-                     operation=operation, line_numbers=[number for number, _ in numbered])
+                     resume.recheck, operation=operation,
+                     line_numbers=[number for number, _ in numbered],
+                     collections=sorted(set(resume.collection_of.values())), facts_of=resume.facts)
+
+
+class _BatchResume:
+    """When a resumed `batch` may replay a journaled result: only when a fresh run would
+    print the same. Each result is recorded with what its answer depended on, its facts: the
+    identity of every file the request reads (fileb:// images, S3Object files), taken when
+    the job starts, and the state of the collection it names (creation time, generation),
+    taken after it finished. On resume a result is replayed when its files are the same, its
+    collection is the same one (not deleted and made again), and either
+      - IndexFaces: every face it indexed is still in the collection (a fresh run would find
+        them there; indexing again would duplicate them), or
+      - anything else: the collection has not changed since the interrupted run's last
+        result (searches would match other faces; a write's answer may differ).
+    Everything else is computed again, and so is every result of an operation whose answer
+    depends on store state that no CollectionId names (tags, the list of collections)."""
+
+    # Operations that never change a collection: its state is read once, at the first result
+    # (~3 ms a read). Recorded early, a state can only be older than the answer, and on
+    # resume that makes a result computed again, never replayed wrongly.
+    READ_ONLY = {"SearchFaces", "SearchFacesByImage", "SearchUsers", "SearchUsersByImage",
+                 "ListFaces", "ListUsers", "DescribeCollection"}
+    NEVER_REPLAYED = {"ListCollections", "ListTagsForResource", "TagResource", "UntagResource"}
+
+    def __init__(self, operation: str, tasks: list, settings) -> None:
+        from rekcli.service.context import ServiceContext
+
+        self.operation = operation
+        self.settings = settings
+        self.context = ServiceContext(region=settings.region)
+        self.files = [_digest(self._file_identities(task.members)) for task in tasks]
+        self.collection_of = {index: task.members["CollectionId"] for index, task in enumerate(tasks)
+                              if isinstance(task.members.get("CollectionId"), str)}
+        self._read_once: dict[str, object] = {}
+
+    def _file_identities(self, members: dict) -> list:
+        from rekcli.batch.journal import file_identity
+        from rekcli.service.images import s3_object_path
+
+        identities = []
+        for member in ("Image", "SourceImage", "TargetImage"):
+            image = members.get(member)
+            if not isinstance(image, dict):
+                continue
+            try:
+                if isinstance(image.get("Bytes"), str) and image["Bytes"].startswith("fileb://"):
+                    identities.append(file_identity(os.path.expanduser(image["Bytes"][len("fileb://"):])))
+                elif isinstance(image.get("S3Object"), dict):
+                    identities.append(file_identity(s3_object_path(self.context.s3_root, image["S3Object"])))
+            except Exception as error:  # noqa: BLE001 - the item reports it; here it is a fact
+                identities.append(type(error).__name__)
+        return identities
+
+    def _state(self, collection_id: str):
+        from rekcli.service.collections import collection_state
+        from rekcli.service.errors import ServiceError
+
+        try:
+            return list(collection_state(self.context, collection_id))
+        except ServiceError:
+            return None
+
+    def facts(self, index: int, result: dict) -> dict:
+        facts: dict = {"Files": self.files[index]}
+        if index in self.collection_of:
+            name = self.collection_of[index]
+            if self.operation not in self.READ_ONLY:
+                facts["Collection"] = self._state(name)
+            else:
+                if name not in self._read_once:
+                    self._read_once[name] = self._state(name)
+                facts["Collection"] = self._read_once[name]
+        return facts
+
+    def recheck(self, done: dict, facts: dict) -> dict:
+        from rekcli.service.errors import ServiceError
+
+        if self.operation in self.NEVER_REPLAYED:
+            return {}
+        now = {name: self._state(name) for name in set(self.collection_of.values())}
+        last_generation: dict[str, int] = {}
+        for index in done:
+            recorded = (facts.get(index) or {}).get("Collection")
+            if index in self.collection_of and recorded:
+                name = self.collection_of[index]
+                last_generation[name] = max(last_generation.get(name, recorded[1]), recorded[1])
+        kept = {}
+        for index, result in done.items():
+            recorded = facts.get(index)
+            if not isinstance(recorded, dict) or recorded.get("Files") != self.files[index]:
+                continue
+            if index in self.collection_of:
+                name = self.collection_of[index]
+                state, then = now[name], recorded.get("Collection")
+                if (state is None) != (then is None) or (state and state[0] != then[0]):
+                    continue  # deleted, or deleted and made again
+                if state and not (self.operation == "IndexFaces" and "Response" in result) \
+                        and state[1] != last_generation.get(name):
+                    continue  # changed since the interruption
+            kept[index] = result
+        indexed = {index: result for index, result in kept.items()
+                   if self.operation == "IndexFaces" and "Response" in result}
+        for name in {self.collection_of[index] for index in indexed}:
+            mine = {index: result for index, result in indexed.items()
+                    if self.collection_of[index] == name}
+            try:
+                present = _existing_face_ids(name, set().union(*map(_face_ids, mine.values())),
+                                             self.settings)
+            except ServiceError:
+                present = set()
+            for index, result in mine.items():
+                if not _face_ids(result) <= present:
+                    del kept[index]
+        return kept
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value).encode("utf-8")).hexdigest()[:32]
 
 
 # The most --input-file may hold: ~200,000 S3Object requests, well under the memory one run
@@ -405,12 +547,13 @@ def _require(values: dict, *names: str) -> None:
 
 
 def _fingerprint(images) -> list:
-    """Identify the job's files by path, size and modification time (cheap, no reading)."""
+    """Identify the job's files by path and file_identity (cheap, no reading)."""
+    from rekcli.batch.journal import file_identity
+
     out = []
     for path, _, problem in images:
         try:
-            stat = path.stat()
-            out.append((str(path), stat.st_size, stat.st_mtime_ns))
+            out.append((str(path), *file_identity(path)))
         except OSError as error:
             out.append((str(path), problem or str(error)))
     return out
@@ -447,7 +590,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
                      ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
                       settings.region, str(_data_dir()), ext_ids),
                      recheck_journaled=_faces_still_indexed(values["--collection-id"], settings),
-                     operation="IndexFaces")
+                     operation="IndexFaces", collections=[values["--collection-id"]])
 
 
 def _indexed_under(collection_id: str, settings):
@@ -495,29 +638,36 @@ def _faces_still_indexed(collection_id: str, settings):
     the collection; the others are computed again, as a fresh run would: an image whose
     faces were all deleted since the interruption is indexed again, one that kept some is
     ALREADY_INDEXED, and no line names a FaceId that no longer exists."""
-    from rekcli.service import invoke
-    from rekcli.service.context import ServiceContext
     from rekcli.service.errors import ServiceError
 
-    def face_ids(result: dict) -> set:
-        return {record["Face"]["FaceId"]
-                for record in result.get("Response", {}).get("FaceRecords", [])}
-
-    def recheck_journaled(done: dict) -> dict:
-        wanted = sorted(set().union(*(face_ids(result) for result in done.values())))
-        present = set()
-        context = ServiceContext(region=settings.region)
+    def recheck_journaled(done: dict, facts: dict) -> dict:
+        wanted = set().union(*(_face_ids(result) for result in done.values()))
         try:
-            for start in range(0, len(wanted), 4096):  # ListFaces takes up to 4096 ids
-                request = {"CollectionId": collection_id, "FaceIds": wanted[start:start + 4096],
-                           "MaxResults": 4096}
-                present.update(face["FaceId"]
-                               for face in invoke("ListFaces", request, context)["Faces"])
+            present = _existing_face_ids(collection_id, wanted, settings)
         except ServiceError:
             return {}  # compute every item again: the skip check indexes nothing twice
-        return {index: result for index, result in done.items() if face_ids(result) <= present}
+        return {index: result for index, result in done.items() if _face_ids(result) <= present}
 
     return recheck_journaled
+
+
+def _face_ids(result: dict) -> set:
+    return {record["Face"]["FaceId"] for record in result.get("Response", {}).get("FaceRecords", [])}
+
+
+def _existing_face_ids(collection_id: str, wanted: set, settings) -> set:
+    """Which of `wanted` are faces of the collection now (ServiceError if it cannot say)."""
+    from rekcli.service import invoke
+    from rekcli.service.context import ServiceContext
+
+    wanted = sorted(wanted)
+    present: set = set()
+    context = ServiceContext(region=settings.region)
+    for start in range(0, len(wanted), 4096):  # ListFaces takes up to 4096 ids
+        request = {"CollectionId": collection_id, "FaceIds": wanted[start:start + 4096],
+                   "MaxResults": 4096}
+        present.update(face["FaceId"] for face in invoke("ListFaces", request, context)["Faces"])
+    return present
 
 
 def run_search_folder(values: dict, positionals: list[str], settings) -> int:
@@ -536,7 +686,8 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     # Search results depend on the collection's content: any change to it is a new job.
     return run_tasks(tasks, labels, settings, values,
                      ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
-                      collection_state), operation="SearchFacesByImage")
+                      collection_state), operation="SearchFacesByImage",
+                     collections=[values["--collection-id"]])
 
 
 def run_compare_folder(values: dict, positionals: list[str], settings) -> int:

@@ -533,8 +533,10 @@ BATCH_DESCRIPTIONS: dict[str, list[str]] = {
         "object stops the batch at once with a ParamValidation error naming the line "
         "(exit 252). A request that is wrong in any other way fails alone.",
         "Each output line is the response of that request, as rekcli <command> prints it, "
-        "on one line. A command whose response is empty (create-user, tag-resource ...) "
-        "prints no line for a request that succeeded.",
+        "on one line, so output line N answers the Nth request (blank lines are not "
+        "requests). A command whose response is empty (create-user, tag-resource ...) "
+        "prints {} (an empty line with --output text). A failed request's line also names "
+        "its line of the input file: {\"Line\": 4, \"Error\": {...}}.",
     ],
 }
 
@@ -562,8 +564,9 @@ IMAGES_DESCRIPTION = (
 # (what identifies a job's input for resuming it: BATCH_JOB_INPUTS).
 BATCH_COMMON_DESCRIPTION = [
     "The output is one line per {item}, in input order whatever the number of --workers: "
-    "JSON Lines with --output json, the default (text, table and yaml print each line in "
-    "that format). --query applies to each line as printed (a folder job's line is "
+    "JSON Lines with --output json, the default; with --output text too, each line's "
+    "fields separated by tabs ({text_line}); yaml prints a document (---) and table a table "
+    "per {item}. --query applies to each line as printed (a folder job's line is "
     "{{\"Image\": ..., \"Response\": ...}}, so its queries start with Response.), except "
     "error lines; a line it cannot be "
     "applied to (a JMESPath type error) is printed whole, with a warning on stderr.",
@@ -578,7 +581,13 @@ BATCH_COMMON_DESCRIPTION = [
     "completes (or, never re-run, for 30 days), and only the rest is computed. A run continues an earlier job when these are "
     "the same: the command, the region, the {job_input} and the options that shape the "
     "requests (--workers, --query and the output options may change). Any other change "
-    "starts the job afresh.",
+    "starts the job afresh. A result is replayed only when a fresh run would print it: "
+    "not when a file it read changed since (path, inode, size, modification and change "
+    "time), nor when its collection was deleted or made again, nor, for index-faces, when "
+    "a face it indexed was deleted, nor, for anything else that uses a collection, when the "
+    "collection changed. Journals are private (0600) and delete-collection and delete-faces "
+    "remove the journals of jobs that use that collection. A journal that cannot be "
+    "written (a full disk) gives one warning on stderr and the job goes on.",
     "Progress (done/total, rate, time left, failures) is drawn on stderr only when stderr "
     "is a terminal, so pipes and cron get pure data on stdout and nothing on stderr. "
     "--progress prints plain progress lines on stderr even when it is not a terminal; "
@@ -586,11 +595,12 @@ BATCH_COMMON_DESCRIPTION = [
 ]
 
 BATCH_JOB_INPUTS = {
-    "index-folder": "images (each by path, size and modification time)",
-    "search-folder": "images (each by path, size and modification time), the number of "
-                     "faces in the collection",
-    "compare-folder": "reference photo, the images (each by path, size and modification "
-                      "time)",
+    "index-folder": "images (each by path, inode, size, modification and change time), the "
+                    "collection (not deleted and made again)",
+    "search-folder": "images (each by path, inode, size, modification and change time), the "
+                     "collection and its faces and users",
+    "compare-folder": "reference photo, the images (each by path, inode, size, modification "
+                      "and change time)",
     "batch": "request lines",
 }
 
@@ -606,6 +616,7 @@ BATCH_OPTION_NOTES: dict[str, list[str]] = {
 
 # The members of one output line, besides the response (see help.py batch_output).
 BATCH_LINE_DOCS: dict[str, str] = {
+    "Line": "The line of the input file that held the failed request (blank lines count).",
     "Image": "The image file, as --images found it (relative when --images was).",
     "ExternalImageId": "The name the image's faces are stored under in the collection.",
     "Skipped": "ALREADY_INDEXED: the collection already holds this image under this "

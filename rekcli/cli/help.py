@@ -531,11 +531,15 @@ def _batch_description(name: str) -> list:
     usage_errors = ("no command or an unknown one, an unreadable input file, a line that is "
                     "not a JSON object" if name == "batch" else
                     "a required option missing, no images found, a bad option value")
-    error_line = '{"Error": {"Code": ..., "Message": ...}}'
+    error_line = '{"Line": <line of the input file>, "Error": {"Code": ..., "Message": ...}}'
+    text_line = ("the response's text on one line; a failure: ERROR, the line of the input "
+                 "file, Code, Message")
     if item == "image":
         error_line = '{"Image": ..., "Error": {"Code": ..., "Message": ...}}'
+        text_line = ("the image first, never twice when --query picks it too, then the "
+                     "line's text, or for a failure ERROR, Code, Message")
     texts += [text.format(item=item, An_item="An image" if item == "image" else "A request",
-                          error_line=error_line, usage_errors=usage_errors,
+                          error_line=error_line, usage_errors=usage_errors, text_line=text_line,
                           job_input=examples.BATCH_JOB_INPUTS[name])
               for text in examples.BATCH_COMMON_DESCRIPTION]
     return [Para(text) for text in texts]
@@ -597,8 +601,9 @@ def _batch_output(name: str) -> list:
     if name == "batch":
         return [Para("One line per request, in input order: the response of the request, "
                      "with the members listed in the OUTPUT section of the command's own "
-                     "page (rekcli <command> help), or, when the request failed, an object "
-                     "with one member:"),
+                     "page (rekcli <command> help); {} when the response is empty; or, when "
+                     "the request failed, an object with these members:"),
+                Entry("Line", "-> (integer)", [Para(docs["Line"])]),
                 error,
                 Para("With --query, each response is replaced by the result of the query; "
                      "error lines are printed whole.")]

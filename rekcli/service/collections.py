@@ -20,6 +20,7 @@ from rekcli.service import pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException, ResourceNotFoundException
 from rekcli.store import Store
+from rekcli.store.journals import drop_journals_of
 
 STATUS_OK = 200
 
@@ -39,6 +40,8 @@ def create_collection(ctx: ServiceContext, request: dict) -> dict:
 def delete_collection(ctx: ServiceContext, request: dict) -> dict:
     with Store(ctx) as store:
         store.delete_collection(request["CollectionId"])
+    # Interrupted batch jobs' results about it (who matched whom) go with it.
+    drop_journals_of(ctx.data_dir, ctx.region, request["CollectionId"])
     return {"StatusCode": STATUS_OK}
 
 

@@ -20,6 +20,7 @@ from rekcli.service import model, pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException
 from rekcli.store import Collection, Store, face_record
+from rekcli.store.journals import drop_journals_of
 
 _SEARCH_DEFAULTS = model.operation("SearchFaces")["defaults"]
 DEFAULT_FACE_MATCH_THRESHOLD = _SEARCH_DEFAULTS["FaceMatchThreshold"]
@@ -82,6 +83,8 @@ def delete_faces(ctx: ServiceContext, request: dict) -> dict:
             faces = tx.get_faces(face_ids)
             deletable = [fid for fid in face_ids if fid in faces and faces[fid].user_id is None]
             tx.delete_faces(deletable)
+    if deletable:  # journals of interrupted batch jobs must not keep what was deleted
+        drop_journals_of(ctx.data_dir, ctx.region, request["CollectionId"])
     unsuccessful = []
     for face_id in face_ids:
         face = faces.get(face_id)
