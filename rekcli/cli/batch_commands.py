@@ -386,7 +386,7 @@ class _BatchResume:
 
     def _file_identities(self, members: dict) -> list:
         from rekcli.batch.journal import file_identity
-        from rekcli.service.images import s3_object_path
+        from rekcli.service.images import local_s3_object_path
 
         identities = []
         for member in ("Image", "SourceImage", "TargetImage"):
@@ -396,8 +396,13 @@ class _BatchResume:
             try:
                 if isinstance(image.get("Bytes"), str) and image["Bytes"].startswith("fileb://"):
                     identities.append(file_identity(os.path.expanduser(image["Bytes"][len("fileb://"):])))
+                elif isinstance(image.get("S3Object"), dict) and self.context.s3_root is None:
+                    # An object in S3 has no identity without asking S3 for it: an identity
+                    # that never matches makes a resumed run compute it again.
+                    identities.append(["s3", os.urandom(8).hex()])
                 elif isinstance(image.get("S3Object"), dict):
-                    identities.append(file_identity(s3_object_path(self.context.s3_root, image["S3Object"])))
+                    identities.append(file_identity(local_s3_object_path(self.context.s3_root,
+                                                                         image["S3Object"])))
             except Exception as error:  # noqa: BLE001 - the item reports it; here it is a fact
                 identities.append(type(error).__name__)
         return identities

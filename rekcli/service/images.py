@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (IMAGE_TOO_LARGE_MESSAGE, INVALID_IMAGE_FORMAT_MESSAGE,
@@ -116,6 +117,12 @@ def _read_at_most(fd: int, limit: int) -> bytes:
         chunks.append(chunk)
         wanted -= len(chunk)
     return b"".join(chunks)
+
+
+def local_s3_object_path(s3_root: Path, s3_object: dict) -> Path:
+    """The file standing for an S3 object in the local bucket root, for telling versions of
+    it apart (batch resume) only: reads go through _open_beneath, which follows no link."""
+    return Path(s3_root, *s3_object_components(s3_object))
 
 
 def s3_object_components(s3_object: dict) -> list[str]:
