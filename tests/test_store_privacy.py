@@ -127,6 +127,22 @@ def test_a_world_writable_data_dir_is_refused_even_when_shared(tmp_path):
     assert result.returncode == 253 and b"writable by others" in result.stderr
 
 
+def test_a_configured_endpoint_does_not_lift_the_check_for_batch_commands(tmp_path):
+    """An API command with an endpoint opens no local store; a batch command always does."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    os.chmod(data_dir, 0o777)
+    env = {"REKCLI_DATA_DIR": str(data_dir), "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    result = run_subprocess("batch", "list-collections", "--input-file", os.devnull, env=env)
+    assert result.returncode == 253 and b"writable by others" in result.stderr
+    remote = run_subprocess("list-collections", env=env)
+    assert remote.returncode == 255 and b"Could not connect to the endpoint URL" in remote.stderr
+    os.chmod(data_dir, 0o700)
+    local = run_subprocess("batch", "list-collections", "--input-file", os.devnull, env=env)
+    assert local.returncode == 0
+    assert b"the endpoint http://127.0.0.1:9 is not used" in local.stderr  # said, not hidden
+
+
 def test_a_group_shared_store_is_created_group_readable_never_world(tmp_path, loose_umask):
     data_dir = tmp_path / "data"
     result = run_subprocess("create-collection", "--collection-id", "g",

@@ -175,7 +175,27 @@ def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int
         argv_grammar.reject_leftovers(parsed)
     if invocation.globals.version:
         return print_version()
-    return command.run(parsed.values, parsed.positionals, prepare_settings(invocation))
+    settings = prepare_settings(invocation)
+    _say_batch_runs_here(name, settings)
+    return command.run(parsed.values, parsed.positionals, settings)
+
+
+def _say_batch_runs_here(name: str, settings) -> None:
+    """Batch commands keep their own warm workers and always run on this machine's store:
+    with an endpoint configured (say AWS_ENDPOINT_URL for a `rekcli serve`), say so once,
+    since a server with another data directory would not see what they write."""
+    from rekcli.cli import remote
+
+    endpoint = remote.configured_endpoint(settings)
+    if endpoint is not None:
+        sys.stderr.write(f"note: {name} runs here, on the store in {_data_dir_shown()}, with "
+                         f"its own workers; the endpoint {endpoint} is not used.\n")
+
+
+def _data_dir_shown() -> str:
+    from rekcli.service.context import default_data_dir
+
+    return str(default_data_dir())
 
 
 def run_without_command(rest: list[str], invocation: Invocation) -> int:
@@ -221,7 +241,9 @@ def prepare_settings(invocation: Invocation) -> Settings:
                 int(raw)
             except ValueError:
                 raise UsageError(f"argument {name}: invalid int value: '{raw}'") from None
-    return Settings(options, invocation.profile_config).checked()
+    # Batch commands always run on the local store; API commands may go to an endpoint.
+    return Settings(options, invocation.profile_config).checked(
+        uses_local_store=invocation.batch)
 
 
 def _enable_debug_logging() -> None:

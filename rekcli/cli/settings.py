@@ -98,16 +98,19 @@ class Settings:
     globals: GlobalOptions
     profile_config: dict = field(default_factory=dict)
 
-    def checked(self) -> "Settings":
+    def checked(self, uses_local_store: bool = True) -> "Settings":
         """These settings, with the ones read only when printing checked now: a bad value
         found after the call would report a write that happened as failed (and a script
-        retrying it would write twice). aws checks them before any request too."""
+        retrying it would write twice). aws checks them before any request too.
+
+        uses_local_store: False for a command that may go to an endpoint (an API command);
+        then, with an endpoint configured, no local store is opened and none is checked."""
         for lazily_checked in ("output", "binary_format", "timestamp_format"):
             getattr(self, lazily_checked)  # each property raises ConfigurationError if bad
         from rekcli.cli import remote
 
-        if remote.configured_endpoint(self) is not None:
-            return self  # the endpoint's store is its own business; none is opened here
+        if not uses_local_store and remote.configured_endpoint(self) is not None:
+            return self  # the endpoint's store is its own business
         from rekcli.service.context import default_data_dir
 
         data_dir = default_data_dir()
