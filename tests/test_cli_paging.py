@@ -136,3 +136,20 @@ def test_yaml_stream_prints_raw_pages_with_their_service_tokens(capsys, fake_lis
     assert len(pages) == 3
     assert out.count("FaceModelVersion: '1.0'") == 3
     assert "NextToken: '2'" in out and "NextToken: '4'" in out
+
+
+def test_a_token_nested_past_the_stack_is_a_raw_token_not_a_traceback():
+    from rekcli.cli.paginate import decode_cli_token
+
+    deep = base64.b64encode(b"[" * 100_000).decode()
+    assert decode_cli_token(deep) == (deep, 0)
+
+
+@pytest.mark.parametrize("amount", ["abc", -1, [1], True])
+def test_a_token_with_a_bad_truncate_amount_is_refused_as_aws_does(capsys, fake_list_faces,
+                                                                   amount):
+    token = base64.b64encode(json.dumps({"NextToken": "x", "boto_truncate_amount": amount})
+                             .encode()).decode()
+    code, _, err = run_cli(capsys, "list-faces", "--collection-id", "c", "--starting-token",
+                           token)
+    assert code == 255 and "Bad starting token: " in err

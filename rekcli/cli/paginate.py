@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 
-from rekcli.cli.errors import ParamValidationError
+from rekcli.cli.errors import GeneralError, ParamValidationError
 
 
 def encode_cli_token(service_token, truncate_amount: int | None) -> str:
@@ -26,11 +26,17 @@ def decode_cli_token(token: str) -> tuple[str | None, int]:
     """(service token, items of that page to skip); a raw service token is accepted too."""
     try:
         decoded = json.loads(base64.b64decode(token, validate=True).decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return token, 0  # the legacy form: a raw service token
     if not isinstance(decoded, dict) or "NextToken" not in decoded:
         return token, 0
-    return decoded.get("NextToken"), int(decoded.get("boto_truncate_amount") or 0)
+    skip = decoded.get("boto_truncate_amount") or 0
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        from rekcli.service.validation import shown_value
+
+        # botocore's PaginationError, which the aws CLI prints with exit 255
+        raise GeneralError(f"Bad starting token: {shown_value(token)}")
+    return decoded.get("NextToken"), skip
 
 
 def iterate_pages(call, request: dict, paginator: dict, *, page_size=None, max_items=None,
