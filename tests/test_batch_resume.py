@@ -8,12 +8,10 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 

@@ -338,7 +338,7 @@ def test_at_equals_is_per_key(tmp_path):
     assert parse_shorthand(f"a@=file://{tmp_path}/1.txt,b=file://{tmp_path}/1.txt") == {
         "a": "one", "b": f"file://{tmp_path}/1.txt"}
     # An inner key without "@" switches loading off for the rest of that value, as in aws.
-    assert parse_shorthand(f"a@={{k=file://x}}") == {"a": {"k": "file://x"}}
+    assert parse_shorthand("a@={k=file://x}") == {"a": {"k": "file://x"}}
 
 
 def test_at_equals_load_failure_is_a_param_file_error_not_a_parse_error(tmp_path):
