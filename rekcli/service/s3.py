@@ -27,6 +27,10 @@ from rekcli.service.images import MAX_S3_BYTES
 _log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'rekcli[s3]'"
+NO_CREDENTIALS_MESSAGE = (
+    "Unable to get object metadata from S3: no AWS credentials were found. Configure them as "
+    "for the aws CLI (aws configure, AWS_PROFILE, AWS_ACCESS_KEY_ID), or set REKCLI_S3_ROOT "
+    "to read buckets from local folders.")
 
 # One client per (profile, region) per process: creating one costs ~50 ms, and a batch
 # worker or a server worker reads many objects.
@@ -54,13 +58,35 @@ def read_object(s3_object: dict, region: str, profile: str | None = None) -> byt
         # answers all of them with this one message.
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
     except botocore_exceptions.NoCredentialsError:
-        raise InvalidS3ObjectException(
-            "Unable to get object metadata from S3: no AWS credentials were found. Configure "
-            "them as for the aws CLI (aws configure, AWS_PROFILE, AWS_ACCESS_KEY_ID), or set "
-            "REKCLI_S3_ROOT to read buckets from local folders.") from None
+        raise InvalidS3ObjectException(NO_CREDENTIALS_MESSAGE) from None
     except botocore_exceptions.BotoCoreError as error:  # unreachable endpoint, bad config
         raise InvalidS3ObjectException(f"Unable to get object metadata from S3: {error}") \
             from None
+
+
+def list_objects(bucket: str, prefix: str, recursive: bool, region: str,
+                 profile: str | None = None):
+    """(key, ETag, size) of each object under `prefix` ('' or ending in '/'), in key order;
+    with `recursive` under its sub-prefixes too, else only the prefix's own objects (as a
+    folder lists its own files). Pages of 1,000 are fetched as they are consumed, so a
+    prefix of a million keys is never held whole. Failures as read_object's: AWS's errors."""
+    botocore_exceptions = _botocore_exceptions()
+    arguments = {"Bucket": bucket, "Prefix": prefix}
+    if not recursive:
+        arguments["Delimiter"] = "/"
+    try:
+        pages = _client(region, profile).get_paginator("list_objects_v2").paginate(**arguments)
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"], item.get("ETag", ""), item.get("Size", 0)
+    except botocore_exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        raise InvalidS3ObjectException(f"Unable to list s3://{bucket}/{prefix}: {code or error}") \
+            from None
+    except botocore_exceptions.NoCredentialsError:
+        raise InvalidS3ObjectException(NO_CREDENTIALS_MESSAGE) from None
+    except botocore_exceptions.BotoCoreError as error:
+        raise InvalidS3ObjectException(f"Unable to list s3://{bucket}/{prefix}: {error}") from None
 
 
 def _bounded_body(response: dict) -> bytes:
