@@ -792,3 +792,9 @@ BATCH_EXAMPLES: dict[str, list[Example]] = {
             "24\n2\n3\n2\n"),
     ],
 }
+
+
+# Stored video (start-/get-face-detection, start-/get-face-search): kept in their own module.
+from rekcli.cli.video_examples import add_video_examples  # noqa: E402
+
+add_video_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES)

@@ -1,0 +1,336 @@
+"""Faces in stored video: start-/get-face-detection and start-/get-face-search (issue 15).
+
+Clips are made here from the shared photos with cv2.VideoWriter (mp4v: the wheel has no
+H.264 encoder), 640x360 at 10 fps: 3 s of obama2.jpg then 3 s of biden.jpg, with obama.jpg
+indexed in the collection. Jobs run in their real detached worker processes; the two
+analysed jobs are module fixtures so the frame work is done once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from rekcli.service import invoke
+from rekcli.service.context import ServiceContext
+from rekcli.service.errors import ServiceError
+from tests.cli_helpers import run_cli, run_subprocess
+
+FPS = 10
+SIZE = (640, 360)
+OBAMA_UNTIL_MS = 3000
+CLIP = {"S3Object": {"Bucket": "clips", "Name": "door.mp4"}}
+EMPTY_CLIP = {"S3Object": {"Bucket": "clips", "Name": "empty.mp4"}}
+
+
+def frame_of(photo: Path | None, size=SIZE):
+    """The photo letterboxed into a black frame of `size` (BGR, as VideoWriter wants)."""
+    import cv2
+    import numpy as np
+
+    width, height = size
+    frame = np.zeros((height, width, 3), np.uint8)
+    if photo is not None:
+        image = cv2.imread(str(photo))
+        scale = min(width / image.shape[1], height / image.shape[0])
+        image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)))
+        top, left = (height - image.shape[0]) // 2, (width - image.shape[1]) // 2
+        frame[top:top + image.shape[0], left:left + image.shape[1]] = image
+    return frame
+
+
+def make_clip(path: Path, segments, fps: float = FPS, size=SIZE) -> Path:
+    """A clip of (photo or None, seconds) segments."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for photo, seconds in segments:
+        frame = frame_of(photo, size)
+        for _ in range(int(round(seconds * fps))):
+            writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, faces_dir):
+    """A data dir with the collection `family` (obama.jpg) and a bucket folder of clips."""
+    root = tmp_path_factory.mktemp("video")
+    bucket = root / "s3" / "clips"
+    bucket.mkdir(parents=True)
+    people = faces_dir / "people"
+    make_clip(bucket / "door.mp4", [(people / "obama" / "obama2.jpg", 3),
+                                    (people / "biden" / "biden.jpg", 3)])
+    make_clip(bucket / "empty.mp4", [(None, 1)], size=(160, 96))
+    ctx = ServiceContext(data_dir=root / "data", s3_root=root / "s3")
+    invoke("CreateCollection", {"CollectionId": "family"}, ctx)
+    invoke("IndexFaces", {"CollectionId": "family", "ExternalImageId": "obama.jpg",
+                          "Image": {"Bytes": (people / "obama" / "obama.jpg").read_bytes()}}, ctx)
+    return ctx
+
+
+def context(world, notices=None) -> ServiceContext:
+    return ServiceContext(data_dir=world.data_dir, s3_root=world.s3_root,
+                          notify=(notices.append if notices is not None else lambda m: None))
+
+
+def wait_for(ctx, operation: str, job_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = invoke(operation, {"JobId": job_id}, ctx)
+        if response["JobStatus"] != "IN_PROGRESS" or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def detection(world):
+    job_id = invoke("StartFaceDetection", {"Video": CLIP, "JobTag": "door"}, world)["JobId"]
+    return wait_for(world, "GetFaceDetection", job_id)
+
+
+@pytest.fixture(scope="module")
+def search(world):
+    job_id = invoke("StartFaceSearch", {"Video": CLIP, "CollectionId": "family"},
+                    world)["JobId"]
+    return wait_for(world, "GetFaceSearch", job_id)
+
+
+def error_of(call) -> ServiceError:
+    with pytest.raises(ServiceError) as info:
+        call()
+    return info.value
+
+
+# ---- detection ------------------------------------------------------------------------------
+
+
+def test_detection_samples_every_500_ms_and_finds_the_one_face(detection):
+    assert detection["JobStatus"] == "SUCCEEDED", detection.get("StatusMessage")
+    assert [f["Timestamp"] for f in detection["Faces"]] == list(range(0, 6000, 500))
+    assert detection["VideoMetadata"] == {
+        "Codec": "fmp4", "DurationMillis": 6000, "Format": "QuickTime / MOV",
+        "FrameRate": 10.0, "FrameHeight": 360, "FrameWidth": 640}
+    assert detection["JobTag"] == "door" and detection["Video"] == CLIP
+
+
+def test_detection_boxes_are_those_of_the_photo_in_the_frame(detection, world, faces_dir):
+    """The face of each segment is where detect-faces finds it in that segment's frame."""
+    import cv2
+
+    people = faces_dir / "people"
+    for photo, timestamps in ((people / "obama" / "obama2.jpg", range(0, 3000, 500)),
+                              (people / "biden" / "biden.jpg", range(3000, 6000, 500))):
+        png = cv2.imencode(".png", frame_of(photo))[1].tobytes()
+        expected = invoke("DetectFaces", {"Image": {"Bytes": png}}, world)["FaceDetails"][0]
+        for face in (f["Face"] for f in detection["Faces"] if f["Timestamp"] in timestamps):
+            for key, value in expected["BoundingBox"].items():
+                assert face["BoundingBox"][key] == pytest.approx(value, abs=0.02)
+
+
+# ---- search ---------------------------------------------------------------------------------
+
+
+def test_search_finds_the_indexed_person_in_his_segment_only(search):
+    assert search["JobStatus"] == "SUCCEEDED", search.get("StatusMessage")
+    persons = search["Persons"]
+    assert [p["Timestamp"] for p in persons] == list(range(0, 6000, 500))
+    for person in persons:
+        names = [m["Face"]["ExternalImageId"] for m in person["FaceMatches"]]
+        if person["Timestamp"] < OBAMA_UNTIL_MS:
+            assert names == ["obama.jpg"]
+            assert person["FaceMatches"][0]["Similarity"] >= 80
+        else:
+            assert names == []  # biden is nobody in this collection
+
+
+def test_person_index_is_stable_through_each_segment(search):
+    obama = {p["Person"]["Index"] for p in search["Persons"] if p["Timestamp"] < OBAMA_UNTIL_MS}
+    biden = {p["Person"]["Index"] for p in search["Persons"] if p["Timestamp"] >= OBAMA_UNTIL_MS}
+    assert obama == {0} and biden == {1}
+
+
+def test_a_frame_matches_as_search_faces_by_image_matches_it(search, world):
+    """The decoded frame at 0 ms, saved losslessly, gives search-faces-by-image's numbers."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(world.s3_root / "clips" / "door.mp4"))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    png = cv2.imencode(".png", frame)[1].tobytes()
+    expected = invoke("SearchFacesByImage", {"CollectionId": "family",
+                                             "Image": {"Bytes": png}}, world)
+    first = search["Persons"][0]
+    assert first["FaceMatches"] == expected["FaceMatches"]
+    assert first["Person"]["BoundingBox"] == expected["SearchedFaceBoundingBox"]
+
+
+def test_sort_by_index_orders_by_person_then_time(search, world):
+    response = invoke("GetFaceSearch", {"JobId": search["JobId"], "SortBy": "INDEX"}, world)
+    keys = [(p["Person"]["Index"], p["Timestamp"]) for p in response["Persons"]]
+    assert keys == sorted(keys) and len(keys) == len(search["Persons"])
+
+
+# ---- pagination -----------------------------------------------------------------------------
+
+
+def test_pages_of_max_results_add_up_to_the_whole(detection, world):
+    pages, token = [], None
+    while True:
+        request = {"JobId": detection["JobId"], "MaxResults": 5}
+        if token:
+            request["NextToken"] = token
+        page = invoke("GetFaceDetection", request, world)
+        pages.append(page["Faces"])
+        token = page.get("NextToken")
+        assert page["VideoMetadata"] == detection["VideoMetadata"]  # on every page
+        if not token:
+            break
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert [f for p in pages for f in p] == detection["Faces"]
+
+
+def test_a_forged_or_foreign_token_is_refused(detection, search, world):
+    page = invoke("GetFaceDetection", {"JobId": detection["JobId"], "MaxResults": 5}, world)
+    token = page["NextToken"]
+    for job, operation, bad in ((detection, "GetFaceDetection", token[:-2] + "AA"),
+                                (search, "GetFaceSearch", token)):
+        error = error_of(lambda: invoke(operation, {"JobId": job["JobId"], "NextToken": bad},
+                                        world))
+        assert error.code == "InvalidPaginationTokenException"
+
+
+def test_the_cli_fetches_every_page(detection, world, capsys, monkeypatch):
+    monkeypatch.setenv("REKCLI_DATA_DIR", str(world.data_dir))
+    code, out, _ = run_cli(capsys, "get-face-detection", "--job-id", detection["JobId"],
+                           "--page-size", "5")
+    assert code == 0
+    assert json.loads(out)["Faces"] == detection["Faces"]
+    code, out, _ = run_cli(capsys, "get-face-detection", "--job-id", detection["JobId"],
+                           "--max-items", "3")
+    printed = json.loads(out)
+    assert len(printed["Faces"]) == 3 and "NextToken" in printed
+
+
+# ---- jobs -----------------------------------------------------------------------------------
+
+
+def test_same_token_same_job_and_a_different_request_is_refused(world):
+    request = {"Video": EMPTY_CLIP, "ClientRequestToken": "door-1"}
+    first = invoke("StartFaceDetection", request, world)["JobId"]
+    assert invoke("StartFaceDetection", request, world)["JobId"] == first
+    error = error_of(lambda: invoke("StartFaceDetection", {**request, "JobTag": "other"}, world))
+    assert error.code == "IdempotentParameterMismatchException"
+    assert wait_for(world, "GetFaceDetection", first)["JobStatus"] == "SUCCEEDED"
+
+
+def test_notification_channel_is_accepted_with_one_notice(world):
+    notices = []
+    channel = {"SNSTopicArn": "arn:aws:sns:us-east-1:123456789012:AmazonRekognitionDoor",
+               "RoleArn": "arn:aws:iam::123456789012:role/Rekognition"}
+    job_id = invoke("StartFaceDetection", {"Video": EMPTY_CLIP, "NotificationChannel": channel},
+                    context(world, notices))["JobId"]
+    assert len(notices) == 1 and "nothing is published" in notices[0]
+    assert wait_for(world, "GetFaceDetection", job_id)["Faces"] == []
+
+
+def _worker_pid(world, job_id: str, timeout: float = 60) -> int:
+    state_file = world.region_dir / "video-jobs" / f"{job_id}.state.json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = json.loads(state_file.read_text()).get("Worker")
+        if pid:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError("the worker never started")
+
+
+def test_jobs_beyond_the_bound_wait_and_a_killed_job_is_failed(world, monkeypatch):
+    """With one slot, taken here, the job waits IN_PROGRESS; kill -9 makes it FAILED."""
+    monkeypatch.setenv("REKCLI_VIDEO_JOBS", "1")
+    jobs_dir = world.region_dir / "video-jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    slot = os.open(jobs_dir / "slot-0.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(slot, fcntl.LOCK_EX)
+    try:
+        job_id = invoke("StartFaceDetection", {"Video": EMPTY_CLIP}, world)["JobId"]
+        pid = _worker_pid(world, job_id)
+        time.sleep(0.5)
+        assert invoke("GetFaceDetection", {"JobId": job_id}, world)["JobStatus"] == "IN_PROGRESS"
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while (response := invoke("GetFaceDetection", {"JobId": job_id}, world))[
+                "JobStatus"] == "IN_PROGRESS" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.close(slot)
+    assert response["JobStatus"] == "FAILED"
+    assert "stopped before it finished" in response["StatusMessage"]
+    assert "Faces" not in response
+
+
+def test_the_job_outlives_the_cli_that_started_it(world):
+    env = {"REKCLI_DATA_DIR": str(world.data_dir), "REKCLI_S3_ROOT": str(world.s3_root)}
+    started = run_subprocess("start-face-detection", "--video",
+                             "S3Object={Bucket=clips,Name=empty.mp4}", "--output", "text",
+                             env=env)
+    assert started.returncode == 0, started.stderr
+    job_id = started.stdout.decode().strip()
+    assert wait_for(world, "GetFaceDetection", job_id)["JobStatus"] == "SUCCEEDED"
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+def _bad_video(world, name: str, content: bytes | None = None) -> dict:
+    path = world.s3_root / "clips" / name
+    if content is not None:
+        path.write_bytes(content)
+    return {"S3Object": {"Bucket": "clips", "Name": name}}
+
+
+def test_bad_videos_are_aws_errors(world, faces_dir):
+    door = (world.s3_root / "clips" / "door.mp4").read_bytes()
+    cases = {
+        "InvalidParameterException": [
+            _bad_video(world, "photo.mp4", (faces_dir / "people/obama/obama.jpg").read_bytes()),
+            _bad_video(world, "truncated.mp4", door[: len(door) // 2]),
+            _bad_video(world, "empty-file.mp4", b""),
+        ],
+        "InvalidS3ObjectException": [_bad_video(world, "missing.mp4"),
+                                     {"S3Object": {"Bucket": "nobucket", "Name": "door.mp4"}}],
+    }
+    for code, videos in cases.items():
+        for video in videos:
+            for operation, extra in (("StartFaceDetection", {}),
+                                     ("StartFaceSearch", {"CollectionId": "family"})):
+                error = error_of(lambda: invoke(operation, {"Video": video, **extra}, world))
+                assert error.code == code, (video, operation)
+
+
+def test_over_10_gb_or_6_hours_is_video_too_large(world):
+    huge = world.s3_root / "clips" / "huge.mp4"
+    with open(huge, "wb") as file:  # sparse: no disk is used
+        file.truncate(10 * 1024 ** 3 + 1)
+    long = make_clip(world.s3_root / "clips" / "long.mp4", [(None, 22000)], fps=0.01,
+                     size=(160, 96))  # 220 frames, one every 100 s: 6 h 6 min
+    for name in (huge.name, long.name):
+        error = error_of(lambda: invoke("StartFaceDetection",
+                                        {"Video": _bad_video(world, name)}, world))
+        assert error.code == "VideoTooLargeException"
+
+
+def test_unknown_collection_and_unknown_job(world):
+    error = error_of(lambda: invoke("StartFaceSearch", {"Video": CLIP, "CollectionId": "nope"},
+                                    world))
+    assert error.code == "ResourceNotFoundException"
+    for operation in ("GetFaceDetection", "GetFaceSearch"):
+        error = error_of(lambda: invoke(operation, {"JobId": "a" * 64}, world))
+        assert error.code == "ResourceNotFoundException"
