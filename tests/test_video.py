@@ -252,9 +252,10 @@ def _worker_pid(world, job_id: str, timeout: float = 60) -> int:
     raise AssertionError("the worker never started")
 
 
-def test_jobs_beyond_the_bound_wait_and_a_killed_job_is_failed(world, monkeypatch):
+def test_jobs_beyond_the_bound_wait_and_a_killed_job_is_failed(world, monkeypatch, capsys):
     """With one slot, taken here, the job waits IN_PROGRESS; kill -9 makes it FAILED."""
     monkeypatch.setenv("REKCLI_VIDEO_JOBS", "1")
+    monkeypatch.setenv("REKCLI_DATA_DIR", str(world.data_dir))
     jobs_dir = world.region_dir / "video-jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
     slot = os.open(jobs_dir / "slot-0.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -264,6 +265,9 @@ def test_jobs_beyond_the_bound_wait_and_a_killed_job_is_failed(world, monkeypatc
         pid = _worker_pid(world, job_id)
         time.sleep(0.5)
         assert invoke("GetFaceDetection", {"JobId": job_id}, world)["JobStatus"] == "IN_PROGRESS"
+        code, _, err = run_cli(capsys, "wait-video-job", "--job-id", job_id, "--timeout", "0.3",
+                               "--interval", "0.1")
+        assert code == 255 and "still IN_PROGRESS" in err
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while (response := invoke("GetFaceDetection", {"JobId": job_id}, world))[
@@ -274,6 +278,15 @@ def test_jobs_beyond_the_bound_wait_and_a_killed_job_is_failed(world, monkeypatc
     assert response["JobStatus"] == "FAILED"
     assert "stopped before it finished" in response["StatusMessage"]
     assert "Faces" not in response
+    code, _, err = run_cli(capsys, "wait-video-job", "--job-id", job_id)
+    assert code == 255 and "stopped before it finished" in err
+
+
+def test_wait_video_job_returns_when_the_job_succeeded(search, world, capsys, monkeypatch):
+    monkeypatch.setenv("REKCLI_DATA_DIR", str(world.data_dir))
+    assert run_cli(capsys, "wait-video-job", "--job-id", search["JobId"]) == (0, "", "")
+    code, _, err = run_cli(capsys, "wait-video-job", "--job-id", "a" * 64)
+    assert code == 254 and "ResourceNotFoundException" in err
 
 
 def test_the_job_outlives_the_cli_that_started_it(world):

@@ -97,6 +97,8 @@ def run(args: list[str], invocation: Invocation) -> int:
         from rekcli.server.command import main as serve_main
 
         return serve_main(rest)
+    if command == "wait-video-job":  # rekcli's own, not an AWS command
+        return run_wait_video_job(rest, invocation)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
@@ -148,6 +150,20 @@ def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int
     if invocation.globals.version:
         return print_version()
     return command.run(parsed.values, parsed.positionals, prepare_settings(invocation))
+
+
+def run_wait_video_job(rest: list[str], invocation: Invocation) -> int:
+    from rekcli.cli import video_wait
+
+    parsed = argv_grammar.parse_tokens(rest, video_wait.option_specs())
+    invocation.globals = globals_from(parsed.values)
+    invocation.operation_name = video_wait.NAME
+    if parsed.positionals == ["help"] or "--help" in rest:
+        return video_wait.print_help()
+    argv_grammar.reject_leftovers(parsed)
+    if invocation.globals.version:
+        return print_version()
+    return video_wait.run(parsed.values, prepare_settings(invocation))
 
 
 def run_without_command(rest: list[str], invocation: Invocation) -> int:
