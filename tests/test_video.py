@@ -68,6 +68,10 @@ def world(tmp_path_factory, faces_dir):
     make_clip(bucket / "door.mp4", [(people / "obama" / "obama2.jpg", 3),
                                     (people / "biden" / "biden.jpg", 3)])
     make_clip(bucket / "empty.mp4", [(None, 1)], size=(160, 96))
+    make_clip(bucket / "return.mp4", [(people / "obama" / "obama2.jpg", 1),
+                                      (people / "biden" / "biden.jpg", 1),
+                                      (faces_dir / "groups" / "obama_and_biden.jpg", 1),
+                                      (people / "obama" / "obama3.jpg", 1)])
     ctx = ServiceContext(data_dir=root / "data", s3_root=root / "s3")
     invoke("CreateCollection", {"CollectionId": "family"}, ctx)
     invoke("IndexFaces", {"CollectionId": "family", "ExternalImageId": "obama.jpg",
@@ -154,6 +158,22 @@ def test_person_index_is_stable_through_each_segment(search):
     obama = {p["Person"]["Index"] for p in search["Persons"] if p["Timestamp"] < OBAMA_UNTIL_MS}
     biden = {p["Person"]["Index"] for p in search["Persons"] if p["Timestamp"] >= OBAMA_UNTIL_MS}
     assert obama == {0} and biden == {1}
+
+
+def test_a_person_keeps_his_index_when_he_comes_back_and_in_a_group(world):
+    """obama2, biden, the two of them (and a third face) in one photo, then obama3."""
+    video = {"S3Object": {"Bucket": "clips", "Name": "return.mp4"}}
+    job_id = invoke("StartFaceSearch", {"Video": video, "CollectionId": "family"},
+                    world)["JobId"]
+    persons = wait_for(world, "GetFaceSearch", job_id)["Persons"]
+    by_second = {}
+    for person in persons:
+        matched = [m["Face"]["ExternalImageId"] for m in person["FaceMatches"]]
+        by_second.setdefault(person["Timestamp"] // 1000, set()).add(
+            (person["Person"]["Index"], tuple(matched)))
+    obama, biden = (0, ("obama.jpg",)), (1, ())
+    assert by_second[0] == {obama} and by_second[1] == {biden} and by_second[3] == {obama}
+    assert {obama, biden} < by_second[2]  # with a third face, a new person
 
 
 def test_a_frame_matches_as_search_faces_by_image_matches_it(search, world):
