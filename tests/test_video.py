@@ -12,6 +12,8 @@ import fcntl
 import json
 import os
 import signal
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -367,3 +369,57 @@ def test_unknown_collection_and_unknown_job(world):
     for operation in ("GetFaceDetection", "GetFaceSearch"):
         error = error_of(lambda: invoke(operation, {"JobId": "a" * 64}, world))
         assert error.code == "ResourceNotFoundException"
+
+
+# ---- videos in S3 (moto's server, as tests/test_s3_objects.py) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_videos(world, tmp_path_factory, faces_dir):
+    from tests.test_s3_objects import MOTO_SERVER, SECRET, _free_port
+
+    if not MOTO_SERVER.exists():
+        pytest.skip("moto's server (test extra) is not installed")
+    import boto3
+
+    port = _free_port()
+    server = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        client = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                              aws_access_key_id="k", aws_secret_access_key=SECRET)
+        client.create_bucket(Bucket="doorcam")
+        client.put_object(Bucket="doorcam", Key="door.mp4",
+                          Body=(world.s3_root / "clips" / "door.mp4").read_bytes())
+        client.put_object(Bucket="doorcam", Key="photo.mp4",
+                          Body=(faces_dir / "people/obama/obama.jpg").read_bytes())
+        yield {"AWS_ENDPOINT_URL_S3": url, "AWS_ACCESS_KEY_ID": "k",
+               "AWS_SECRET_ACCESS_KEY": SECRET}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_video_in_s3_is_downloaded_by_its_job(s3_videos, world, detection, monkeypatch):
+    for name, value in s3_videos.items():
+        monkeypatch.setenv(name, value)  # the worker inherits them
+    ctx = ServiceContext(data_dir=world.data_dir, s3_root=None)
+
+    def start(name):
+        return invoke("StartFaceDetection",
+                      {"Video": {"S3Object": {"Bucket": "doorcam", "Name": name}}}, ctx)["JobId"]
+
+    assert error_of(lambda: start("missing.mp4")).code == "InvalidS3ObjectException"
+    done = wait_for(ctx, "GetFaceDetection", start("door.mp4"))
+    assert done["JobStatus"] == "SUCCEEDED", done.get("StatusMessage")
+    assert done["Faces"] == detection["Faces"]
+    failed = wait_for(ctx, "GetFaceDetection", start("photo.mp4"))
+    assert (failed["JobStatus"], failed["StatusMessage"]) == ("FAILED", "Unsupported codec/format.")
+    assert not list((world.region_dir / "video-jobs").glob("*.video"))  # scratch removed

@@ -1,7 +1,8 @@
 """Faces in stored video: StartFaceDetection, GetFaceDetection, StartFaceSearch, GetFaceSearch.
 
 Start* checks what AWS checks at once (the S3 object exists, is within 10 GB and 6 hours,
-is a video, the collection exists), records the job (store/jobs.py) and spawns a detached
+is a video, the collection exists; an object in real S3 is only sized at start and
+downloaded by the worker), records the job (store/jobs.py) and spawns a detached
 worker process (`python -m rekcli.service.video_job`, its own session, so it outlives the
 CLI that started it) that does the frame work (video_analysis.py) and writes the results.
 Get* reads the job's state file: nothing runs in the calling process.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from rekcli.service import pagination
@@ -55,20 +57,52 @@ def _jobs(ctx: ServiceContext):
 
 
 def video_path(ctx: ServiceContext, video: dict) -> Path:
-    """The local file of a `Video` member; InvalidS3ObjectException if it is not there."""
+    """The local file of a `Video` member (REKCLI_S3_ROOT); InvalidS3ObjectException if it
+    is not there."""
     from rekcli.service.images import s3_object_path
 
-    s3_object = video.get("S3Object")
-    if not s3_object:
-        raise InvalidParameterException("Request has invalid parameters")
-    if ctx.s3_root is None:
-        raise InvalidS3ObjectException(
-            "Unable to get object metadata from S3: videos are read from the local bucket root "
-            "only (set REKCLI_S3_ROOT to the folder holding one sub-folder per bucket).")
-    path = s3_object_path(ctx.s3_root, s3_object)
+    path = s3_object_path(ctx.s3_root, _s3_object(video))
     if not path.is_file():
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
     return path
+
+
+def _s3_object(video: dict) -> dict:
+    s3_object = video.get("S3Object")
+    if not s3_object:
+        raise InvalidParameterException("Request has invalid parameters")
+    return s3_object
+
+
+def check_video_at_start(ctx: ServiceContext, video: dict) -> None:
+    """What AWS answers at once. A local file is also probed (cheap); an S3 object is only
+    sized, and a bad one FAILs its job ("Unsupported codec/format."), as on AWS."""
+    if ctx.s3_root is not None:
+        check_video(video_path(ctx, video))
+        return
+    from rekcli.service import s3
+
+    if s3.object_size(_s3_object(video), ctx.region, ctx.aws_profile) > MAX_VIDEO_BYTES:
+        raise VideoTooLargeException(VIDEO_TOO_LARGE_MESSAGE)
+
+
+@contextmanager
+def video_file(ctx: ServiceContext, video: dict, scratch: Path):
+    """A local path to the video for the length of the block: the file under REKCLI_S3_ROOT,
+    or the S3 object downloaded to the private file `scratch`, removed afterwards."""
+    if ctx.s3_root is not None:
+        yield video_path(ctx, video)
+        return
+    from rekcli.service import s3
+    from rekcli.store.files import open_private
+
+    fd = open_private(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            s3.download_object(_s3_object(video), ctx.region, ctx.aws_profile, file)
+        yield scratch
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def check_video(path: Path):
@@ -113,7 +147,7 @@ def start_face_search(ctx: ServiceContext, request: dict) -> dict:
 
 
 def _start(ctx: ServiceContext, operation: str, request: dict, get_command: str) -> dict:
-    check_video(video_path(ctx, request["Video"]))
+    check_video_at_start(ctx, request["Video"])
     jobs = _jobs(ctx)
     if jobs.running_count() >= MAX_CONCURRENT_JOBS:
         raise LimitExceededException(

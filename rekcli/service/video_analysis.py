@@ -20,6 +20,7 @@ a new person with the next Index.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from rekcli.service import face_details
 from rekcli.service.context import ServiceContext
@@ -40,19 +41,21 @@ def sample_interval_ms() -> int:
     return DEFAULT_SAMPLE_MS
 
 
-def analyse(ctx: ServiceContext, operation: str, request: dict, on_metadata=lambda m: None):
-    """(VideoMetadata, results) of a job: FaceDetection items or PersonMatch items."""
+def analyse(ctx: ServiceContext, operation: str, request: dict, scratch: Path,
+            on_metadata=lambda m: None):
+    """(VideoMetadata, results) of a job: FaceDetection items or PersonMatch items.
+    `scratch` is where a video from real S3 is downloaded to for the job's length."""
     from rekcli.engine.video import sample_frames
-    from rekcli.service.video import check_video, video_metadata, video_path
+    from rekcli.service.video import check_video, video_file, video_metadata
 
-    path = video_path(ctx, request["Video"])
-    metadata = video_metadata(check_video(path))
-    on_metadata(metadata)
-    frames = sample_frames(path, sample_interval_ms())
-    if operation == "StartFaceDetection":
-        return metadata, detect_in_frames(frames, request.get("FaceAttributes"))
-    return metadata, search_in_frames(ctx, frames, request["CollectionId"],
-                                      request.get("FaceMatchThreshold"))
+    with video_file(ctx, request["Video"], scratch) as path:
+        metadata = video_metadata(check_video(path))
+        on_metadata(metadata)
+        frames = sample_frames(path, sample_interval_ms())
+        if operation == "StartFaceDetection":
+            return metadata, detect_in_frames(frames, request.get("FaceAttributes"))
+        return metadata, search_in_frames(ctx, frames, request["CollectionId"],
+                                          request.get("FaceMatchThreshold"))
 
 
 def detect_in_frames(frames, face_attributes: str | None) -> list[dict]:

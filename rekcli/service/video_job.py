@@ -31,7 +31,7 @@ def run_job(jobs_dir: Path, job_id: str) -> None:
     slot = jobs.acquire_slot(concurrent_jobs())
     try:
         metadata, results = analyse(ctx, record["Operation"], record["Request"],
-                                    on_metadata=lambda m: jobs.write_state(
+                                    jobs_dir / f"{job_id}.video", on_metadata=lambda m: jobs.write_state(
                                         job_id, {"JobStatus": "IN_PROGRESS", "VideoMetadata": m}))
         jobs.write_state(job_id, {"JobStatus": SUCCEEDED, "VideoMetadata": metadata,
                                   "Results": results})

@@ -5,6 +5,7 @@
     <JobId>.state.json  status, StatusMessage, VideoMetadata and, once done, the results
                         (replaced atomically by rename)
     <JobId>.lock        flock held by the process doing the work, for as long as it lives
+    <JobId>.video       a video from real S3, downloaded for the length of the job
     slot-<n>.lock       one per concurrent job allowed (see `acquire_slot`)
 
 Liveness needs no pid: the lock is taken by the starting process *before* the worker is
@@ -144,6 +145,8 @@ class JobStore:
             if state.get("JobStatus") == IN_PROGRESS:
                 state = {**state, "JobStatus": FAILED, "StatusMessage": DIED_MESSAGE}
                 self.write_state(job_id, state)
+                # A video the dead worker was downloading from S3 is of no use to anyone.
+                self._path(job_id, ".video").unlink(missing_ok=True)
         return state
 
     def is_running(self, job_id: str) -> bool:
