@@ -423,3 +423,28 @@ def test_a_video_in_s3_is_downloaded_by_its_job(s3_videos, world, detection, mon
     failed = wait_for(ctx, "GetFaceDetection", start("photo.mp4"))
     assert (failed["JobStatus"], failed["StatusMessage"]) == ("FAILED", "Unsupported codec/format.")
     assert not list((world.region_dir / "video-jobs").glob("*.video"))  # scratch removed
+
+
+# ---- sampling -------------------------------------------------------------------------------
+
+
+def test_samples_are_the_first_frames_at_or_after_each_interval(tmp_path):
+    """At 7 fps frames fall at 0, 143, 286 ... ms: the 500 ms samples are 0, 571, 1000, 1571."""
+    from rekcli.engine.video import probe, sample_frames
+
+    clip = make_clip(tmp_path / "seven.mp4", [(None, 2)], fps=7, size=(96, 64))
+    assert probe(clip).duration_ms == 2000
+    samples = list(sample_frames(clip, 500))
+    assert [t for t, _ in samples] == [0, 571, 1000, 1571]
+    assert all((image.width, image.height) == (96, 64) for _, image in samples)
+    assert [t for t, _ in sample_frames(clip, 1000)] == [0, 1000]
+
+
+def test_the_sampling_interval_comes_from_the_environment(monkeypatch):
+    from rekcli.service.video_analysis import DEFAULT_SAMPLE_MS, sample_interval_ms
+
+    assert sample_interval_ms() == DEFAULT_SAMPLE_MS == 500
+    monkeypatch.setenv("REKCLI_VIDEO_SAMPLE_MS", "200")
+    assert sample_interval_ms() == 200
+    monkeypatch.setenv("REKCLI_VIDEO_SAMPLE_MS", "fast")
+    assert sample_interval_ms() == 500
