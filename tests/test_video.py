@@ -448,3 +448,38 @@ def test_the_sampling_interval_comes_from_the_environment(monkeypatch):
     assert sample_interval_ms() == 200
     monkeypatch.setenv("REKCLI_VIDEO_SAMPLE_MS", "fast")
     assert sample_interval_ms() == 500
+
+
+def test_more_than_20_unfinished_jobs_is_limit_exceeded(tmp_path, world):
+    ctx = ServiceContext(data_dir=tmp_path / "data", s3_root=world.s3_root)
+    jobs_dir = ctx.region_dir / "video-jobs"
+    jobs_dir.mkdir(parents=True)
+    held = []
+    try:
+        for n in range(20):  # twenty jobs whose workers are alive: their locks are held
+            fd = os.open(jobs_dir / f"job{n}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.append(fd)
+        error = error_of(lambda: invoke("StartFaceDetection", {"Video": EMPTY_CLIP}, ctx))
+        assert error.code == "LimitExceededException"
+    finally:
+        for fd in held:
+            os.close(fd)
+    job_id = invoke("StartFaceDetection", {"Video": EMPTY_CLIP}, ctx)["JobId"]
+    assert wait_for(ctx, "GetFaceDetection", job_id)["JobStatus"] == "SUCCEEDED"
+
+
+def test_job_files_are_private_whatever_the_umask(tmp_path, world):
+    ctx = ServiceContext(data_dir=tmp_path / "data", s3_root=world.s3_root)
+    old = os.umask(0)
+    try:
+        job_id = invoke("StartFaceDetection", {"Video": EMPTY_CLIP}, ctx)["JobId"]
+    finally:
+        os.umask(old)
+    wait_for(ctx, "GetFaceDetection", job_id)
+    jobs_dir = ctx.region_dir / "video-jobs"
+    assert jobs_dir.stat().st_mode & 0o777 == 0o700
+    files = list(jobs_dir.iterdir())
+    assert {f.name for f in files} >= {f"{job_id}.json", f"{job_id}.state.json",
+                                       f"{job_id}.lock"}
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
