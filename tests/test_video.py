@@ -121,7 +121,7 @@ def test_detection_samples_every_500_ms_and_finds_the_one_face(detection):
     assert detection["JobStatus"] == "SUCCEEDED", detection.get("StatusMessage")
     assert [f["Timestamp"] for f in detection["Faces"]] == list(range(0, 6000, 500))
     assert detection["VideoMetadata"] == {
-        "Codec": "fmp4", "DurationMillis": 6000, "Format": "QuickTime / MOV",
+        "Codec": "mpeg4", "DurationMillis": 6000, "Format": "QuickTime / MOV",
         "FrameRate": 10.0, "FrameHeight": 360, "FrameWidth": 640}
     assert detection["JobTag"] == "door" and detection["Video"] == CLIP
 

@@ -10,7 +10,7 @@ _JOB_ID = "873bb3317bad5a1cac7935bd2dd8eba22fbe24399eebfe08a78aa529a1e8ed82"
 _DETECTION_JOB_ID = "3f1d888a17d24919164adc036714baf8938e1826e2b35902cd0607790032f975"
 _VIDEO = "S3Object={Bucket=doorcam,Name=monday.mp4}"
 _VIDEO_ECHO = {"S3Object": {"Bucket": "doorcam", "Name": "monday.mp4"}}
-_METADATA = {"Codec": "fmp4", "DurationMillis": 6000, "Format": "QuickTime / MOV",
+_METADATA = {"Codec": "mpeg4", "DurationMillis": 6000, "Format": "QuickTime / MOV",
              "FrameRate": 10.0, "FrameHeight": 360, "FrameWidth": 640}
 
 MEMBER_DOCS = {
@@ -21,7 +21,7 @@ MEMBER_DOCS = {
     "VideoMetadata": "What the video is: codec, length, container, frame rate and size.",
     "Video": "The video the job analysed.",
     "JobTag": "The --job-tag given when the job was started.",
-    "Codec": "Video codec, as FFmpeg names its FourCC (h264, hevc, fmp4 ...).",
+    "Codec": "Video codec, as FFmpeg names it (h264, hevc, mpeg4, vp9 ...).",
     "DurationMillis": "Length of the video in milliseconds.",
     "Format": "Container format (QuickTime / MOV for MP4 and MOV files, AVI, Matroska / WebM).",
     "FrameRate": "Frames per second of the video.",

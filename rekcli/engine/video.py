@@ -16,13 +16,24 @@ from typing import Iterator
 from rekcli.engine.errors import ImageError
 
 
+# Container FourCCs -> the codec names FFmpeg (and Rekognition's VideoMetadata.Codec: "h264")
+# use; an unlisted FourCC is reported as it is, in lower case.
+CODEC_NAMES = {
+    "avc1": "h264", "avc3": "h264", "h264": "h264", "x264": "h264",
+    "hvc1": "hevc", "hev1": "hevc", "hevc": "hevc", "h265": "hevc",
+    "mp4v": "mpeg4", "fmp4": "mpeg4", "xvid": "mpeg4", "divx": "mpeg4", "dx50": "mpeg4",
+    "vp08": "vp8", "vp80": "vp8", "vp09": "vp9", "vp90": "vp9", "av01": "av1",
+    "mjpg": "mjpeg",
+}
+
+
 class VideoError(ImageError):
     """Not a video OpenCV can decode (wrong container, unknown codec, truncated)."""
 
 
 @dataclass(frozen=True)
 class VideoInfo:
-    codec: str            # FourCC as FFmpeg names it, lower case: "h264", "mp4v", "hevc"
+    codec: str            # as FFmpeg names it: "h264", "hevc", "mpeg4", "vp9" (CODEC_NAMES)
     container: str        # "QuickTime / MOV", "AVI", "Matroska / WebM" (from the magic bytes)
     frame_rate: float
     frame_count: int
@@ -67,8 +78,8 @@ def probe(path: Path) -> VideoInfo:
     capture = _open(path)
     try:
         fourcc = int(capture.get(cv2.CAP_PROP_FOURCC))
-        codec = "".join(chr((fourcc >> 8 * i) & 0xFF) for i in range(4)).strip("\0 ").lower()
-        info = VideoInfo(codec=codec, container=container,
+        tag = "".join(chr((fourcc >> 8 * i) & 0xFF) for i in range(4)).strip("\0 ").lower()
+        info = VideoInfo(codec=CODEC_NAMES.get(tag, tag), container=container,
                          frame_rate=float(capture.get(cv2.CAP_PROP_FPS) or 0.0),
                          frame_count=max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT))),
                          width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
