@@ -6,6 +6,8 @@ Builds a 1920x1080, 30 fps mp4v clip from the shared photos (half obama.jpg, hal
 obama_and_biden.jpg, letterboxed), then runs the frame work of a job in this process, with
 the models already loaded, exactly as the job worker does (service/video_analysis.py):
 
+Frames are decoded ahead by a background thread, as in the worker (--no-prefetch: not).
+
 - "decode": sampling alone (every frame grabbed, one every --sample-ms converted to RGB).
 - "detection": a start-face-detection job's work (DEFAULT attributes).
 - "search": a start-face-search job's work against a collection holding obama.jpg.
@@ -65,18 +67,21 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--sample-ms", type=int, default=None)
     parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--no-prefetch", action="store_true",
+                        help="decode in the analysing thread (to measure what prefetch saves)")
     args = parser.parse_args()
     if args.sample_ms:
         os.environ["REKCLI_VIDEO_SAMPLE_MS"] = str(args.sample_ms)
 
     from rekcli import engine
-    from rekcli.engine.video import sample_frames
+    from rekcli.engine.video import prefetched, sample_frames
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
     from rekcli.service.video_analysis import (detect_in_frames, sample_interval_ms,
                                                search_in_frames)
 
     interval = sample_interval_ms()
+    ahead = (lambda frames: frames) if args.no_prefetch else prefetched
     with tempfile.TemporaryDirectory(prefix="rekcli-bench-video-") as tmp:
         clip = Path(tmp) / "clip-1080p30.mp4"
         half = args.seconds / 2
@@ -94,16 +99,16 @@ def main() -> int:
             return sum(1 for _ in sample_frames(clip, interval))
 
         def detection():
-            faces = detect_in_frames(sample_frames(clip, interval), "DEFAULT")
+            faces = detect_in_frames(ahead(sample_frames(clip, interval)), "DEFAULT")
             return len({f["Timestamp"] for f in faces})
 
         def search():
-            persons = search_in_frames(ctx, sample_frames(clip, interval), "bench", 80.0)
+            persons = search_in_frames(ctx, ahead(sample_frames(clip, interval)), "bench", 80.0)
             return len({p["Timestamp"] for p in persons})
 
         for name, work in (("decode", decode), ("detection", detection), ("search", search)):
             line = measure(name, work, args.seconds)
-            line["sample_ms"] = interval
+            line.update(sample_ms=interval, prefetch=not args.no_prefetch)
             print(json.dumps(line), flush=True)
     return 0
 

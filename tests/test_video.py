@@ -483,3 +483,19 @@ def test_job_files_are_private_whatever_the_umask(tmp_path, world):
     assert {f.name for f in files} >= {f"{job_id}.json", f"{job_id}.state.json",
                                        f"{job_id}.lock"}
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+
+
+def test_prefetched_frames_keep_order_errors_and_stop_early():
+    from rekcli.engine.video import prefetched
+
+    assert list(prefetched(iter(range(10)))) == list(range(10))
+
+    def failing():
+        yield 1
+        raise ValueError("truncated")
+
+    with pytest.raises(ValueError, match="truncated"):
+        list(prefetched(failing()))
+    endless = prefetched(iter(int, 1))  # never ends on its own
+    assert next(endless) == 0
+    endless.close()  # returns: the decoding thread has stopped

@@ -120,3 +120,50 @@ def sample_frames(path: Path, interval_ms: int) -> Iterator[tuple[int, "object"]
             yield int(round(time_ms)), DecodedImage(rgb, rgb.shape[1], rgb.shape[0])
     finally:
         capture.release()
+
+
+def prefetched(frames: Iterator, depth: int = 2) -> Iterator:
+    """`frames`, decoded by a background thread up to `depth` samples ahead.
+
+    OpenCV releases the GIL while it demuxes, decodes and converts, so the frames between
+    samples are decoded while the previous sample is analysed. Closing the returned
+    generator early stops the thread at its next frame.
+    """
+    import queue
+    import threading
+
+    done = object()
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for frame in frames:
+                if not put(("frame", frame)):
+                    return
+            put(("end", done))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            put(("error", error))
+
+    thread = threading.Thread(target=produce, name="video-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()

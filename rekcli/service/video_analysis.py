@@ -45,13 +45,13 @@ def analyse(ctx: ServiceContext, operation: str, request: dict, scratch: Path,
             on_metadata=lambda m: None):
     """(VideoMetadata, results) of a job: FaceDetection items or PersonMatch items.
     `scratch` is where a video from real S3 is downloaded to for the job's length."""
-    from rekcli.engine.video import sample_frames
+    from rekcli.engine.video import prefetched, sample_frames
     from rekcli.service.video import check_video, video_file, video_metadata
 
     with video_file(ctx, request["Video"], scratch) as path:
         metadata = video_metadata(check_video(path))
         on_metadata(metadata)
-        frames = sample_frames(path, sample_interval_ms())
+        frames = prefetched(sample_frames(path, sample_interval_ms()))
         if operation == "StartFaceDetection":
             return metadata, detect_in_frames(frames, request.get("FaceAttributes"))
         return metadata, search_in_frames(ctx, frames, request["CollectionId"],
