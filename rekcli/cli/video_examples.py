@@ -48,7 +48,7 @@ _JOBS = (
     "command, decodes the video (MP4, MOV, AVI or Matroska through OpenCV's FFmpeg) and "
     "analyses one frame every 500 ms of video time ($REKCLI_VIDEO_SAMPLE_MS changes it). "
     "Jobs are files in the data directory; at most $REKCLI_VIDEO_JOBS run at once (default: "
-    "one per two cores), the others wait IN_PROGRESS.")
+    "one per core), the others wait IN_PROGRESS.")
 _SAME_TOKEN = (
     "The same --client-request-token with the same request returns the same JobId; with a "
     "different request it is an IdempotentParameterMismatchException. A NotificationChannel "
