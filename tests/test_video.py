@@ -304,6 +304,13 @@ def test_jobs_beyond_the_bound_wait_and_a_killed_job_is_failed(world, monkeypatc
     assert code == 255 and "stopped before it finished" in err
 
 
+def test_wait_video_job_has_help(capsys):
+    for args in (("help", "wait-video-job"), ("wait-video-job", "help"),
+                 ("wait-video-job", "--help")):
+        code, out, _ = run_cli(capsys, *args)
+        assert code == 0 and "--job-id" in out and "--timeout" in out
+
+
 def test_wait_video_job_returns_when_the_job_succeeded(search, world, capsys, monkeypatch):
     monkeypatch.setenv("REKCLI_DATA_DIR", str(world.data_dir))
     assert run_cli(capsys, "wait-video-job", "--job-id", search["JobId"]) == (0, "", "")

@@ -91,6 +91,8 @@ def run(args: list[str], invocation: Invocation) -> int:
         return run_without_command(rest, invocation)
     if command == "help" and rest == ["serve"]:
         command, rest = "serve", ["--help"]
+    if command == "help" and rest == ["wait-video-job"]:
+        command, rest = "wait-video-job", ["--help"]
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
     if command == "serve":  # the HTTP endpoint: its own options, no API globals
