@@ -3,7 +3,7 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource help rekognition'
+_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource help rekognition'
 _rekcli_alias='rekognition'
 # Commands with options of their own only (no API globals).
 _rekcli_standalone=' serve check-store '
@@ -13,8 +13,8 @@ _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output -
 _rekcli_command_arguments()
 {
     case $1 in
-        batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image tag-resource untag-resource' ;;
-        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve tag-resource untag-resource' ;;
+        batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image start-face-detection start-face-search tag-resource untag-resource' ;;
+        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -36,6 +36,8 @@ _rekcli_command_options()
         describe-collection) _rekcli_reply='--collection-id --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         detect-faces) _rekcli_reply='--image --image-bytes --attributes --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         disassociate-faces) _rekcli_reply='--collection-id --user-id --client-request-token --face-ids --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        get-face-detection) _rekcli_reply='--job-id --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        get-face-search) _rekcli_reply='--job-id --sort-by --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         index-faces) _rekcli_reply='--collection-id --image --image-bytes --external-image-id --detection-attributes --max-faces --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --hide-skipped --workers --progress --no-progress' ;;
         list-collections) _rekcli_reply='--starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -48,6 +50,8 @@ _rekcli_command_options()
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         serve) _rekcli_reply='--host --port --region --workers --queue-size --max-body-bytes --auth-keys --log-requests' ;;
+        start-face-detection) _rekcli_reply='--video --client-request-token --notification-channel --face-attributes --job-tag --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        start-face-search) _rekcli_reply='--video --client-request-token --face-match-threshold --collection-id --notification-channel --job-tag --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         tag-resource) _rekcli_reply='--resource-arn --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         untag-resource) _rekcli_reply='--resource-arn --tag-keys --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         *) _rekcli_reply='' ;;
@@ -106,8 +110,12 @@ _rekcli_option_values()
         *:--image) _rekcli_reply='file' ;;
         *:--image-bytes) _rekcli_reply='fileb' ;;
         *:--attributes) _rekcli_reply='words:DEFAULT ALL AGE_RANGE BEARD EMOTIONS EYE_DIRECTION EYEGLASSES EYES_OPEN GENDER MOUTH_OPEN MUSTACHE FACE_OCCLUDED SMILE SUNGLASSES' ;;
+        *:--sort-by) _rekcli_reply='words:INDEX TIMESTAMP' ;;
         *:--detection-attributes) _rekcli_reply='words:DEFAULT ALL AGE_RANGE BEARD EMOTIONS EYE_DIRECTION EYEGLASSES EYES_OPEN GENDER MOUTH_OPEN MUSTACHE FACE_OCCLUDED SMILE SUNGLASSES' ;;
         *:--auth-keys) _rekcli_reply='path' ;;
+        *:--video) _rekcli_reply='file' ;;
+        *:--notification-channel) _rekcli_reply='file' ;;
+        *:--face-attributes) _rekcli_reply='words:DEFAULT ALL' ;;
         *) _rekcli_reply='' ;;
     esac
 }

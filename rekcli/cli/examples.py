@@ -677,6 +677,12 @@ BATCH_EXAMPLES: dict[str, list[Example]] = {
 }
 
 
+# Stored video (start-/get-face-detection, start-/get-face-search): kept in their own module.
+from rekcli.cli.video_examples import add_video_examples  # noqa: E402
+
+add_video_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES)
+
+
 # ---- the recorded outputs --------------------------------------------------------------------
 
 def example_key(section: str, name: str, index: int) -> str:

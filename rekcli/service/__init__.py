@@ -39,6 +39,10 @@ IMPLEMENTATIONS = {
     "AssociateFaces": "rekcli.service.users:associate_faces",
     "DisassociateFaces": "rekcli.service.users:disassociate_faces",
     "SearchUsers": "rekcli.service.users:search_users",
+    "StartFaceDetection": "rekcli.service.video:start_face_detection",
+    "GetFaceDetection": "rekcli.service.video:get_face_detection",
+    "StartFaceSearch": "rekcli.service.video:start_face_search",
+    "GetFaceSearch": "rekcli.service.video:get_face_search",
 }
 
 

@@ -34,6 +34,7 @@ ResourceAlreadyExistsException = _error("ResourceAlreadyExistsException")
 ResourceNotFoundException = _error("ResourceNotFoundException")
 ServiceQuotaExceededException = _error("ServiceQuotaExceededException")
 ThrottlingException = _error("ThrottlingException")
+VideoTooLargeException = _error("VideoTooLargeException")
 
 
 # Messages the real service uses, word for word, where the reference records them.

@@ -174,6 +174,33 @@ SHAPES: dict[str, dict] = {
     "UnsearchedFace": _struct("FaceDetails:FaceDetail", "Reasons:UnsearchedFaceReasons"),
     "UnsearchedFacesList": _list("UnsearchedFace"),
     "Empty": _struct(),
+    # ---- stored video (service/video.py) --------------------------------------------------
+    "Video": _struct("S3Object:S3Object"),
+    # Not filled in when absent: botocore marks the video tokens as plain strings.
+    "VideoClientRequestToken": {"type": "string", "min": 1, "max": 64,
+                                "pattern": r"^[a-zA-Z0-9-_]+$"},
+    "SNSTopicArn": {"type": "string", "pattern": r"(^arn:aws:sns:.*:\w{12}:.+$)"},
+    "RoleArn": {"type": "string", "pattern": r"arn:aws:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"},
+    "NotificationChannel": _struct("SNSTopicArn:SNSTopicArn", "RoleArn:RoleArn",
+                                   required=("SNSTopicArn", "RoleArn")),
+    "FaceAttributes": {"type": "string", "enum": ["DEFAULT", "ALL"]},
+    "JobTag": {"type": "string", "min": 1, "max": 1024, "pattern": r"[a-zA-Z0-9_.\-:+=\/]+"},
+    "JobId": {"type": "string", "min": 1, "max": 64, "pattern": r"^[a-zA-Z0-9-_]+$"},
+    "VideoMaxResults": {"type": "integer", "min": 1},
+    "FaceSearchSortBy": {"type": "string", "enum": ["INDEX", "TIMESTAMP"]},
+    "VideoJobStatus": {"type": "string", "enum": ["IN_PROGRESS", "SUCCEEDED", "FAILED"]},
+    "VideoColorRange": {"type": "string", "enum": ["FULL", "LIMITED"]},
+    "VideoMetadata": _struct("Codec:String", "DurationMillis:ULong", "Format:String",
+                             "FrameRate:Float", "FrameHeight:ULong", "FrameWidth:ULong",
+                             "ColorRange:VideoColorRange"),
+    "VideoTimestamp": {"type": "long"},
+    "PersonIndex": {"type": "long"},
+    "FaceDetection": _struct("Timestamp:VideoTimestamp", "Face:FaceDetail"),
+    "FaceDetections": _list("FaceDetection"),
+    "PersonDetail": _struct("Index:PersonIndex", "BoundingBox:BoundingBox", "Face:FaceDetail"),
+    "PersonMatch": _struct("Timestamp:VideoTimestamp", "Person:PersonDetail",
+                           "FaceMatches:FaceMatchList"),
+    "PersonMatches": _list("PersonMatch"),
 }
 
 
@@ -200,6 +227,14 @@ def _image_help(helper: str = "image-bytes") -> str:
 
 
 _IMAGE_HELP = _image_help()
+_VIDEO = ("Video", "Video", "The video, as S3Object={Bucket=...,Name=...}: MP4, MOV or AVI, at "
+                            "most 10 GB and 6 hours.")
+_TOKEN_VIDEO = ("ClientRequestToken", "VideoClientRequestToken", "Idempotency token: the same token "
+                "with the same request returns the same JobId instead of starting a new job.")
+_NOTIFICATION = ("NotificationChannel", "NotificationChannel", "Accepted for compatibility; "
+                 "rekcli has no SNS to publish to (poll the get- command or wait-video-job).")
+_JOB_TAG = ("JobTag", "JobTag", "Your own label for the job, returned by the get- command.")
+_JOB_ID = ("JobId", "JobId", "ID of the job, as returned by the start- command.")
 _QUALITY_HELP = ("Drop faces of too low quality before using them: NONE, AUTO, LOW, MEDIUM or "
                  "HIGH.")
 
@@ -381,6 +416,53 @@ OPERATIONS: dict[str, dict] = {
         "List the tags of a collection.",
         [("ResourceArn", "ResourceArn", "ARN of the collection (from describe-collection).")],
         ["Tags:TagMap"], required=("ResourceArn",)),
+    # Stored video: Start* answers a JobId at once, a background process does the work.
+    "StartFaceDetection": _operation(
+        "Start finding the faces of a stored video; get-face-detection reads the result.",
+        [_VIDEO,
+         _TOKEN_VIDEO,
+         _NOTIFICATION,
+         ("FaceAttributes", "FaceAttributes", "DEFAULT (box, confidence, pose, quality, five "
+                                              "landmarks) or ALL facial attributes per face."),
+         _JOB_TAG],
+        ["JobId:JobId"], required=("Video",), defaults={"FaceAttributes": "DEFAULT"},
+        kind="video"),
+    "GetFaceDetection": _operation(
+        "Read the status and the faces found by a start-face-detection job.",
+        [_JOB_ID,
+         ("MaxResults", "VideoMaxResults", "Maximum number of faces per page (at most 1000)."),
+         ("NextToken", "PaginationToken", "Token from a previous, truncated response.")],
+        ["JobStatus:VideoJobStatus", "StatusMessage:String", "VideoMetadata:VideoMetadata",
+         "NextToken:PaginationToken", "Faces:FaceDetections", "JobId:JobId", "Video:Video",
+         "JobTag:JobTag"],
+        required=("JobId",), kind="video",
+        paginator={"result_keys": ["Faces"], "non_aggregate_keys": [
+            "JobStatus", "StatusMessage", "VideoMetadata", "JobId", "Video", "JobTag"]}),
+    "StartFaceSearch": _operation(
+        "Start searching a collection for the faces of a stored video; get-face-search reads "
+        "the result.",
+        [_VIDEO,
+         _TOKEN_VIDEO,
+         ("FaceMatchThreshold", "Percent", "Minimum similarity (0-100) of a returned match."),
+         _COLLECTION,
+         _NOTIFICATION,
+         _JOB_TAG],
+        ["JobId:JobId"], required=("Video", "CollectionId"),
+        defaults={"FaceMatchThreshold": 80.0}, kind="video"),
+    "GetFaceSearch": _operation(
+        "Read the status and the people found by a start-face-search job, with their matches.",
+        [_JOB_ID,
+         ("MaxResults", "VideoMaxResults", "Maximum number of person entries per page (at "
+                                           "most 1000)."),
+         ("NextToken", "PaginationToken", "Token from a previous, truncated response."),
+         ("SortBy", "FaceSearchSortBy", "TIMESTAMP (default) or INDEX: order by time, or by "
+                                        "person then time.")],
+        ["JobStatus:VideoJobStatus", "StatusMessage:String", "NextToken:PaginationToken",
+         "VideoMetadata:VideoMetadata", "Persons:PersonMatches", "JobId:JobId", "Video:Video",
+         "JobTag:JobTag"],
+        required=("JobId",), defaults={"SortBy": "TIMESTAMP"}, kind="video",
+        paginator={"result_keys": ["Persons"], "non_aggregate_keys": [
+            "JobStatus", "StatusMessage", "VideoMetadata", "JobId", "Video", "JobTag"]}),
 }
 
 # Image members that the aws CLI also offers as raw-bytes options (`--image-bytes fileb://x`).

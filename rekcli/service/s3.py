@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 
 from rekcli.service.errors import (IMAGE_TOO_LARGE_MESSAGE, S3_OBJECT_MESSAGE,
                                    ImageTooLargeException, InvalidS3ObjectException)
@@ -123,3 +124,52 @@ def _botocore_exceptions():
             f"installed ({INSTALL_HINT}); or set REKCLI_S3_ROOT to read buckets from local "
             "folders.") from None
     return botocore.exceptions
+
+
+# ---- large objects (stored video): sized first, then streamed to a file -------------------
+
+_CHUNK_BYTES = 1 << 20
+
+
+def object_size(s3_object: dict, region: str, profile: str | None = None) -> int:
+    """The object's size from a HEAD request; every failure is InvalidS3ObjectException."""
+    with _s3_errors():
+        response = _client(region, profile).head_object(**_object_arguments(s3_object))
+        return int(response.get("ContentLength", 0))
+
+
+def download_object(s3_object: dict, region: str, profile: str | None, file) -> None:
+    """Stream the object into the open binary `file`, a megabyte at a time."""
+    with _s3_errors():
+        body = _client(region, profile).get_object(**_object_arguments(s3_object))["Body"]
+        try:
+            for chunk in iter(lambda: body.read(_CHUNK_BYTES), b""):
+                file.write(chunk)
+        finally:
+            body.close()
+
+
+def _object_arguments(s3_object: dict) -> dict:
+    bucket, key = s3_object.get("Bucket") or "", s3_object.get("Name") or ""
+    if not bucket or not key:
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
+    arguments = {"Bucket": bucket, "Key": key}
+    if s3_object.get("Version"):
+        arguments["VersionId"] = s3_object["Version"]
+    return arguments
+
+
+@contextmanager
+def _s3_errors():
+    """botocore's failures as AWS's InvalidS3ObjectException (as read_object maps them)."""
+    botocore_exceptions = _botocore_exceptions()
+    try:
+        yield
+    except botocore_exceptions.ClientError:
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
+    except botocore_exceptions.NoCredentialsError:
+        raise InvalidS3ObjectException(
+            "Unable to get object metadata from S3: no AWS credentials were found.") from None
+    except botocore_exceptions.BotoCoreError as error:
+        raise InvalidS3ObjectException(f"Unable to get object metadata from S3: {error}") \
+            from None
