@@ -3,7 +3,7 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource help rekognition'
+_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
 _rekcli_alias='rekognition'
 # Commands with options of their own only (no API globals).
 _rekcli_standalone=' serve check-store '
@@ -14,7 +14,7 @@ _rekcli_command_arguments()
 {
     case $1 in
         batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image start-face-detection start-face-search tag-resource untag-resource' ;;
-        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource' ;;
+        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -54,6 +54,7 @@ _rekcli_command_options()
         start-face-search) _rekcli_reply='--video --client-request-token --face-match-threshold --collection-id --notification-channel --job-tag --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         tag-resource) _rekcli_reply='--resource-arn --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         untag-resource) _rekcli_reply='--resource-arn --tag-keys --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        wait-video-job) _rekcli_reply='--job-id --interval --timeout' ;;
         *) _rekcli_reply='' ;;
     esac
 }

@@ -86,6 +86,9 @@ def test_folder_text_lines_start_with_the_image_errors_included():
     assert _format_item(found, "x.jpg", "text") == "a b.jpg\tx.jpg\n"
     assert _format_item(found, {"Image": "a b.jpg", "N": 1}, "text") == "a b.jpg\t1\n"
     assert _format_item(found, ["a b.jpg", 99.5], "text") == "a b.jpg\t99.5\n"
+    assert _format_item(found, "a b.jpg", "text") == "a b.jpg\n"             # --query Image
+    assert _format_item(found, ["a b.jpg", "a b.jpg"], "text") == "a b.jpg\ta b.jpg\n"
+    assert _format_item(found, {"Image": "other", "N": 1}, "text") == "a b.jpg\tother\t1\n"
 
 
 def test_folder_text_output_of_a_failed_image_is_one_line(tmp_path, faces_dir, env):

@@ -72,6 +72,30 @@ def test_facts_are_recorded_with_each_result(tmp_path):
     assert again.facts == {0: {"Files": "abc"}}
 
 
+def test_a_delete_faces_drops_only_the_results_that_name_a_deleted_face(tmp_path):
+    directory = journals_dir(tmp_path)
+    mine = Journal(directory, "mine", [collection_ref("us-east-1", "c")])
+    mine.record(0, {"Response": {"FaceRecords": [{"Face": {"FaceId": "gone-1"}}]}})
+    mine.record(1, {"Response": {"FaceRecords": [{"Face": {"FaceId": "kept-2"}}]}})
+    mine.close()
+    os.chmod(mine.path, 0o600)
+    drop_journals_of(tmp_path, "us-east-1", "c", ["gone-1"])
+    again = Journal(directory, "mine", [collection_ref("us-east-1", "c")])
+    assert list(again.load()) == [1]  # the other result is still replayed: never indexed twice
+    assert b"gone-1" not in mine.path.read_bytes()
+    assert stat.S_IMODE(os.stat(mine.path).st_mode) == 0o600
+    assert [p.name for p in directory.iterdir()] == [mine.path.name]  # no leftover
+
+
+def test_a_fifo_named_like_a_journal_does_not_block_a_delete(tmp_path):
+    directory = journals_dir(tmp_path)
+    directory.mkdir(parents=True)
+    os.mkfifo(directory / "planted.jsonl")
+    (directory / "folder.jsonl").mkdir()
+    drop_journals_of(tmp_path, "us-east-1", "c", ["x"])
+    drop_journals_of(tmp_path, "us-east-1", "c")
+
+
 def test_a_delete_drops_the_journals_that_reference_its_collection(tmp_path):
     directory = journals_dir(tmp_path)
     mine = Journal(directory, "mine", [collection_ref("us-east-1", "c")])
@@ -209,7 +233,8 @@ def test_a_resumed_search_never_matches_deleted_faces(tmp_path, faces_dir, env):
     assert old_face in {match["Face"]["FaceId"] for match in first["FaceMatches"]}
     journals = saved_journals(env)
     rekcli_json("delete-faces", "--collection-id", "c", "--face-ids", old_face, env=env)
-    assert not saved_journals(env)  # a delete-faces drops the journals about its collection
+    # a delete-faces drops, from the journals, every result that names a deleted face
+    assert journals and not any(old_face.encode() in data for data in saved_journals(env).values())
     restore(journals)
     resumed = run_subprocess("batch", "search-faces-by-image", "--input-file", str(requests),
                              "--workers", "1", env=env)

@@ -34,7 +34,8 @@ ZSH = shutil.which("zsh")
 FISH = shutil.which("fish")
 BASH_SCRIPT = REPO_ROOT / "completions" / "rekcli.bash"
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
-ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS) + ["serve", "check-store"])
+ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS)
+                      + ["serve", "check-store", "wait-video-job"])
 
 
 # ---- the checked-in scripts ----------------------------------------------------------------

@@ -151,3 +151,20 @@ def test_yaml_values_that_cannot_be_built_are_parse_errors(tmp_path, document, r
     done = run_subprocess("describe-collection", "--cli-input-yaml", f"file://{path}")
     assert done.returncode == 252
     assert f"Invalid YAML received: {reason}." in _stderr(done)
+
+
+@pytest.mark.parametrize("args, stdin", [
+    (["describe-collection", "--cli-input-json", "5"], None),
+    (["describe-collection", "--cli-input-yaml", "true"], None),
+    (["batch", "describe-collection"], b"null\n"),
+])
+def test_a_document_that_is_a_bare_value_is_a_parse_error_not_a_python_one(args, stdin):
+    result = run_subprocess(*args, input=stdin)
+    assert result.returncode == 252, result.stderr
+    assert b"object is not iterable" not in result.stderr
+
+
+def test_a_list_of_images_on_stdin_is_bounded():
+    result = run_subprocess("index-folder", "--collection-id", "k", "--images", "-",
+                            input=b"x" * (33 * 1024 * 1024))
+    assert result.returncode == 252 and b"longer than" in result.stderr

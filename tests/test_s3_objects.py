@@ -192,3 +192,18 @@ def test_local_bucket_root_still_wins(s3_url, bucket, faces_dir):
     result = rekcli(env, "detect-faces", "--image",
                     json.dumps({"S3Object": {"Bucket": "people", "Name": "obama/obama.jpg"}}))
     assert result.returncode == 0 and len(json.loads(result.stdout)["FaceDetails"]) == 1
+
+
+def test_batch_reads_s3_with_the_profile_given(s3_url, bucket, tmp_path):
+    env = s3_env(s3_url, bucket["data_dir"])
+    del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[door]\naws_access_key_id = s3-test-key\n"
+                           f"aws_secret_access_key = {SECRET}\n")
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(credentials)
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(json.dumps({"Image": json.loads(s3_image("people/biden.jpg"))}) + "\n")
+    result = rekcli(env, "--profile", "door", "batch", "detect-faces", "--input-file",
+                    str(requests))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(json.loads(result.stdout)["FaceDetails"]) == 1

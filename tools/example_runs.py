@@ -2,8 +2,8 @@
 
 tools/generate_docs.py calls `record()` to write rekcli/cli/example_outputs.py, and
 `drifted()` for --check. The examples (rekcli/cli/examples.py) run in SCENARIO order, each
-through bash with the installed `rekcli`, from a temporary folder that links `people`,
-`groups` and `noface` to the shared photos (REKCLI_FACES_DIR, else ../shared/faces next to
+through bash with the installed `rekcli`, from a temporary folder that holds copies of
+`people`, `groups` and `noface` from the shared photos (REKCLI_FACES_DIR, else ../shared/faces next to
 the checkout), with a fresh data directory and REKCLI_S3_ROOT set to that folder (so the
 bucket `people` is people/).
 

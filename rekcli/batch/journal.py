@@ -71,7 +71,7 @@ class Journal:
     def load(self) -> dict[int, dict]:
         """Results recorded by an earlier, interrupted run of the same job."""
         try:
-            fd = open_private(self.path, os.O_RDONLY)
+            fd = open_private(self.path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
         except FileNotFoundError:
             return {}
         except OSError as error:

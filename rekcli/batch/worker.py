@@ -26,6 +26,7 @@ class Task:
     image_files: dict = field(default_factory=dict)   # member -> path whose bytes fill it
     skip_if_indexed: bool = False                    # index-folder: skip images already in
     problem: str = ""                                # a path the job could not read: why
+    profile: str | None = None                       # --profile: whose credentials read S3
 
 
 def init_worker(threads_in_detection: bool = True, parent: int | None = None) -> None:
@@ -93,7 +94,8 @@ def execute(task: Task) -> dict:
 
     if task.problem:
         return {"Error": {"Code": "FileError", "Message": task.problem}}
-    context = ServiceContext(region=task.region, data_dir=Path(task.data_dir))
+    context = ServiceContext(region=task.region, data_dir=Path(task.data_dir),
+                             aws_profile=task.profile)
     try:
         members = _with_image_files(task)
         skip = _reason_to_skip(context, members) if task.skip_if_indexed else None

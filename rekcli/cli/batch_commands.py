@@ -247,15 +247,31 @@ def _text_fields(item: _Item, shown, color: bool) -> list[str]:
     if error is not None:
         fields = ["ERROR", str(item.number)] if item.label is None else [item.label["Image"], "ERROR"]
         return fields + [_one_line(str(error.get("Code", ""))), _one_line(str(error.get("Message", "")))]
-    if item.label is not None and isinstance(shown, list) and shown[:1] == [item.label["Image"]]:
-        shown = shown[1:]  # --query '[Image, ...]': the image is already first
-    fields = [] if item.label is None else [item.label["Image"]]
-    if item.label is not None and isinstance(shown, dict) and "Image" in shown:
-        shown = {key: value for key, value in shown.items() if key != "Image"}  # already first
-    elif item.label is not None and isinstance(shown, list) and shown[:1] == [item.label["Image"]]:
-        shown = shown[1:]  # --query '[Image, ...]': the image is already first
+    if item.label is None:
+        fields = []
+    else:
+        fields = [item.label["Image"]]
+        shown = _without_the_image(shown, item.label["Image"])
+        if shown is _NOTHING:
+            return fields
     rendered = render_output(shown, "text", operation_name=item.operation, color=color)
     return fields + [_one_line(row) for row in rendered.splitlines() if row]
+
+
+_NOTHING = object()  # a text line with only its image (`--query Image`)
+
+
+def _without_the_image(shown, image: str):
+    """What a text line shows after its image: the queried value, less the image when the
+    query picked it too (`Image`, `[Image, ...]`, `{Image: Image, ...}`), so it is printed
+    once. Nothing else is dropped, even a value equal to the image's name."""
+    if shown == image:
+        return _NOTHING
+    if isinstance(shown, list) and shown[:1] == [image]:
+        return shown[1:]
+    if isinstance(shown, dict) and shown.get("Image") == image:
+        return {key: value for key, value in shown.items() if key != "Image"}
+    return shown
 
 
 def _one_line(text: str) -> str:
@@ -342,7 +358,8 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
                 raise ValueError("expected a JSON object")
         except ValueError as error:
             raise ParamValidationError(f"Error parsing line {number} of {source}: {error}") from None
-        tasks.append(Task(operation, members, settings.region, str(_data_dir()), settings.binary_format))
+        tasks.append(Task(operation, members, settings.region, str(_data_dir()), settings.binary_format,
+                          profile=settings.globals.profile))
     lines = [line for _, line in numbered]
     resume = _BatchResume(operation, tasks, settings)
     return run_tasks(tasks, None, settings, values, ("batch", operation, lines, settings.region,
@@ -534,7 +551,13 @@ def _with_listed_paths(sources: list[str]) -> list[str]:
         return sources
     from rekcli.batch.jobs import read_path_list
 
-    listed = read_path_list(sys.stdin.buffer.read())
+    from rekcli.cli.paramfile import read_stream_bounded
+
+    data = read_stream_bounded(sys.stdin.buffer, MAX_INPUT_FILE_BYTES)
+    if len(data) > MAX_INPUT_FILE_BYTES:
+        raise ParamValidationError(f"--images -: the list on stdin is longer than "
+                                   f"{MAX_INPUT_FILE_BYTES} bytes; split it into several runs")
+    listed = read_path_list(data)
     return [path for source in sources for path in (listed if source == "-" else [source])]
 
 
@@ -588,6 +611,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     for (path, relative, problem), ext_id in zip(images, ext_ids):
         members = {"CollectionId": values["--collection-id"], "ExternalImageId": ext_id, **extra}
         tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
+                          profile=settings.globals.profile,
                           image_files={"Image": str(path)}, skip_if_indexed=True,
                           problem=problem))
         labels.append({"Image": _printable(path), "ExternalImageId": ext_id})
@@ -685,7 +709,7 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     collection_state = _collection_state(values["--collection-id"], settings)
     members = {"CollectionId": values["--collection-id"], **extra}
     tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
-                  image_files={"Image": str(path)}, problem=problem)
+                  profile=settings.globals.profile, image_files={"Image": str(path)}, problem=problem)
              for path, _, problem in images]
     labels = [{"Image": _printable(path)} for path, _, _ in images]
     # Search results depend on the collection's content: any change to it is a new job.
@@ -713,7 +737,7 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
     members = {"SourceImage": {"Bytes": source}, **extra}
     _require_source_face(members, values["--source-image-bytes"], settings)
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
-                  image_files={"TargetImage": str(path)}, problem=problem)
+                  profile=settings.globals.profile, image_files={"TargetImage": str(path)}, problem=problem)
              for path, _, problem in images]
     labels = [{"Image": _printable(path)} for path, _, _ in images]
     return run_tasks(tasks, labels, settings, values,

@@ -56,11 +56,21 @@ def _standalone_commands() -> dict:
     return STANDALONE_COMMANDS
 
 
+def _own_commands() -> dict:
+    """rekcli's own commands that take the API globals (wait-video-job): name -> module."""
+    import importlib
+
+    from rekcli.cli.main import OWN_COMMANDS
+
+    return {name: importlib.import_module(module) for name, module in OWN_COMMANDS.items()}
+
+
 def command_names() -> list[str]:
-    """Every command: the API, batch and standalone (serve ...) commands, sorted."""
+    """Every command: the API, batch, standalone (serve ...) and own commands, sorted."""
     from rekcli.service import model
 
-    return sorted(list(model.COMMANDS) + list(_batch_commands()) + list(_standalone_commands()))
+    return sorted(list(model.COMMANDS) + list(_batch_commands()) + list(_standalone_commands())
+                  + list(_own_commands()))
 
 
 def service_alias() -> str:
@@ -85,6 +95,8 @@ def command_summary(command: str) -> str:
         return _batch_commands()[command].summary
     if command in _standalone_commands():
         return _standalone_commands()[command][1]
+    if command in _own_commands():
+        return _own_commands()[command].SUMMARY
     return model.operation(model.COMMANDS[command])["summary"]
 
 
@@ -119,6 +131,9 @@ def command_options(command: str) -> list[OptionInfo]:
         return _batch_command_options(command)
     if command in _standalone_commands():
         return _standalone_command_options(command)
+    if command in _own_commands():
+        return [_option_info(spec, None) for spec in _own_commands()[command].option_specs().values()
+                if not spec.is_global]
     operation_name = model.COMMANDS[command]
     return [_option_info(spec, operation_name)
             for spec in command_option_specs(operation_name).values()

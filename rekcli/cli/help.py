@@ -719,11 +719,18 @@ def check_store_page() -> Page:
 
 
 def standalone_summaries() -> dict[str, str]:
-    """The commands with options of their own (serve): `rekcli NAME --help` documents them."""
+    """The commands with options of their own (serve, wait-video-job): their own help pages
+    document them."""
     from rekcli.cli.main import STANDALONE_COMMANDS
 
-    return {name: f"{summary} Options: {PROG} {name} --help."
-            for name, (_, summary) in STANDALONE_COMMANDS.items()}
+    import importlib
+
+    from rekcli.cli.main import OWN_COMMANDS
+
+    own = {name: f"{importlib.import_module(module).SUMMARY} Options: {PROG} {name} help."
+           for name, module in OWN_COMMANDS.items()}
+    return own | {name: f"{summary} Options: {PROG} {name} --help."
+                  for name, (_, summary) in STANDALONE_COMMANDS.items()}
 
 
 def standalone_pages() -> dict:

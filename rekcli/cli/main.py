@@ -93,16 +93,16 @@ def run(args: list[str], invocation: Invocation) -> int:
         return run_without_command(rest, invocation)
     if command == "help" and len(rest) == 1 and rest[0] in STANDALONE_COMMANDS:
         command, rest = rest[0], ["--help"]
-    if command == "help" and rest == ["wait-video-job"]:
-        command, rest = "wait-video-job", ["--help"]
+    if command == "help" and len(rest) == 1 and rest[0] in OWN_COMMANDS:
+        command, rest = rest[0], ["--help"]
     if command == "help":  # `rekcli help`, `rekcli help compare-faces`, `rekcli help index-folder`
         return show_help_topic(rest[0] if rest else None)
     if command in STANDALONE_COMMANDS:  # e.g. the HTTP endpoint: own options, no API globals
         # Errors name it as aws names a customization's: `check-store` -> CheckStore.
         invocation.operation_name = command.title().replace("-", "")
         return run_standalone_command(command, rest)
-    if command == "wait-video-job":  # rekcli's own, not an AWS command; takes API globals
-        return run_wait_video_job(rest, invocation)
+    if command in OWN_COMMANDS:  # rekcli's own, not an AWS command; takes API globals
+        return run_own_command(command, rest, invocation)
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
@@ -145,6 +145,10 @@ STANDALONE_COMMANDS = {
                     "Check the local store of a region and report what is damaged."),
 }
 
+# rekcli's own commands that take the API's global options (--region ...) but are not API
+# operations: name -> module with SUMMARY, option_specs() and run(values, settings).
+OWN_COMMANDS = {"wait-video-job": "rekcli.cli.video_wait"}
+
 # The aws CLI's service word: `rekcli rekognition <command>` is `rekcli <command>`, so a
 # wrapper that turns `aws ...` into `rekcli ...` works unchanged.
 SERVICE_ALIAS = "rekognition"
@@ -153,7 +157,7 @@ SERVICE_ALIAS = "rekognition"
 def all_command_names() -> list[str]:
     """Every command word: API commands, batch commands, standalone commands."""
     return (list(commands_by_name()) + list(BATCH_COMMAND_NAMES) + list(STANDALONE_COMMANDS)
-            + ["wait-video-job"])
+            + list(OWN_COMMANDS))
 
 
 def run_standalone_command(name: str, rest: list[str]) -> int:
@@ -203,18 +207,19 @@ def _data_dir_shown() -> str:
     return str(default_data_dir())
 
 
-def run_wait_video_job(rest: list[str], invocation: Invocation) -> int:
-    from rekcli.cli import video_wait
+def run_own_command(name: str, rest: list[str], invocation: Invocation) -> int:
+    import importlib
 
-    parsed = argv_grammar.parse_tokens(rest, video_wait.option_specs())
+    module = importlib.import_module(OWN_COMMANDS[name])
+    parsed = argv_grammar.parse_tokens(rest, module.option_specs())
     invocation.globals = globals_from(parsed.values)
-    invocation.operation_name = video_wait.NAME
+    invocation.operation_name = module.NAME
     if parsed.positionals == ["help"] or "--help" in rest:
-        return video_wait.print_help()
+        return module.print_help()
     argv_grammar.reject_leftovers(parsed)
     if invocation.globals.version:
         return print_version()
-    return video_wait.run(parsed.values, prepare_settings(invocation))
+    return module.run(parsed.values, prepare_settings(invocation))
 
 
 def run_without_command(rest: list[str], invocation: Invocation) -> int:

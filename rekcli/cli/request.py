@@ -58,6 +58,8 @@ def parse_json(text: str):
 
 def check_nesting(value) -> None:
     """Refuse lists and maps nested more than MAX_NESTING deep (walked without recursion)."""
+    if not isinstance(value, (dict, list)):
+        return  # a scalar document: its callers say it is not the map they want
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -9,12 +9,10 @@ from __future__ import annotations
 _JOB_ID = "873bb3317bad5a1cac7935bd2dd8eba22fbe24399eebfe08a78aa529a1e8ed82"
 _DETECTION_JOB_ID = "3f1d888a17d24919164adc036714baf8938e1826e2b35902cd0607790032f975"
 _VIDEO = "S3Object={Bucket=doorcam,Name=monday.mp4}"
-_VIDEO_ECHO = {"S3Object": {"Bucket": "doorcam", "Name": "monday.mp4"}}
-_METADATA = {"Codec": "mpeg4", "DurationMillis": 6000, "Format": "QuickTime / MOV",
-             "FrameRate": 10.0, "FrameHeight": 360, "FrameWidth": 640}
 
 MEMBER_DOCS = {
-    "Video.S3Object": "The video file: with REKCLI_S3_ROOT set, $REKCLI_S3_ROOT/<Bucket>/<Name>.",
+    "Video.S3Object": "The video: an object in S3, or with REKCLI_S3_ROOT set the file "
+                      "$REKCLI_S3_ROOT/<Bucket>/<Name>.",
     "JobId": "ID of the video job, for the get- command.",
     "JobStatus": "IN_PROGRESS, SUCCEEDED or FAILED (then StatusMessage says why).",
     "StatusMessage": "Why the job failed.",
@@ -78,27 +76,25 @@ def _examples():
     from rekcli.cli.examples import Example
 
     # run=False: tools/example_runs.py does not run video jobs yet, so these are shown
-    # without an output rather than with one that nothing checks.
+    # without an output rather than with one that nothing checks (the README's "Faces in
+    # video" section shows real ones).
     return {
         "StartFaceDetection": [
             Example("To find the faces in a stored video",
                     "With REKCLI_S3_ROOT set, the video is the file doorcam/monday.mp4 under it.",
-                    f"rekcli start-face-detection --video '{_VIDEO}'",
-                    {"JobId": _DETECTION_JOB_ID}, run=False),
+                    f"rekcli start-face-detection --video '{_VIDEO}'", run=False),
         ],
         "GetFaceDetection": [
             Example("To list when faces appear",
                     "Timestamps are milliseconds from the start of the video.",
                     f"rekcli get-face-detection --job-id {_DETECTION_JOB_ID} "
-                    "--query 'Faces[].Timestamp' --output text",
-                    "0\t500\t1000\t1500\t2000\t2500\t3000\t3500\t4000\t4500\t5000\t5500\n", run=False),
+                    "--query 'Faces[].Timestamp' --output text", run=False),
         ],
         "StartFaceSearch": [
             Example("To search a collection for the people in a stored video",
                     "",
                     f"rekcli start-face-search --collection-id family --video '{_VIDEO}' "
-                    "--job-tag door-monday",
-                    {"JobId": _JOB_ID}, run=False),
+                    "--job-tag door-monday", run=False),
         ],
         "GetFaceSearch": [
             Example("To see who appears when",
@@ -106,14 +102,12 @@ def _examples():
                     "person 1, in the last three, matches nobody in the collection.",
                     f"rekcli get-face-search --job-id {_JOB_ID} --query "
                     "'Persons[?Timestamp==`0` || Timestamp==`3000`].[Timestamp, Person.Index, "
-                    "FaceMatches[0].Face.ExternalImageId]' --output text",
-                    "0\t0\tobama.jpg\n3000\t1\tNone\n", run=False),
+                    "FaceMatches[0].Face.ExternalImageId]' --output text", run=False),
             Example("To read the job's status and video",
                     "",
                     f"rekcli get-face-search --job-id {_JOB_ID} --query "
                     "'{JobStatus: JobStatus, VideoMetadata: VideoMetadata, JobTag: JobTag}'",
-                    {"JobStatus": "SUCCEEDED", "VideoMetadata": _METADATA,
-                     "JobTag": "door-monday"}, run=False),
+                    run=False),
         ],
     }
 

@@ -84,7 +84,7 @@ def delete_faces(ctx: ServiceContext, request: dict) -> dict:
             deletable = [fid for fid in face_ids if fid in faces and faces[fid].user_id is None]
             tx.delete_faces(deletable)
     if deletable:  # journals of interrupted batch jobs must not keep what was deleted
-        drop_journals_of(ctx.data_dir, ctx.region, request["CollectionId"])
+        drop_journals_of(ctx.data_dir, ctx.region, request["CollectionId"], deletable)
     unsuccessful = []
     for face_id in face_ids:
         face = faces.get(face_id)

@@ -119,6 +119,25 @@ def _read_at_most(fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def checked_local_s3_object_path(s3_root: Path, s3_object: dict) -> Path:
+    """The file of an S3 object in the local bucket root, for a reader that needs a path
+    (OpenCV's video reader): a regular file reached with no symlink on the way, checked as
+    _read_s3_object checks it. A swap after this check is not caught; the reader opens the
+    path again."""
+    components = s3_object_components(s3_object)
+    root = os.path.realpath(s3_root)
+    try:
+        fd = _open_beneath(root, components)
+    except (OSError, ValueError):
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
+    finally:
+        os.close(fd)
+    return Path(root, *components)
+
+
 def local_s3_object_path(s3_root: Path, s3_object: dict) -> Path:
     """The file standing for an S3 object in the local bucket root, for telling versions of
     it apart (batch resume) only: reads go through _open_beneath, which follows no link."""

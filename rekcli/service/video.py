@@ -13,6 +13,7 @@ says so, and scripts poll the Get* command (or `rekcli wait-video-job`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from rekcli.service import pagination
 from rekcli.service.context import ServiceContext
-from rekcli.service.errors import (S3_OBJECT_MESSAGE, InvalidPaginationTokenException,
+from rekcli.service.errors import (S3_OBJECT_MESSAGE, IdempotentParameterMismatchException,
+                                   InvalidPaginationTokenException,
                                    InvalidParameterException, InvalidS3ObjectException,
                                    LimitExceededException, ResourceNotFoundException,
                                    VideoTooLargeException)
@@ -61,12 +63,9 @@ def _jobs(ctx: ServiceContext):
 def video_path(ctx: ServiceContext, video: dict) -> Path:
     """The local file of a `Video` member (REKCLI_S3_ROOT); InvalidS3ObjectException if it
     is not there."""
-    from rekcli.service.images import s3_object_path
+    from rekcli.service.images import checked_local_s3_object_path
 
-    path = s3_object_path(ctx.s3_root, _s3_object(video))
-    if not path.is_file():
-        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
-    return path
+    return checked_local_s3_object_path(ctx.s3_root, _s3_object(video))
 
 
 def _s3_object(video: dict) -> dict:
@@ -148,7 +147,26 @@ def start_face_search(ctx: ServiceContext, request: dict) -> dict:
     return _start(ctx, "StartFaceSearch", request, "get-face-search")
 
 
+@contextlib.contextmanager
+def _job_errors():
+    """The job store's own errors as the AWS errors they stand for."""
+    from rekcli.store.jobs import (JOB_NOT_FOUND_MESSAGE, TOKEN_REUSED_MESSAGE, JobNotFound,
+                                   TokenReused)
+
+    try:
+        yield
+    except JobNotFound:
+        raise ResourceNotFoundException(JOB_NOT_FOUND_MESSAGE) from None
+    except TokenReused:
+        raise IdempotentParameterMismatchException(TOKEN_REUSED_MESSAGE) from None
+
+
 def _start(ctx: ServiceContext, operation: str, request: dict, get_command: str) -> dict:
+    with _job_errors():
+        return _start_job(ctx, operation, request, get_command)
+
+
+def _start_job(ctx: ServiceContext, operation: str, request: dict, get_command: str) -> dict:
     check_video_at_start(ctx, request["Video"])
     jobs = _jobs(ctx)
     if jobs.running_count() >= MAX_CONCURRENT_JOBS:
@@ -199,6 +217,12 @@ def _by_index(item: dict):
 
 
 def _get(ctx: ServiceContext, started_by: str, request: dict, result_key: str, order) -> dict:
+    with _job_errors():
+        return _get_results(ctx, started_by, request, result_key, order)
+
+
+def _get_results(ctx: ServiceContext, started_by: str, request: dict, result_key: str,
+                 order) -> dict:
     from rekcli.store.jobs import JOB_NOT_FOUND_MESSAGE, SUCCEEDED
 
     jobs = _jobs(ctx)

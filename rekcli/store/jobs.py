@@ -28,8 +28,6 @@ import secrets
 import time
 from pathlib import Path
 
-from rekcli.service.errors import (IdempotentParameterMismatchException,
-                                   ResourceNotFoundException)
 from rekcli.store.files import make_private_dir, open_private
 
 JOBS_DIR = "video-jobs"
@@ -37,6 +35,17 @@ IN_PROGRESS, SUCCEEDED, FAILED = "IN_PROGRESS", "SUCCEEDED", "FAILED"
 DIED_MESSAGE = ("The job stopped before it finished: its process ended (killed, crashed, or "
                 "the machine restarted). Start it again.")
 JOB_NOT_FOUND_MESSAGE = "Requested JobId not found"
+TOKEN_REUSED_MESSAGE = "ClientRequestToken was already used with different request parameters."
+
+
+class JobNotFound(Exception):
+    """No job has this JobId (or it cannot be one): the service answers
+    ResourceNotFoundException."""
+
+
+class TokenReused(Exception):
+    """A ClientRequestToken already started another request: the service answers
+    IdempotentParameterMismatchException."""
 
 
 def request_digest(operation: str, request: dict) -> str:
@@ -54,7 +63,7 @@ class JobStore:
 
     def _path(self, job_id: str, suffix: str) -> Path:
         if not job_id.replace("-", "").replace("_", "").isalnum():
-            raise ResourceNotFoundException(JOB_NOT_FOUND_MESSAGE)  # never a path outside
+            raise JobNotFound(job_id)  # never a path outside
         return self.root / f"{job_id}{suffix}"
 
     def lock_path(self, job_id: str) -> Path:
@@ -117,8 +126,7 @@ class JobStore:
         while not self._path(job_id, ".json").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         if self.record(job_id)["Digest"] != digest:
-            raise IdempotentParameterMismatchException(
-                "ClientRequestToken was already used with different request parameters.")
+            raise TokenReused(job_id)
         return job_id
 
     def write_state(self, job_id: str, state: dict) -> None:
@@ -130,7 +138,7 @@ class JobStore:
         try:
             fd = open_private(path, os.O_RDONLY)
         except FileNotFoundError:
-            raise ResourceNotFoundException(JOB_NOT_FOUND_MESSAGE) from None
+            raise JobNotFound(path.name) from None
         with os.fdopen(fd) as file:
             return json.load(file)
 

@@ -3,16 +3,19 @@
 A journal (rekcli/batch/journal.py) keeps results of an interrupted batch job: FaceIds,
 ExternalImageIds, similarities, i.e. who matched whom. That must not outlive the faces it is
 about, so its first line names the collections the job touches, as opaque references (a
-hash of region and CollectionId, so the journal does not even keep the names), and
-DeleteCollection and DeleteFaces remove every journal that references their collection. A
-resumed job then simply computes those items again, as a fresh run would.
+hash of region and CollectionId, so the journal does not even keep the names).
+DeleteCollection removes every journal that references its collection; DeleteFaces removes,
+from each of them, the results that name a deleted face. A resumed job then simply computes
+those items again, as a fresh run would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
 from rekcli.store.files import open_private
@@ -48,9 +51,14 @@ def read_header(fd: int) -> list[str] | None:
         return None
 
 
-def drop_journals_of(data_dir: Path, region: str, collection_id: str) -> None:
-    """Remove every journal that references this collection (its faces were deleted, or all
-    of it). Best effort per file: a journal that cannot be read is left to its own job."""
+def drop_journals_of(data_dir: Path, region: str, collection_id: str,
+                     face_ids: list[str] | None = None) -> None:
+    """Make the journals that reference this collection forget it: with `face_ids` (some of
+    its faces were deleted), each such journal loses the results that name one of those
+    faces, and keeps the rest, so a resumed job computes only those again (dropping the
+    whole journal would make a resumed `batch index-faces` index every finished image a
+    second time); without (the collection was deleted), the journals are removed.
+    Best effort per file: a journal that cannot be read is left to its own job."""
     wanted = collection_ref(region, collection_id)
     try:
         entries = list(os.scandir(journals_dir(data_dir)))
@@ -60,15 +68,44 @@ def drop_journals_of(data_dir: Path, region: str, collection_id: str) -> None:
         if not entry.name.endswith(JOURNAL_SUFFIX):
             continue
         try:
-            fd = open_private(Path(entry.path), os.O_RDONLY)
+            _forget(Path(entry.path), wanted, face_ids)
         except OSError:
-            continue  # gone meanwhile, or a planted symlink, which a job refuses anyway
-        try:
-            refs = read_header(fd)
-        finally:
-            os.close(fd)
-        if refs is not None and wanted in refs:
-            try:
-                os.unlink(entry.path)
-            except FileNotFoundError:
-                pass
+            continue  # gone meanwhile, not a file, unreadable: its own job will say so
+
+
+def _forget(path: Path, wanted: str, face_ids: list[str] | None) -> None:
+    # O_NONBLOCK: a FIFO planted under a journal's name must not block a delete
+    fd = open_private(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        refs = read_header(fd)
+        if refs is None or wanted not in refs:
+            return
+        if face_ids is None:
+            os.unlink(path)
+            return
+        with os.fdopen(os.dup(fd), "rb") as journal:
+            journal.seek(0)
+            lines = journal.readlines()
+    finally:
+        os.close(fd)
+    needles = [face_id.encode("ascii", "replace") for face_id in face_ids]
+    kept = [line for line in lines[1:] if not any(needle in line for needle in needles)]
+    if len(kept) < len(lines) - 1:
+        _replace(path, [lines[0], *kept])
+
+
+def _replace(path: Path, lines: list[bytes]) -> None:
+    """Write the journal anew beside it and rename it into place, so that a crash leaves
+    either the old journal or the new one, never half of one."""
+    temporary = path.with_name(path.name + ".rewrite")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    fd = open_private(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        os.write(fd, b"".join(lines))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
