@@ -234,8 +234,8 @@ complete -c rekcli -n '__rekcli_using_command compare-faces' -l generate-cli-ske
 
 # compare-folder
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l source-image-bytes -x -a '(__rekcli_uri_paths fileb://)' -d 'The reference photo, usually fileb://ref.jpg'
-complete -c rekcli -n '__rekcli_using_command compare-folder' -l images -x -a '(__rekcli_paths)' -d 'Image files, folders or quoted glob patterns (\'photos/*.jpg\'); - read...'
-complete -c rekcli -n '__rekcli_using_command compare-folder' -l recursive -d 'Also take images from sub-folders of the given folders'
+complete -c rekcli -n '__rekcli_using_command compare-folder' -l images -x -a '(__rekcli_paths)' -d 'Image files, folders or quoted glob patterns (\'photos/*.jpg\'); s3://b...'
+complete -c rekcli -n '__rekcli_using_command compare-folder' -l recursive -d 'Also take images from sub-folders of the given folders (and from unde...'
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l similarity-threshold -x -d 'Minimum similarity of a match (default 80)'
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l quality-filter -x -a 'NONE AUTO LOW MEDIUM HIGH' -d 'NONE (default), AUTO, LOW, MEDIUM or HIGH'
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l workers -x -d 'Worker processes (default: the number of cores)'
@@ -334,8 +334,8 @@ complete -c rekcli -n '__rekcli_using_command index-faces' -l generate-cli-skele
 
 # index-folder
 complete -c rekcli -n '__rekcli_using_command index-folder' -l collection-id -x -a '(__rekcli_collection_ids)' -d 'ID of the collection to use'
-complete -c rekcli -n '__rekcli_using_command index-folder' -l images -x -a '(__rekcli_paths)' -d 'Image files, folders or quoted glob patterns (\'photos/*.jpg\'); - read...'
-complete -c rekcli -n '__rekcli_using_command index-folder' -l recursive -d 'Also take images from sub-folders of the given folders'
+complete -c rekcli -n '__rekcli_using_command index-folder' -l images -x -a '(__rekcli_paths)' -d 'Image files, folders or quoted glob patterns (\'photos/*.jpg\'); s3://b...'
+complete -c rekcli -n '__rekcli_using_command index-folder' -l recursive -d 'Also take images from sub-folders of the given folders (and from unde...'
 complete -c rekcli -n '__rekcli_using_command index-folder' -l max-faces -x -d 'Index at most this many faces per image'
 complete -c rekcli -n '__rekcli_using_command index-folder' -l quality-filter -x -a 'NONE AUTO LOW MEDIUM HIGH' -d 'NONE, AUTO (default), LOW, MEDIUM or HIGH'
 complete -c rekcli -n '__rekcli_using_command index-folder' -l detection-attributes -x -a 'DEFAULT ALL AGE_RANGE BEARD EMOTIONS EYE_DIRECTION EYEGLASSES EYES_OPEN GENDER MOUTH_OPEN MUSTACHE FACE_OCCLUDED SMILE SUNGLASSES' -d 'DEFAULT or ALL (for the printed FaceDetail)'
@@ -400,8 +400,8 @@ complete -c rekcli -n '__rekcli_using_command search-faces-by-image' -l generate
 
 # search-folder
 complete -c rekcli -n '__rekcli_using_command search-folder' -l collection-id -x -a '(__rekcli_collection_ids)' -d 'ID of the collection to use'
-complete -c rekcli -n '__rekcli_using_command search-folder' -l images -x -a '(__rekcli_paths)' -d 'Image files, folders or quoted glob patterns (\'photos/*.jpg\'); - read...'
-complete -c rekcli -n '__rekcli_using_command search-folder' -l recursive -d 'Also take images from sub-folders of the given folders'
+complete -c rekcli -n '__rekcli_using_command search-folder' -l images -x -a '(__rekcli_paths)' -d 'Image files, folders or quoted glob patterns (\'photos/*.jpg\'); s3://b...'
+complete -c rekcli -n '__rekcli_using_command search-folder' -l recursive -d 'Also take images from sub-folders of the given folders (and from unde...'
 complete -c rekcli -n '__rekcli_using_command search-folder' -l max-faces -x -d 'Return at most this many matches per image'
 complete -c rekcli -n '__rekcli_using_command search-folder' -l face-match-threshold -x -d 'Minimum similarity of a match (default 80)'
 complete -c rekcli -n '__rekcli_using_command search-folder' -l quality-filter -x -a 'NONE AUTO LOW MEDIUM HIGH' -d 'NONE (default), AUTO, LOW, MEDIUM or HIGH'

@@ -207,3 +207,93 @@ def test_batch_reads_s3_with_the_profile_given(s3_url, bucket, tmp_path):
                     str(requests))
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(json.loads(result.stdout)["FaceDetails"]) == 1
+
+
+# ---- folder jobs over an S3 prefix ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def album(s3_url, faces_dir, tmp_path_factory):
+    """The same three photos in a bucket (album/2024/..., album/2025/...) and in a local
+    folder laid out alike, and a non-image object that the jobs must pass over."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1",
+                          aws_access_key_id="s3-test-key", aws_secret_access_key=SECRET)
+    client.create_bucket(Bucket="album")
+    local = tmp_path_factory.mktemp("album")
+    layout = {"2024/obama.jpg": "people/obama/obama.jpg", "2024/biden.jpg": "people/biden/biden.jpg",
+              "2025/obama2.jpg": "people/obama/obama2.jpg"}
+    for key, photo_path in layout.items():
+        data = (faces_dir / photo_path).read_bytes()
+        client.put_object(Bucket="album", Key=key, Body=data)
+        (local / key).parent.mkdir(parents=True, exist_ok=True)
+        (local / key).write_bytes(data)
+    client.put_object(Bucket="album", Key="2024/notes.txt", Body=b"not a photo")
+    return {"client": client, "local": local}
+
+
+def lines_of(result) -> list[dict]:
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_index_folder_over_a_prefix_gives_what_the_same_local_folder_gives(s3_url, album,
+                                                                           tmp_path):
+    env = s3_env(s3_url, tmp_path / "data")
+    for collection in ("from-s3", "from-disk"):
+        assert rekcli(env, "create-collection", "--collection-id", collection).returncode == 0
+    from_s3 = lines_of(rekcli(env, "index-folder", "--collection-id", "from-s3", "--images",
+                              "s3://album/", "--recursive"))
+    from_disk = lines_of(rekcli(env, "index-folder", "--collection-id", "from-disk", "--images",
+                                str(album["local"]), "--recursive"))
+    assert [line["Image"] for line in from_s3] == ["s3://album/2024/biden.jpg",
+                                                  "s3://album/2024/obama.jpg",
+                                                  "s3://album/2025/obama2.jpg"]
+    assert [line["ExternalImageId"] for line in from_s3] == \
+        [line["ExternalImageId"] for line in from_disk] == \
+        ["2024:biden.jpg", "2024:obama.jpg", "2025:obama2.jpg"]
+    assert [len(line["Response"]["FaceRecords"]) for line in from_s3] == \
+        [len(line["Response"]["FaceRecords"]) for line in from_disk] == [1, 1, 1]
+    again = lines_of(rekcli(env, "index-folder", "--collection-id", "from-s3", "--images",
+                            "s3://album/", "--recursive"))
+    assert [line.get("Skipped") for line in again] == ["ALREADY_INDEXED"] * 3
+    one_level = lines_of(rekcli(env, "search-folder", "--collection-id", "from-s3", "--images",
+                                "s3://album/2025"))
+    assert [line["Image"] for line in one_level] == ["s3://album/2025/obama2.jpg"]
+    assert one_level[0]["Response"]["FaceMatches"][0]["Face"]["ExternalImageId"] in \
+        ("2024:obama.jpg", "2025:obama2.jpg")
+
+
+def test_a_prefix_that_cannot_be_listed_is_an_error_line(s3_url, album, tmp_path):
+    env = s3_env(s3_url, tmp_path / "data")
+    rekcli(env, "create-collection", "--collection-id", "c")
+    result = rekcli(env, "search-folder", "--collection-id", "c", "--images", "s3://no-bucket/x/",
+                    "s3://album/2025/")
+    assert result.returncode == 254
+    lines = {line["Image"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert "NoSuchBucket" in lines["s3://no-bucket/x/"]["Error"]["Message"]
+    assert "Response" in lines["s3://album/2025/obama2.jpg"]
+
+
+def test_listing_pages_past_1000_keys_and_etags_tell_versions_apart(s3_url, album,
+                                                                     monkeypatch):
+    from rekcli.batch.jobs import find_images
+    from rekcli.service import s3
+
+    client = album["client"]
+    client.create_bucket(Bucket="big")
+    for number in range(1003):
+        client.put_object(Bucket="big", Key=f"many/{number:04d}.jpg", Body=b"x")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "s3-test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setattr(s3, "_clients", {})  # a client made with this test's settings
+
+    def listing(bucket, prefix, recursive):
+        return s3.list_objects(bucket, prefix, recursive, "us-east-1")
+
+    found = find_images(["s3://big/many/"], True, listing)
+    assert len(found) == 1003 and found[-1].name == "1002.jpg"
+    before = found[1].path.etag
+    client.put_object(Bucket="big", Key="many/0001.jpg", Body=b"y")
+    assert find_images(["s3://big/many/"], False, listing)[1].path.etag != before

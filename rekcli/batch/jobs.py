@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator, NamedTuple
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+S3_SCHEME = "s3://"
 _NOT_ALLOWED = re.compile(r"[^a-zA-Z0-9_.\-:]")
 MAX_EXTERNAL_IMAGE_ID = 255
 
@@ -21,6 +22,22 @@ class Found(NamedTuple):
     path: Path
     name: str          # relative to the source it came from (for ExternalImageId)
     problem: str = ""  # why it cannot be read; empty for an image
+
+
+class S3Location(str):
+    """An image in S3, `s3://bucket/key`, with the ETag its listing gave (what tells one
+    version of the object from another, for resume)."""
+
+    def __new__(cls, bucket: str, key: str, etag: str = "", size: int = 0):
+        location = super().__new__(cls, f"{S3_SCHEME}{bucket}/{key}")
+        location.bucket, location.key, location.etag, location.size = bucket, key, etag, size
+        return location
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[str, str]:
+        """(bucket, key or prefix) of `s3://bucket/rest`."""
+        bucket, _, rest = text[len(S3_SCHEME):].partition("/")
+        return bucket, rest
 
 
 class Listed(str):
@@ -39,8 +56,12 @@ def read_path_list(data: bytes) -> list[Listed]:
     return [Listed(os.fsdecode(entry)) for entry in entries if entry.strip()]
 
 
-def find_images(sources: list[str], recursive: bool) -> list[Found]:
+def find_images(sources: list[str], recursive: bool, list_s3=None) -> list[Found]:
     """Every image of the sources, and every named path that cannot be read, sorted by path.
+
+    A source `s3://bucket/prefix/` is a folder in S3: its objects are listed with
+    `list_s3(bucket, prefix, recursive)` (service.s3.list_objects with the caller's
+    credentials) and named by their key under the prefix, as a folder's files are named.
 
     A source is a file (always taken), a folder (its .jpg/.jpeg/.png files; with `recursive`,
     its sub-folders' too, symlinked ones included, each real folder once so that a symlink
@@ -67,6 +88,10 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
             error.strerror or str(error))
 
     for source in sources:
+        if source.startswith(S3_SCHEME) and not isinstance(source, Listed):
+            for item in _s3_images(source, recursive, list_s3):
+                found.setdefault((S3_SCHEME, str(item.path)), item)
+            continue
         listed = isinstance(source, Listed)
         path = Path(source) if listed else Path(source).expanduser()
         try:
@@ -88,6 +113,24 @@ def find_images(sources: list[str], recursive: bool) -> list[Found]:
         except OSError as error:  # e.g. a name longer than the system allows
             trouble(path, error)
     return sorted(found.values(), key=lambda item: str(item.path))
+
+
+def _s3_images(source: str, recursive: bool, list_s3) -> Iterator[Found]:
+    """The images under an S3 prefix (a listing that fails is one problem line)."""
+    bucket, prefix = S3Location.parse(source)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"  # a prefix names a folder, as a local path does
+    if not bucket or list_s3 is None:
+        yield Found(source, source, "Not an S3 location (s3://bucket/prefix/)")
+        return
+    from rekcli.service.errors import ServiceError
+
+    try:
+        for key, etag, size in list_s3(bucket, prefix, recursive):
+            if os.path.splitext(key)[1].lower() in IMAGE_SUFFIXES:
+                yield Found(S3Location(bucket, key, etag, size), key[len(prefix):])
+    except ServiceError as error:  # no such bucket, access denied, ...: one error line
+        yield Found(source, source, error.message)
 
 
 def _name_as_listed(path: str) -> str:

@@ -97,7 +97,7 @@ def execute(task: Task) -> dict:
     context = ServiceContext(region=task.region, data_dir=Path(task.data_dir),
                              aws_profile=task.profile)
     try:
-        members = _with_image_files(task)
+        members = _with_image_files(task, context)
         skip = _reason_to_skip(context, members) if task.skip_if_indexed else None
         if skip:
             return {"Skipped": skip}
@@ -113,11 +113,14 @@ def execute(task: Task) -> dict:
         return {"Error": {"Code": "InternalError", "Message": f"{type(error).__name__}: {error}"}}
 
 
-def _with_image_files(task: Task) -> dict:
+def _with_image_files(task: Task, context) -> dict:
     members = dict(task.members)
     for member, path in task.image_files.items():
         image = dict(members.get(member) or {})
-        image["Bytes"] = _read_image_file(Path(path))
+        if path.startswith("s3://"):  # an object of a folder job over an S3 prefix
+            image["S3Object"] = _fetched_s3_object(path, context)
+        else:
+            image["Bytes"] = _read_image_file(Path(path))
         members[member] = image
     for member in ("Image", "SourceImage", "TargetImage"):  # JSON Lines may name files too
         image = members.get(member)
@@ -125,6 +128,26 @@ def _with_image_files(task: Task) -> dict:
             path = Path(image["Bytes"][len("fileb://"):]).expanduser()
             members[member] = dict(image, Bytes=_read_image_file(path))
     return members
+
+
+def _fetched_s3_object(location: str, context) -> dict:
+    """The S3Object member for `s3://bucket/key`, its bytes read once into the context: the
+    skip check hashes them and the operation uses them, as S3Object (15 MB, as in AWS)."""
+    bucket, _, key = location[len("s3://"):].partition("/")
+    context.fetched_s3_objects[(bucket, key)] = image_bytes_of(location, context.region,
+                                                               context.aws_profile)
+    return {"Bucket": bucket, "Name": key}
+
+
+def image_bytes_of(location: str, region: str, profile: str | None = None) -> bytes:
+    """The bytes of a folder job's image: `s3://bucket/key` (15 MB at most, as S3Object) or
+    a file (5 MB at most, as Bytes)."""
+    if not location.startswith("s3://"):
+        return _read_image_file(Path(location))
+    from rekcli.service import s3
+
+    bucket, _, key = location[len("s3://"):].partition("/")
+    return s3.read_object({"Bucket": bucket, "Name": key}, region, profile)
 
 
 def _read_image_file(path: Path) -> bytes:
@@ -148,5 +171,8 @@ def _reason_to_skip(context, members: dict) -> str | None:
     from rekcli.service import with_defaults
 
     request = with_defaults("IndexFaces", members)
-    return reason_to_skip_indexing(context, request["CollectionId"], request["Image"]["Bytes"],
+    image = request["Image"]
+    data = image["Bytes"] if "Bytes" in image else context.fetched_s3_objects[
+        (image["S3Object"]["Bucket"], image["S3Object"]["Name"])]
+    return reason_to_skip_indexing(context, request["CollectionId"], data,
                                    request.get("ExternalImageId"), request["QualityFilter"])

@@ -22,7 +22,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
@@ -55,8 +54,10 @@ _COMMON = {spec.name: spec for spec in (
     _opt("--no-progress", FLAG, "Never show progress."),
 )}
 _IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg'); "
-                                 "- reads a list of paths from stdin, one a line.")
-_RECURSIVE = _opt("--recursive", FLAG, "Also take images from sub-folders of the given folders.")
+                                 "s3://bucket/prefix/ for the images under an S3 prefix (needs "
+                                 "rekcli[s3]); - reads a list of paths from stdin, one a line.")
+_RECURSIVE = _opt("--recursive", FLAG, "Also take images from sub-folders of the given folders "
+                                       "(and from under sub-prefixes of an S3 prefix).")
 _COLLECTION = _opt("--collection-id", VALUE, "ID of the collection to use.")
 
 
@@ -532,12 +533,20 @@ def _data_dir():
 # ---- folder jobs ----------------------------------------------------------------------------------
 
 
-def _images(values: dict) -> list:
+def _images(values: dict, settings) -> list:
     from rekcli.batch.jobs import find_images
 
     if not values.get("--images"):
         raise UsageError("the following arguments are required: --images")
-    found = find_images(_with_listed_paths(values["--images"]), bool(values.get("--recursive")))
+
+    def list_s3(bucket: str, prefix: str, recursive: bool):
+        from rekcli.service import s3
+
+        return s3.list_objects(bucket, prefix, recursive, settings.region,
+                               settings.globals.profile)
+
+    found = find_images(_with_listed_paths(values["--images"]), bool(values.get("--recursive")),
+                        list_s3)
     if all(item.problem for item in found):  # nothing to do: say so before any work
         problems = "".join(f"\n  {item.path}: {item.problem}" for item in found)
         raise ParamValidationError("No JPEG or PNG images found in: "
@@ -578,8 +587,13 @@ def _fingerprint(images) -> list:
     """Identify the job's files by path and file_identity (cheap, no reading)."""
     from rekcli.batch.journal import file_identity
 
+    from rekcli.batch.jobs import S3Location
+
     out = []
     for path, _, problem in images:
+        if isinstance(path, S3Location):  # its listing's ETag tells its versions apart
+            out.append((str(path), "s3", path.etag, path.size))
+            continue
         try:
             out.append((str(path), *file_identity(path)))
         except OSError as error:
@@ -602,7 +616,7 @@ def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     from rekcli.batch.worker import Task
 
     _require(values, "--collection-id")
-    images = _images(values)
+    images = _images(values, settings)
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
                                      "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
     created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
@@ -626,7 +640,7 @@ def _indexed_under(collection_id: str, settings):
     """For external_image_ids: which of the files that would share an ExternalImageId the
     collection already holds under it (same image bytes), so that it keeps that name. Asked
     only when names meet, which is rare: the collection is listed once, on the first ask."""
-    from rekcli.batch.worker import _read_image_file as read_image_file
+    from rekcli.batch.worker import image_bytes_of
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
     from rekcli.service.errors import ServiceError
@@ -653,7 +667,8 @@ def _indexed_under(collection_id: str, settings):
         owners = image_ids_by_name().get(name)
         for position, path in enumerate(paths if owners else ()):
             try:
-                if image_id_for(read_image_file(Path(path))) in owners:
+                data = image_bytes_of(str(path), settings.region, settings.globals.profile)
+                if image_id_for(data) in owners:
                     return position
             except (OSError, ServiceError):
                 continue  # unreadable or too large: it cannot have been indexed
@@ -703,7 +718,7 @@ def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     from rekcli.batch.worker import Task
 
     _require(values, "--collection-id")
-    images = _images(values)
+    images = _images(values, settings)
     extra = _member_options(values, {"--max-faces": "MaxFaces", "--face-match-threshold": "FaceMatchThreshold",
                                      "--quality-filter": "QualityFilter"}, "SearchFacesByImage")
     collection_state = _collection_state(values["--collection-id"], settings)
@@ -731,7 +746,7 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
         from rekcli.cli.request import decode_blobs
 
         source = decode_blobs(source, model.shape("ImageBlob"), settings.binary_format)
-    images = _images(values)
+    images = _images(values, settings)
     extra = _member_options(values, {"--similarity-threshold": "SimilarityThreshold",
                                      "--quality-filter": "QualityFilter"}, "CompareFaces")
     members = {"SourceImage": {"Bytes": source}, **extra}

@@ -49,6 +49,9 @@ class ServiceContext:
     data_dir: Path = field(default_factory=default_data_dir)
     s3_root: Path | None = field(default_factory=default_s3_root)
     aws_profile: str | None = None  # --profile: whose credentials read S3Object images
+    # S3 objects a caller already downloaded, (Bucket, Name) -> bytes: a folder job's worker
+    # reads an object once for its skip check and the operation then uses those bytes.
+    fetched_s3_objects: dict = field(default_factory=dict)
     account_id: str = LOCAL_ACCOUNT_ID
     clock: Callable[[], float] = time.time
     # Where the store's one-time notices go (e.g. "made the store private"). The store never

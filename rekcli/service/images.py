@@ -57,11 +57,15 @@ def image_bytes(ctx: ServiceContext, image: dict) -> bytes:
         if len(data) > MAX_BYTES:
             raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
         return data
+    s3_object = image["S3Object"]
+    fetched = ctx.fetched_s3_objects.get((s3_object.get("Bucket"), s3_object.get("Name")))
+    if fetched is not None and not s3_object.get("Version"):
+        return fetched
     if ctx.s3_root is None:  # a real S3 (or S3-compatible) store: service/s3.py
         from rekcli.service import s3
 
-        return s3.read_object(image["S3Object"], ctx.region, ctx.aws_profile)
-    return _read_s3_object(ctx, image["S3Object"])
+        return s3.read_object(s3_object, ctx.region, ctx.aws_profile)
+    return _read_s3_object(ctx, s3_object)
 
 
 def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
