@@ -217,3 +217,39 @@ def test_a_nan_row_in_a_collection_without_checksums_is_reported(tmp_path):
                 pass
         assert collection.vectors.fmt == 0
         collection.close()
+
+
+def test_an_upgrade_put_off_by_a_full_disk_keeps_the_old_format_consistent(tmp_path,
+                                                                           monkeypatch):
+    """ENOSPC injected at the OS write call for the upgraded file: faces added meanwhile
+    are written in the old format, and the upgrade happens once there is space."""
+    import errno
+
+    data_dir = tmp_path / "data"
+    vectors = descriptors(14, 6)
+    with Store(ServiceContext(data_dir=data_dir)) as store:
+        store.create_collection("c")
+        collection = store.open_collection("c")
+        collection.add_faces("img", "e", [NewFace(dict(BOX), 99.0, v) for v in vectors[:5]])
+        collection.close()
+        make_legacy(collection.path)
+        real_pwrite = os.pwrite
+
+        def pwrite(fd, data, offset):
+            if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith("vectors-"):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_pwrite(fd, data, offset)
+
+        collection = store.open_collection("c")
+        monkeypatch.setattr(os, "pwrite", pwrite)
+        [added] = collection.add_faces("img2", "e2", [NewFace(dict(BOX), 99.0, vectors[5])])
+        assert collection.vectors.fmt == 0
+        assert collection.verify()["problems"] == []
+        assert collection.nearest_faces(vectors[5], k=1)[0][0].face_id == added.face_id
+        monkeypatch.setattr(os, "pwrite", real_pwrite)
+        with collection.write():
+            pass
+        assert collection.vectors.fmt == 1
+        assert collection.verify()["problems"] == []
+        assert collection.nearest_faces(vectors[5], k=1)[0][0].face_id == added.face_id
+        collection.close()

@@ -60,6 +60,7 @@ from rekcli.store.sqlite import (
     StoreDamaged,
     apply_migrations,
     connect,
+    is_disk_full,
     schema_version,
     storage_errors,
     transaction,
@@ -618,7 +619,13 @@ class CollectionTransaction:
             self.conn.execute("DELETE FROM pending_tombstones")
         self._remove_other_vector_files(vectors.path.name)
         if compaction_due(info):
-            self.compact()
+            try:
+                self.compact()
+            except (OSError, sqlite3.Error) as exc:
+                if not is_disk_full(exc):
+                    raise
+                # No room for the copy: the write goes ahead without it (a later one will
+                # compact), so a full disk never blocks deletes, which free space.
         horizon = self.collection.store.clock() - constants.REQUEST_TOKEN_TTL_SECONDS
         self.conn.execute("DELETE FROM request_tokens WHERE created_at < ?", (horizon,))
 
@@ -646,24 +653,29 @@ class CollectionTransaction:
         generation = info["vector_generation"] + 1
         new = VectorFile(self.collection.path / vector_file_name(generation),
                          self.collection.collection_id, constants.VECTOR_FORMAT)
-        new.create()
-        fault_point("compact-created")
+        self.conn.execute("SAVEPOINT compacting")
         try:
+            new.create()
+            fault_point("compact-created")
             self._copy_live_rows(old, new, live, info["committed_rows"])
+            fsync_path(self.collection.path)
+            fault_point("compact-copied")
+            if (live != np.arange(live.size)).any():
+                self._renumber_faces()
+            self.conn.execute(
+                "UPDATE info SET committed_rows = ?, vector_format = ?, vector_generation = ? "
+                "WHERE id = 1", (int(live.size), constants.VECTOR_FORMAT, generation))
+            fault_point("compact-renumbered")
         except BaseException:
+            # Undo it all, so the caller may go on without compacting (disk full).
+            self.conn.execute("ROLLBACK TO compacting")
+            self.conn.execute("RELEASE compacting")
             try:
                 os.unlink(new.path)  # no half copy left behind (else the next writer's)
             except OSError:
                 pass
             raise
-        fsync_path(self.collection.path)
-        fault_point("compact-copied")
-        if (live != np.arange(live.size)).any():
-            self._renumber_faces()
-        self.conn.execute(
-            "UPDATE info SET committed_rows = ?, vector_format = ?, vector_generation = ? "
-            "WHERE id = 1", (int(live.size), constants.VECTOR_FORMAT, generation))
-        fault_point("compact-renumbered")
+        self.conn.execute("RELEASE compacting")
         old.forget_mapping()
         self._obsolete_vectors = old.path
 
@@ -762,8 +774,13 @@ class CollectionTransaction:
         start = info["committed_rows"]
         version = self.collection.face_model_version
         try:
+            vectors = self.vectors
+            if vectors.fmt != constants.VECTOR_FORMAT:  # upgrade put off by a full disk
+                from rekcli.store.vectors import legacy_rows
+
+                rows = legacy_rows(rows)
             # Vectors first, fsynced, past the committed count: invisible until COMMIT.
-            self.vectors.append(start, rows)
+            vectors.append(start, rows)
             values = []
             for offset, (face_id, image_id, ext, face) in enumerate(entries):
                 box = face.bounding_box

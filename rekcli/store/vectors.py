@@ -339,6 +339,15 @@ def bad_rows(rows, fmt: int, live: bool = False) -> "np.ndarray":  # noqa: F821
     return np.flatnonzero(~ok)
 
 
+def legacy_rows(rows) -> "np.ndarray":  # noqa: F821
+    """Current-format live rows as a format-0 file holds them (no checksum)."""
+    import numpy as np
+
+    rows = np.array(rows, dtype="<f4")
+    rows[:, NORM_COLUMN + 1:] = 0.0
+    return rows
+
+
 def upgraded(rows) -> "np.ndarray":  # noqa: F821
     """Legacy live rows in the current format (same descriptor and norm, sealed)."""
     import numpy as np
