@@ -276,7 +276,7 @@ def test_damage_stops_compaction_but_not_the_committed_delete(tmp_path):
             tx.delete_faces(face_ids[:20])  # compaction due: it finds the damage, copies nothing
         assert collection.counts() == (N - 20, 0)
         assert vector_files(collection) == ["vectors.f32"]
-        with pytest.raises(StoreDamaged, match=r"\(30\) do not hold its checksum"):
+        with pytest.raises(StoreDamaged, match=r"\(30\) do not match their checksums"):
             with collection.write():
                 pass
         collection.close()

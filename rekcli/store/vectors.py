@@ -106,8 +106,9 @@ class VectorFile:
     def damaged_rows(self, rows) -> StoreDamaged:
         rows = sorted(int(r) for r in rows)
         shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
-        what = "its checksum" if self.fmt == VECTOR_FORMAT else "a valid descriptor"
-        return self.damaged(f"{len(rows)} row(s) ({shown}) do not hold {what}")
+        what = ("do not match their checksums" if self.fmt == VECTOR_FORMAT
+                else "are not valid descriptors")
+        return self.damaged(f"{len(rows)} row(s) ({shown}) {what}")
 
     def verify(self, matrix, rows, live: bool = True) -> None:
         """Raise StoreDamaged unless `rows` of `matrix` (this file's) are intact."""
@@ -155,9 +156,8 @@ class VectorFile:
         needed = rows * ROW_BYTES
         if st.st_size < needed:
             whole = "" if st.st_size % ROW_BYTES == 0 else ", not a whole number of rows"
-            raise self.damaged(
-                f"the file is truncated: {st.st_size} bytes{whole}; its {rows} "
-                           f"committed rows need {needed}")
+            raise self.damaged(f"the file is truncated: {st.st_size} bytes{whole}; its {rows} "
+                               f"committed rows need {needed}")
 
     def check(self, rows: int) -> None:
         """StoreDamaged unless the file is there, regular, and holds `rows` committed rows."""
