@@ -12,7 +12,8 @@ Generation 0 is `vectors.f32`; compaction writes generation g+1 as `vectors-<g+1
 file, and one that finds it gone was overtaken by a compaction and takes a new snapshot).
 
 Integrity (format 1): each row carries the CRC-32 of its bytes. Checking every CRC on every
-search would cost about four matrix-vector products (measured, bench_store_integrity.py), so
+search would cost about twelve times the search itself (measured at 1e6 faces,
+bench_store_integrity.py), so
 search checks every row's distance for NaN, infinities and impossible values (a min and a
 max over the distances, about 0.2% of a search), re-checks the CRC of any row found
 suspicious and of every row it answers with; loading descriptors by FaceId, compaction and
