@@ -109,9 +109,9 @@ def _scribble_pages(path):
 
 
 DAMAGE = {
-    "low bit": ("vectors.f32", _flip_low_bit, "1 row(s) (2) do not hold its checksum"),
-    "nan": ("vectors.f32", _nan_row, "1 row(s) (7) do not hold its checksum"),
-    "undeleted": ("vectors.f32", _undelete, "(4) do not hold its checksum"),
+    "low bit": ("vectors.f32", _flip_low_bit, "1 row(s) (2) do not match their checksums"),
+    "nan": ("vectors.f32", _nan_row, "1 row(s) (7) do not match their checksums"),
+    "undeleted": ("vectors.f32", _undelete, "(4) do not match their checksums"),
     "truncated": ("vectors.f32", _truncate, "the file is truncated"),
     "missing": ("vectors.f32", _remove, "the file is missing"),
     "database pages": ("meta.sqlite", _scribble_pages, "meta.sqlite"),

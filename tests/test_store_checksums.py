@@ -132,20 +132,20 @@ def test_a_nan_descriptor_is_reported_not_dropped_from_search(data_dir):
     vectors = _collection_dir(data_dir) / "vectors.f32"
     _overwrite_row(vectors, 5, np.full(128, np.nan))
     result = _search(data_dir)
-    _assert_reported(result, vectors, "1 row(s) (5) do not hold its checksum")
+    _assert_reported(result, vectors, "1 row(s) (5) do not match their checksums")
 
 
 @pytest.mark.parametrize("column,bit", [(3, 30), (3, 20), (77, 25), (128, 29), (131, 3)])
 def test_a_flipped_bit_in_a_matching_row_is_reported(data_dir, column, bit):
     vectors = _collection_dir(data_dir) / "vectors.f32"
     _flip_bit(vectors, 7, column, bit)
-    _assert_reported(_search(data_dir), vectors, "(7) do not hold its checksum")
+    _assert_reported(_search(data_dir), vectors, "(7) do not match their checksums")
 
 
 def test_a_damaged_searched_face_is_reported(data_dir):
     vectors = _collection_dir(data_dir) / "vectors.f32"
     _flip_bit(vectors, 0, 10, 2)  # the low bits of the searched face's own descriptor
-    _assert_reported(_search(data_dir), vectors, "(0) do not hold its checksum")
+    _assert_reported(_search(data_dir), vectors, "(0) do not match their checksums")
 
 
 # -- collections from before checksums ----------------------------------------------------------
@@ -209,11 +209,47 @@ def test_a_nan_row_in_a_collection_without_checksums_is_reported(tmp_path):
         make_legacy(collection.path)
         _overwrite_row(collection.path / "vectors.f32", 2, np.full(128, np.nan))
         collection = store.open_collection("c")
-        with pytest.raises(Exception, match=r"\(2\) do not hold a valid descriptor"):
+        with pytest.raises(Exception, match=r"\(2\) are not valid descriptors"):
             collection.nearest_faces(descriptors(13, 1)[0], k=3)
         # The upgrade refuses to seal damage under a fresh checksum.
-        with pytest.raises(Exception, match=r"\(2\) do not hold a valid descriptor"):
+        with pytest.raises(Exception, match=r"\(2\) are not valid descriptors"):
             with collection.write():
                 pass
         assert collection.vectors.fmt == 0
+        collection.close()
+
+
+def test_an_upgrade_put_off_by_a_full_disk_keeps_the_old_format_consistent(tmp_path,
+                                                                           monkeypatch):
+    """ENOSPC injected at the OS write call for the upgraded file: faces added meanwhile
+    are written in the old format, and the upgrade happens once there is space."""
+    import errno
+
+    data_dir = tmp_path / "data"
+    vectors = descriptors(14, 6)
+    with Store(ServiceContext(data_dir=data_dir)) as store:
+        store.create_collection("c")
+        collection = store.open_collection("c")
+        collection.add_faces("img", "e", [NewFace(dict(BOX), 99.0, v) for v in vectors[:5]])
+        collection.close()
+        make_legacy(collection.path)
+        real_pwrite = os.pwrite
+
+        def pwrite(fd, data, offset):
+            if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith("vectors-"):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_pwrite(fd, data, offset)
+
+        collection = store.open_collection("c")
+        monkeypatch.setattr(os, "pwrite", pwrite)
+        [added] = collection.add_faces("img2", "e2", [NewFace(dict(BOX), 99.0, vectors[5])])
+        assert collection.vectors.fmt == 0
+        assert collection.verify()["problems"] == []
+        assert collection.nearest_faces(vectors[5], k=1)[0][0].face_id == added.face_id
+        monkeypatch.setattr(os, "pwrite", real_pwrite)
+        with collection.write():
+            pass
+        assert collection.vectors.fmt == 1
+        assert collection.verify()["problems"] == []
+        assert collection.nearest_faces(vectors[5], k=1)[0][0].face_id == added.face_id
         collection.close()

@@ -276,7 +276,39 @@ def test_damage_stops_compaction_but_not_the_committed_delete(tmp_path):
             tx.delete_faces(face_ids[:20])  # compaction due: it finds the damage, copies nothing
         assert collection.counts() == (N - 20, 0)
         assert vector_files(collection) == ["vectors.f32"]
-        with pytest.raises(StoreDamaged, match=r"\(30\) do not hold its checksum"):
+        with pytest.raises(StoreDamaged, match=r"\(30\) do not match their checksums"):
             with collection.write():
                 pass
+        collection.close()
+
+
+def test_a_full_disk_puts_compaction_off_and_the_write_goes_ahead(tmp_path, monkeypatch):
+    """ENOSPC injected at the OS write call, for the compacted file only."""
+    import errno
+
+    data_dir = tmp_path / "data"
+    vectors = descriptors(8, N)
+    face_ids = make_collection(data_dir, vectors)
+    real_pwrite = os.pwrite
+
+    def pwrite(fd, data, offset):
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith("vectors-"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_pwrite(fd, data, offset)
+
+    with Store(ServiceContext(data_dir=data_dir)) as store:
+        collection = store.open_collection("c")
+        monkeypatch.setattr(os, "pwrite", pwrite)
+        with collection.write() as tx:
+            tx.delete_faces(face_ids[:20])
+        assert collection.counts() == (N - 20, 0)
+        with collection.write() as tx:  # compaction due, fails again: the delete goes ahead
+            tx.delete_faces(face_ids[20:22])
+        assert vector_files(collection) == ["vectors.f32"]
+        monkeypatch.setattr(os, "pwrite", real_pwrite)  # space again
+        with collection.write():
+            pass
+        assert vector_files(collection) == ["vectors-1.f32"]
+        assert_faces_exactly(collection, {face_ids[i]: vectors[i] for i in range(22, N)})
+        assert collection.verify()["problems"] == []
         collection.close()

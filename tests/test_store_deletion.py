@@ -91,3 +91,19 @@ def test_index_delete_churn_leaves_no_byte_of_any_deleted_descriptor(data_dir):
             assert collection.nearest_faces(vector, k=1)[0][0].face_id == face_id
         assert collection.verify()["problems"] == []
         collection.close()
+
+
+def test_the_delete_faces_command_leaves_no_byte_of_the_descriptor(data_dir):
+    from cli_helpers import run_subprocess
+
+    vectors = descriptors(7, 8)
+    with Store(ServiceContext(data_dir=data_dir)) as store:
+        store.create_collection("c")
+        collection = store.open_collection("c")
+        face_ids = add(collection, vectors, "img")
+        collection.close()
+    result = run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", face_ids[1],
+                            face_ids[6], env={"REKCLI_DATA_DIR": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+    assert leaks(data_dir, vectors[[1, 6]]) == []
+    assert len(leaks(data_dir, vectors[[0]])) > 0  # the kept ones are still there

@@ -12,7 +12,8 @@ Generation 0 is `vectors.f32`; compaction writes generation g+1 as `vectors-<g+1
 file, and one that finds it gone was overtaken by a compaction and takes a new snapshot).
 
 Integrity (format 1): each row carries the CRC-32 of its bytes. Checking every CRC on every
-search would cost about four matrix-vector products (measured, bench_store_integrity.py), so
+search would cost about twelve times the search itself (measured at 1e6 faces,
+bench_store_integrity.py), so
 search checks every row's distance for NaN, infinities and impossible values (a min and a
 max over the distances, about 0.2% of a search), re-checks the CRC of any row found
 suspicious and of every row it answers with; loading descriptors by FaceId, compaction and
@@ -106,8 +107,9 @@ class VectorFile:
     def damaged_rows(self, rows) -> StoreDamaged:
         rows = sorted(int(r) for r in rows)
         shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
-        what = "its checksum" if self.fmt == VECTOR_FORMAT else "a valid descriptor"
-        return self.damaged(f"{len(rows)} row(s) ({shown}) do not hold {what}")
+        what = ("do not match their checksums" if self.fmt == VECTOR_FORMAT
+                else "are not valid descriptors")
+        return self.damaged(f"{len(rows)} row(s) ({shown}) {what}")
 
     def verify(self, matrix, rows, live: bool = True) -> None:
         """Raise StoreDamaged unless `rows` of `matrix` (this file's) are intact."""
@@ -155,9 +157,8 @@ class VectorFile:
         needed = rows * ROW_BYTES
         if st.st_size < needed:
             whole = "" if st.st_size % ROW_BYTES == 0 else ", not a whole number of rows"
-            raise self.damaged(
-                f"the file is truncated: {st.st_size} bytes{whole}; its {rows} "
-                           f"committed rows need {needed}")
+            raise self.damaged(f"the file is truncated: {st.st_size} bytes{whole}; its {rows} "
+                               f"committed rows need {needed}")
 
     def check(self, rows: int) -> None:
         """StoreDamaged unless the file is there, regular, and holds `rows` committed rows."""
@@ -337,6 +338,15 @@ def bad_rows(rows, fmt: int, live: bool = False) -> "np.ndarray":  # noqa: F821
     if not live:
         ok |= tomb
     return np.flatnonzero(~ok)
+
+
+def legacy_rows(rows) -> "np.ndarray":  # noqa: F821
+    """Current-format live rows as a format-0 file holds them (no checksum)."""
+    import numpy as np
+
+    rows = np.array(rows, dtype="<f4")
+    rows[:, NORM_COLUMN + 1:] = 0.0
+    return rows
 
 
 def upgraded(rows) -> "np.ndarray":  # noqa: F821
