@@ -133,10 +133,11 @@ def test_each_damage_is_reported_by_file_and_the_rest_still_checked(data_dir, da
     assert b"damaged" in result.stderr
 
 
-def test_a_damaged_catalog_is_reported(data_dir):
+@pytest.mark.parametrize("only", [[], ["--collection-id", "family"]])
+def test_a_damaged_catalog_is_reported(data_dir, only):
     catalog = data_dir / "us-east-1" / "catalog.sqlite"
     os.truncate(catalog, 0)
-    result, report = check(data_dir)
+    result, report = check(data_dir, *only)
     assert result.returncode == 254
     assert str(catalog) in " ".join(report["Catalog"]["Problems"])
     assert report["Healthy"] is False

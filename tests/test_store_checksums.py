@@ -148,6 +148,22 @@ def test_a_damaged_searched_face_is_reported(data_dir):
     _assert_reported(_search(data_dir), vectors, "(0) do not match their checksums")
 
 
+def test_a_live_face_whose_row_was_wiped_is_never_read_as_a_descriptor(data_dir):
+    """A row wiped under a snapshot that still lists its face (a delete that committed in
+    between) reads as damage, never as an all-zero descriptor with a valid checksum."""
+    from rekcli.store.sqlite import StoreDamaged
+
+    with Store(ServiceContext(data_dir=data_dir, notify=lambda m: None)) as store:
+        collection = store.open_collection("c")
+        try:
+            collection.vectors.tombstone([0])  # what a delete does to the row, alone
+            with pytest.raises(StoreDamaged):
+                collection.vectors.read_rows([0])
+            assert collection.vectors.read_rows([1]).shape == (1, 132)
+        finally:
+            collection.close()
+
+
 # -- collections from before checksums ----------------------------------------------------------
 
 

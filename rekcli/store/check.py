@@ -24,12 +24,27 @@ def check_store(store: Store, collection_id: str | None = None) -> dict:
         catalog["Problems"].append(exc.message)
         infos = []
     if collection_id is not None:
-        infos = [store.collection_info(collection_id)]  # ResourceNotFoundException if absent
+        infos = _the_collection(store, collection_id, catalog["Problems"])
     for info in infos:
         report["Collections"].append(_check_collection(store, info))
     report["Healthy"] = not catalog["Problems"] and not any(
         entry["Problems"] for entry in report["Collections"])
     return report
+
+
+def _the_collection(store: Store, collection_id: str, problems: list) -> list:
+    """[its info]; [] with the problem noted when a damaged catalog cannot say (the report
+    is still printed). A collection the catalog does not list is ResourceNotFoundException."""
+    from rekcli.service.errors import ResourceNotFoundException
+
+    try:
+        return [store.collection_info(collection_id)]
+    except ResourceNotFoundException:
+        raise
+    except ServiceError as exc:
+        if exc.message not in problems:
+            problems.append(exc.message)
+        return []
 
 
 def _catalog_problems(store: Store, problems: list) -> list:

@@ -244,7 +244,9 @@ class VectorFile:
         return view
 
     def read_rows(self, rows: Sequence[int]):
-        """Copies of a few rows, (m, ROW_FLOATS) float32, read with pread (no mapping)."""
+        """Copies of a few rows of live faces, (m, ROW_FLOATS) float32, read with pread (no
+        mapping). A wiped row among them is damage, or a delete that committed after the
+        caller's snapshot: StoreDamaged either way (Collection._reading reads again)."""
         import numpy as np
 
         out = np.empty((len(rows), ROW_FLOATS), dtype="<f4")
@@ -260,7 +262,7 @@ class VectorFile:
                 out[i] = np.frombuffer(data, dtype="<f4")
         finally:
             os.close(fd)
-        bad = bad_rows(out, self.fmt)
+        bad = bad_rows(out, self.fmt, live=True)
         if bad.size:
             raise self.damaged_rows(np.asarray(rows)[bad])
         return out
