@@ -67,14 +67,9 @@ def read_bounded(path: str, limit: int) -> bytes:
 
 def read_stream_bounded(handle, limit: int) -> bytes:
     """At most `limit` + 1 bytes from a binary stream (pipes return short reads: loop)."""
-    chunks, wanted = [], limit + 1
-    while wanted > 0:
-        chunk = handle.read(min(wanted, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        wanted -= len(chunk)
-    return b"".join(chunks)
+    from rekcli.bounded_read import read_at_most
+
+    return read_at_most(handle.read, limit + 1)
 
 
 def decode_text(data: bytes) -> str:

@@ -21,6 +21,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from rekcli.bounded_read import read_at_most
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (IMAGE_TOO_LARGE_MESSAGE, INVALID_IMAGE_FORMAT_MESSAGE,
                                    INVALID_PARAMETERS_MESSAGE, S3_OBJECT_MESSAGE,
@@ -80,7 +81,7 @@ def _read_s3_object(ctx: ServiceContext, s3_object: dict) -> bytes:
             raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
         if info.st_size > MAX_S3_BYTES:
             raise ImageTooLargeException(IMAGE_TOO_LARGE_MESSAGE)
-        data = _read_at_most(fd, MAX_S3_BYTES + 1)  # the file may grow after fstat
+        data = read_at_most(lambda size: os.read(fd, size), MAX_S3_BYTES + 1)  # it may grow
     except OSError:
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
     finally:
@@ -110,17 +111,6 @@ def _open_beneath(root: str, components: list[str]) -> int:
         return os.open(components[-1], _FILE_FLAGS, dir_fd=fd)
     finally:
         os.close(fd)
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks, wanted = [], limit
-    while wanted > 0:
-        chunk = os.read(fd, min(wanted, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        wanted -= len(chunk)
-    return b"".join(chunks)
 
 
 def checked_local_s3_object_path(s3_root: Path, s3_object: dict) -> Path:
