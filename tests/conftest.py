@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +58,33 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     yield
+
+
+MOTO_SERVER = Path(sys.executable).with_name("moto_server")
+
+
+@pytest.fixture(scope="session")
+def s3_api_url():
+    """moto's standalone S3 server (the test extra) on a free local port: real HTTP, reached
+    by real botocore, as AWS or MinIO would be. Absent, the S3 tests skip on a developer's
+    machine and fail on CI."""
+    if not MOTO_SERVER.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"moto's server (test extra) is not installed at {MOTO_SERVER}")
+        pytest.skip("moto's server (test extra) is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,38 +14,14 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 REKCLI = [sys.executable, "-m", "rekcli"]
-MOTO_SERVER = Path(sys.executable).with_name("moto_server")
 SECRET = "s3-test-secret-never-printed"
 AWS_MESSAGE = ("Unable to get object metadata from S3. Check object key, region and/or access "
                "permissions.")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def s3_url():
-    if not MOTO_SERVER.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"moto's server (test extra) is not installed at {MOTO_SERVER}")
-        pytest.skip("moto's server (test extra) is not installed")
-    port = _free_port()
-    server = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def s3_url(s3_api_url):
+    return s3_api_url
 
 
 def s3_env(s3_url: str, data_dir: Path, **extra) -> dict:

@@ -12,8 +12,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -382,36 +380,20 @@ def test_unknown_collection_and_unknown_job(world):
 
 
 @pytest.fixture(scope="module")
-def s3_videos(world, tmp_path_factory, faces_dir):
-    from tests.test_s3_objects import MOTO_SERVER, SECRET, _free_port
-
-    if not MOTO_SERVER.exists():
-        pytest.skip("moto's server (test extra) is not installed")
+def s3_videos(world, faces_dir, s3_api_url):
     import boto3
 
-    port = _free_port()
-    server = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
-        client = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                              aws_access_key_id="k", aws_secret_access_key=SECRET)
-        client.create_bucket(Bucket="doorcam")
-        client.put_object(Bucket="doorcam", Key="door.mp4",
-                          Body=(world.s3_root / "clips" / "door.mp4").read_bytes())
-        client.put_object(Bucket="doorcam", Key="photo.mp4",
-                          Body=(faces_dir / "people/obama/obama.jpg").read_bytes())
-        yield {"AWS_ENDPOINT_URL_S3": url, "AWS_ACCESS_KEY_ID": "k",
-               "AWS_SECRET_ACCESS_KEY": SECRET}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    from tests.test_s3_objects import SECRET
+
+    client = boto3.client("s3", endpoint_url=s3_api_url, region_name="us-east-1",
+                          aws_access_key_id="k", aws_secret_access_key=SECRET)
+    client.create_bucket(Bucket="doorcam")
+    client.put_object(Bucket="doorcam", Key="door.mp4",
+                      Body=(world.s3_root / "clips" / "door.mp4").read_bytes())
+    client.put_object(Bucket="doorcam", Key="photo.mp4",
+                      Body=(faces_dir / "people/obama/obama.jpg").read_bytes())
+    return {"AWS_ENDPOINT_URL_S3": s3_api_url, "AWS_ACCESS_KEY_ID": "k",
+            "AWS_SECRET_ACCESS_KEY": SECRET}
 
 
 def test_a_video_in_s3_is_downloaded_by_its_job(s3_videos, world, detection, monkeypatch):

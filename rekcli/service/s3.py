@@ -41,12 +41,8 @@ _clients_lock = threading.Lock()
 
 def read_object(s3_object: dict, region: str, profile: str | None = None) -> bytes:
     """The bytes of `s3_object` ({Bucket, Name, Version?}); every failure is an AWS error."""
-    bucket, key = s3_object.get("Bucket") or "", s3_object.get("Name") or ""
-    if not bucket or not key:
-        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE)
-    arguments = {"Bucket": bucket, "Key": key}
-    if s3_object.get("Version"):
-        arguments["VersionId"] = s3_object["Version"]
+    arguments = _object_arguments(s3_object)
+    bucket, key = arguments["Bucket"], arguments["Key"]
     botocore_exceptions = _botocore_exceptions()
     try:
         client = _client(region, profile)
