@@ -42,23 +42,12 @@ _clients_lock = threading.Lock()
 def read_object(s3_object: dict, region: str, profile: str | None = None) -> bytes:
     """The bytes of `s3_object` ({Bucket, Name, Version?}); every failure is an AWS error."""
     arguments = _object_arguments(s3_object)
-    bucket, key = arguments["Bucket"], arguments["Key"]
-    botocore_exceptions = _botocore_exceptions()
-    try:
+    with _s3_errors():
         client = _client(region, profile)
-        _log.debug("Reading s3://%s/%s (version %s) from %s", bucket, key,
-                   arguments.get("VersionId", "latest"), client.meta.endpoint_url)
-        response = client.get_object(**arguments)
-        return _bounded_body(response)
-    except botocore_exceptions.ClientError:
-        # NoSuchKey, NoSuchBucket, AccessDenied, a redirect to another region, ...: AWS
-        # answers all of them with this one message.
-        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
-    except botocore_exceptions.NoCredentialsError:
-        raise InvalidS3ObjectException(NO_CREDENTIALS_MESSAGE) from None
-    except botocore_exceptions.BotoCoreError as error:  # unreachable endpoint, bad config
-        raise InvalidS3ObjectException(f"Unable to get object metadata from S3: {error}") \
-            from None
+        _log.debug("Reading s3://%s/%s (version %s) from %s", arguments["Bucket"],
+                   arguments["Key"], arguments.get("VersionId", "latest"),
+                   client.meta.endpoint_url)
+        return _bounded_body(client.get_object(**arguments))
 
 
 def list_objects(bucket: str, prefix: str, recursive: bool, region: str,
@@ -157,15 +146,16 @@ def _object_arguments(s3_object: dict) -> dict:
 
 @contextmanager
 def _s3_errors():
-    """botocore's failures as AWS's InvalidS3ObjectException (as read_object maps them)."""
+    """botocore's failures as AWS's InvalidS3ObjectException."""
     botocore_exceptions = _botocore_exceptions()
     try:
         yield
     except botocore_exceptions.ClientError:
+        # NoSuchKey, NoSuchBucket, AccessDenied, a redirect to another region, ...: AWS
+        # answers all of them with this one message.
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
     except botocore_exceptions.NoCredentialsError:
-        raise InvalidS3ObjectException(
-            "Unable to get object metadata from S3: no AWS credentials were found.") from None
+        raise InvalidS3ObjectException(NO_CREDENTIALS_MESSAGE) from None
     except botocore_exceptions.BotoCoreError as error:
         raise InvalidS3ObjectException(f"Unable to get object metadata from S3: {error}") \
             from None
