@@ -43,6 +43,16 @@ def faces_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def fresh_terminal():
+    """Each test finds the terminal anew (cli/terminal.py keeps it for a run)."""
+    from rekcli.cli import terminal
+
+    terminal.use(None)
+    yield
+    terminal.use(None)
+
+
+@pytest.fixture(autouse=True)
 def isolated_environment(tmp_path, monkeypatch):
     """Every test gets its own data dir and no AWS settings leaking in from the machine."""
     monkeypatch.setenv("REKCLI_DATA_DIR", str(tmp_path / "rekcli-data"))

@@ -18,6 +18,8 @@ import sys
 
 import pytest
 
+from rekcli.cli import terminal
+
 from cli_helpers import run_cli
 from conftest import FACES_DIR
 from rekcli.batch.jobs import external_image_id, find_images
@@ -552,7 +554,7 @@ def test_batch_examples_parse_and_print_one_line_per_item(name, example, monkeyp
 
 
 def test_batch_help_on_a_terminal_is_styled_and_paged(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    terminal.use(terminal.Terminal(stdout_is_tty=True))
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("COLUMNS", "80")
@@ -569,7 +571,7 @@ def test_batch_help_on_a_terminal_is_styled_and_paged(capsys, monkeypatch, tmp_p
 # ---- terminal rendering and cost -----------------------------------------------------------
 
 def test_help_on_a_terminal_is_styled_with_rich_and_paged(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    terminal.use(terminal.Terminal(stdout_is_tty=True))
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("COLUMNS", "80")   # rich reads the width from it first
@@ -584,7 +586,7 @@ def test_help_on_a_terminal_is_styled_with_rich_and_paged(capsys, monkeypatch, t
 
 
 def test_an_empty_pager_prints_directly(capsys, monkeypatch):
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    terminal.use(terminal.Terminal(stdout_is_tty=True))
     monkeypatch.setenv("MANPAGER", "")
     help.print_help(None)
     assert "AVAILABLE COMMANDS" in ANSI.sub("", capsys.readouterr().out)

@@ -134,8 +134,11 @@ def test_describe_collection_stays_horizontal_on_a_wide_terminal():
 
 
 def test_terminal_width_is_80_when_stdout_is_not_a_tty(monkeypatch):
+    from rekcli.cli import terminal
+
     monkeypatch.setattr(sys, "stdout", io.StringIO())
     monkeypatch.setenv("COLUMNS", "300")  # ignored, unlike shutil.get_terminal_size
+    terminal.use(terminal.Terminal.detect())
     assert determine_terminal_width() == 80
     assert format_table(DESCRIBE_COLLECTION, "DescribeCollection") == \
         DESCRIBE_COLLECTION_VERTICAL
@@ -152,6 +155,9 @@ def test_terminal_width_comes_from_the_tty_on_stdout(monkeypatch):
         fcntl.ioctl(tty_fd, termios.TIOCSWINSZ, struct.pack("hhhh", 40, 200, 0, 0))
         with os.fdopen(tty_fd, "w", closefd=False) as tty:
             monkeypatch.setattr(sys, "stdout", tty)
+            from rekcli.cli import terminal
+
+            terminal.use(terminal.Terminal.detect())
             assert determine_terminal_width() == 200
             text = format_table(DESCRIBE_COLLECTION, "DescribeCollection")
         assert text == table(DESCRIBE_COLLECTION, "DescribeCollection", width=200)

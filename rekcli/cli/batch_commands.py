@@ -328,7 +328,10 @@ def _workers(values: dict) -> int:
 def _progress_reporter(total: int, values: dict):
     from rekcli.cli.progress import ProgressReporter
 
-    wanted = not values.get("--no-progress") and (values.get("--progress") or sys.stderr.isatty())
+    from rekcli.cli import terminal
+
+    wanted = not values.get("--no-progress") and (values.get("--progress")
+                                                  or terminal.current().stderr_is_tty)
     return ProgressReporter(total, enabled=bool(wanted))
 
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+from rekcli.cli import terminal
 from rekcli.cli.errors import GeneralError, PagerError, ParamValidationError
 
 
@@ -63,7 +64,7 @@ class OutputWriter:
     """Where formatted output goes: stdout, or a pager when stdout is a terminal."""
 
     def __init__(self, pager_command: str):
-        self._use_pager = bool(pager_command) and sys.stdout.isatty()
+        self._use_pager = bool(pager_command) and terminal.current().stdout_is_tty
         self._pager_command = pager_command
         self.stream = io.StringIO() if self._use_pager else sys.stdout
 

@@ -907,7 +907,9 @@ def print_batch_help(name: str) -> None:
 
 def print_page(page: Page) -> None:
     """Print a page: plain text when piped, styled and paged like man on a terminal."""
-    if sys.stdout.isatty():
+    from rekcli.cli import terminal
+
+    if terminal.current().stdout_is_tty:
         _print_rich(page)
     else:
         sys.stdout.write(render_text(page))
@@ -920,11 +922,13 @@ def _print_rich(page: Page) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    terminal = Console()
-    width = max(40, min(terminal.width, 100))
+    # Called when cli/terminal.py says stdout is a terminal: rich need not ask again, only
+    # read its colours (TERM, NO_COLOR) and width.
+    screen = Console(force_terminal=True)
+    width = max(40, min(screen.width, 100))
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, color_system=terminal.color_system,
-                      width=width, no_color=terminal.no_color, highlight=False)
+    console = Console(file=buffer, force_terminal=True, color_system=screen.color_system,
+                      width=width, no_color=screen.no_color, highlight=False)
     for runs in layout(page, width):
         console.print(Text.assemble(*[(text, STYLES[style]) for text, style in runs]),
                       soft_wrap=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from rekcli.cli import argv as argv_grammar
+from rekcli.cli import terminal
 from rekcli.cli.errors import (EXIT_GENERAL, EXIT_INTERRUPTED, EXIT_OK, CliError, GeneralError,
                                UsageError, report_cli_error,
                                report_service_error)
@@ -28,6 +29,7 @@ class Invocation:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     invocation = Invocation()
+    terminal.use(terminal.Terminal.detect())  # once, for everything this invocation prints
     try:
         return run(args, invocation)
     except KeyboardInterrupt:
@@ -53,7 +55,7 @@ def interrupted(as_the_program: bool, lines_of_data: bool) -> int:
     try:
         if not lines_of_data:
             sys.stdout.write("\n")
-        elif sys.stderr.isatty():
+        elif terminal.current().stderr_is_tty:
             sys.stderr.write("\n")
         sys.stdout.flush()
     except OSError:  # the reader is gone: what is still buffered goes nowhere, quietly

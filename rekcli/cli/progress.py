@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
+from rekcli.cli import terminal
+
 
 class ProgressReporter:
     def __init__(self, total: int, *, enabled: bool):
@@ -20,7 +22,7 @@ class ProgressReporter:
         self._last_plain = 0.0
         if not enabled:
             self._mode = "off"
-        elif sys.stderr.isatty():
+        elif terminal.current().stderr_is_tty:
             # The bar starts with the first result, not here: rich's refresh thread must not
             # exist yet when the batch forks its worker processes.
             self._mode = "bar"
@@ -40,7 +42,7 @@ class ProgressReporter:
                              TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
                              TextColumn("[red]{task.fields[failures]}"),
                              console=Console(file=sys.stderr), transient=False,
-                             redirect_stdout=sys.stdout.isatty())
+                             redirect_stdout=terminal.current().stdout_is_tty)
         self._task = self._bar.add_task("batch", total=self.total, rate="", failures="")
         self._bar.start()
 

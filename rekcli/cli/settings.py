@@ -8,7 +8,6 @@ rekcli as they do to aws.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 
 from rekcli.cli.errors import ConfigurationError, GeneralError, ERROR_FORMATS
@@ -166,7 +165,9 @@ class Settings:
     @property
     def use_color(self) -> bool:
         if self.globals.color == "auto":
-            return sys.stdout.isatty()
+            from rekcli.cli import terminal
+
+            return terminal.current().stdout_is_tty
         return self.globals.color == "on"
 
 

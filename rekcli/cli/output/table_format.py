@@ -27,7 +27,6 @@ rows. East-Asian wide and ambiguous characters count as two columns.
 from __future__ import annotations
 
 import base64
-import sys
 import unicodedata
 from typing import Any, TextIO
 
@@ -57,24 +56,11 @@ def text_width(text: Any) -> int:
                for ch in str(text))
 
 
-def determine_terminal_width(default: int = 80) -> int:
-    """Width of the terminal on stdout via TIOCGWINSZ; ``default`` if stdout is no TTY.
+def determine_terminal_width() -> int:
+    """Width of the terminal on stdout (cli/terminal.py); 80 if stdout is no TTY."""
+    from rekcli.cli import terminal
 
-    Unlike ``shutil.get_terminal_size`` this ignores ``$COLUMNS`` and does not
-    fall back to stderr, so a piped table is laid out for 80 columns as in aws.
-    """
-    try:
-        import fcntl
-        import struct
-        import termios
-    except ImportError:  # not POSIX
-        return default
-    try:
-        packed = fcntl.ioctl(sys.stdout, termios.TIOCGWINSZ, b"\0" * 8)
-        _rows, cols = struct.unpack("hhhh", packed)[:2]
-    except Exception:  # no fileno, not a TTY, closed stream...
-        return default
-    return cols
+    return terminal.current().width
 
 
 def _cell_text(value: Any) -> str:
