@@ -368,7 +368,10 @@ def test_ctrl_c_stops_the_workers_keeps_results_and_exits_130(photo_folder, env)
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
     first = json.loads(process.stdout.readline())          # one result is out...
     process.send_signal(signal.SIGINT)                      # ...then Ctrl-C
-    rest, err = process.communicate(timeout=60)
+    # Read the rest through the same buffered reader: communicate() reads the pipe itself
+    # and would lose what readline() has already buffered of the next line.
+    rest, err = process.stdout.read(), process.stderr.read()
+    process.wait(timeout=60)
     assert process.returncode == 130
     assert b"Traceback" not in err
     assert b"\n\n" not in rest                             # no blank line in JSON Lines
