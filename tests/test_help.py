@@ -610,3 +610,13 @@ def test_build_click_command_mirrors_the_options():
     assert names[:3] == ["--collection-id", "--user-id", "--face-ids"]
     assert "--next-token" not in names and "--starting-token" in names
     assert next(p for p in command.params if p.opts[0] == "--collection-id").required
+
+
+def test_the_serve_page_documents_every_option_of_its_parser():
+    from rekcli.server.command import parser
+
+    page = help.render_text(help.serve_page())
+    for action in parser()._actions:
+        for name in action.option_strings:
+            if name.startswith("--") and name != "--help":
+                assert f"\n       {name} (" in page, name

@@ -733,9 +733,57 @@ def standalone_summaries() -> dict[str, str]:
                   for name, (_, summary) in STANDALONE_COMMANDS.items()}
 
 
+def serve_page() -> Page:
+    """`rekcli serve`: its page built from its argparse parser, so the two cannot differ
+    (`rekcli serve --help` prints argparse's own rendering of the same options)."""
+    from rekcli.server.command import parser
+
+    server = parser()
+    options = []
+    for action in server._actions:
+        names = [name for name in action.option_strings if name.startswith("--")]
+        if not names or names[0] == "--help":
+            continue
+        detail = ("(boolean)" if action.nargs == 0 else
+                  "(integer)" if action.type is int else "(string)")
+        options.append(Entry(names[0], detail, [Para(action.help[:1].upper() + action.help[1:]
+                                                     + ".")]))
+    sections = [
+        Section("DESCRIPTION", [Para(server.description), Para(
+            "Face operations run in worker processes that keep the models loaded; metadata "
+            "operations in the server's threads. The first line on stdout says where it "
+            "listens, once it is ready. SIGTERM or Ctrl-C stops it after the requests in "
+            "flight (exit 0). Clients: `rekcli --endpoint-url URL`, "
+            "AWS_ENDPOINT_URL_REKOGNITION, boto3's endpoint_url, `aws rekognition "
+            "--endpoint-url URL`.")]),
+        Section("SYNOPSIS", [Code("  rekcli serve [--host H] [--port P] [--region R]\n"
+                                  "               [--workers N] [--queue-size N]\n"
+                                  "               [--max-body-bytes N] [--auth-keys FILE]\n"
+                                  "               [--log-requests]")]),
+        Section("OPTIONS", options),
+        Section("GLOBAL OPTIONS", [Para("None: serve takes only its own options. The data "
+                                        "directory is $REKCLI_DATA_DIR, as for every "
+                                        "command.")]),
+        Section("EXAMPLES", [Para("To serve this machine's collections on port 4599",
+                                  label=True),
+                             Code("rekcli serve --port 4599"),
+                             Para("To call it", label=True),
+                             Code("rekcli --endpoint-url http://127.0.0.1:4599 "
+                                  "list-collections")]),
+        Section("OUTPUT", [Para("One line on stdout once the server is ready: `rekcli "
+                                "serve: listening on http://HOST:PORT` (with --port 0, the "
+                                "port it picked). With --log-requests, one line per request "
+                                "on stderr: client, operation, status, error code, "
+                                "milliseconds, request id.")]),
+        Section("SEE ALSO", [Para(f"{PROG}(1); the README's \"A local endpoint\" section.")]),
+    ]
+    return Page(f"{PROG} serve", f"{PROG}-serve", server.description.split(" (")[0] + ".",
+                sections)
+
+
 def standalone_pages() -> dict:
-    """The standalone commands with a man page of their own (serve has --help only)."""
-    return {"check-store": check_store_page}
+    """The standalone commands' man pages."""
+    return {"check-store": check_store_page, "serve": serve_page}
 
 
 def main_page() -> Page:
