@@ -139,13 +139,19 @@ def test_credentials_never_printed_even_with_debug(s3_url, bucket):
     assert SECRET not in result.stdout + result.stderr
 
 
-def test_profile_credentials_are_used(s3_url, bucket, tmp_path):
-    env = s3_env(s3_url, bucket["data_dir"])
+def env_with_only_a_profile(s3_url, data_dir, tmp_path) -> dict:
+    """Credentials only in the profile `door` of a credentials file, none in the env."""
+    env = s3_env(s3_url, data_dir)
     del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
     credentials = tmp_path / "credentials"
     credentials.write_text(f"[door]\naws_access_key_id = s3-test-key\n"
                            f"aws_secret_access_key = {SECRET}\n")
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(credentials)
+    return env
+
+
+def test_profile_credentials_are_used(s3_url, bucket, tmp_path):
+    env = env_with_only_a_profile(s3_url, bucket["data_dir"], tmp_path)
     result = rekcli(env, "--profile", "door", "detect-faces", "--image",
                     s3_image("people/biden.jpg"))
     assert result.returncode == 0, result.stderr
@@ -169,12 +175,7 @@ def test_local_bucket_root_still_wins(s3_url, bucket, faces_dir):
 
 
 def test_batch_reads_s3_with_the_profile_given(s3_url, bucket, tmp_path):
-    env = s3_env(s3_url, bucket["data_dir"])
-    del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
-    credentials = tmp_path / "credentials"
-    credentials.write_text(f"[door]\naws_access_key_id = s3-test-key\n"
-                           f"aws_secret_access_key = {SECRET}\n")
-    env["AWS_SHARED_CREDENTIALS_FILE"] = str(credentials)
+    env = env_with_only_a_profile(s3_url, bucket["data_dir"], tmp_path)
     requests = tmp_path / "requests.jsonl"
     requests.write_text(json.dumps({"Image": json.loads(s3_image("people/biden.jpg"))}) + "\n")
     result = rekcli(env, "--profile", "door", "batch", "detect-faces", "--input-file",
