@@ -24,10 +24,10 @@ _rekcli_command_options()
 {
     case $1 in
         associate-faces) _rekcli_reply='--collection-id --user-id --face-ids --user-match-threshold --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        batch) _rekcli_reply='--input-file --workers --progress --no-progress' ;;
+        batch) _rekcli_reply='--input-file --workers --progress --no-progress --cluster' ;;
         check-store) _rekcli_reply='--collection-id --region' ;;
         compare-faces) _rekcli_reply='--source-image --source-image-bytes --target-image --target-image-bytes --similarity-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        compare-folder) _rekcli_reply='--source-image-bytes --images --recursive --similarity-threshold --quality-filter --workers --progress --no-progress' ;;
+        compare-folder) _rekcli_reply='--source-image-bytes --images --recursive --similarity-threshold --quality-filter --workers --progress --no-progress --cluster' ;;
         create-collection) _rekcli_reply='--collection-id --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         create-user) _rekcli_reply='--collection-id --user-id --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         delete-collection) _rekcli_reply='--collection-id --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -39,14 +39,14 @@ _rekcli_command_options()
         get-face-detection) _rekcli_reply='--job-id --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         get-face-search) _rekcli_reply='--job-id --sort-by --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         index-faces) _rekcli_reply='--collection-id --image --image-bytes --external-image-id --detection-attributes --max-faces --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --hide-skipped --workers --progress --no-progress' ;;
+        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --hide-skipped --workers --progress --no-progress --cluster' ;;
         list-collections) _rekcli_reply='--starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-faces) _rekcli_reply='--collection-id --user-id --face-ids --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-tags-for-resource) _rekcli_reply='--resource-arn --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-users) _rekcli_reply='--collection-id --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces) _rekcli_reply='--collection-id --face-id --max-faces --face-match-threshold --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces-by-image) _rekcli_reply='--collection-id --image --image-bytes --max-faces --face-match-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress' ;;
+        search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress --cluster' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         serve) _rekcli_reply='--host --port --region --workers --queue-size --max-body-bytes --auth-keys --log-requests' ;;

@@ -216,6 +216,7 @@ complete -c rekcli -n '__rekcli_using_command batch' -l input-file -x -a '(__rek
 complete -c rekcli -n '__rekcli_using_command batch' -l workers -x -d 'Worker processes (default: the number of cores)'
 complete -c rekcli -n '__rekcli_using_command batch' -l progress -d 'Show progress on stderr even when it is not a terminal'
 complete -c rekcli -n '__rekcli_using_command batch' -l no-progress -d 'Never show progress'
+complete -c rekcli -n '__rekcli_using_command batch' -l cluster -x -d 'Run the face analysis on the Dask cluster whose scheduler is at this...'
 
 # check-store
 complete -c rekcli -n '__rekcli_using_command check-store' -l collection-id -x -d 'Check only this collection (default: the catalog and every collection...'
@@ -241,6 +242,7 @@ complete -c rekcli -n '__rekcli_using_command compare-folder' -l quality-filter 
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l workers -x -d 'Worker processes (default: the number of cores)'
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l progress -d 'Show progress on stderr even when it is not a terminal'
 complete -c rekcli -n '__rekcli_using_command compare-folder' -l no-progress -d 'Never show progress'
+complete -c rekcli -n '__rekcli_using_command compare-folder' -l cluster -x -d 'Run the face analysis on the Dask cluster whose scheduler is at this...'
 
 # create-collection
 complete -c rekcli -n '__rekcli_using_command create-collection' -l collection-id -x -d 'ID for the new collection'
@@ -343,6 +345,7 @@ complete -c rekcli -n '__rekcli_using_command index-folder' -l hide-skipped -d '
 complete -c rekcli -n '__rekcli_using_command index-folder' -l workers -x -d 'Worker processes (default: the number of cores)'
 complete -c rekcli -n '__rekcli_using_command index-folder' -l progress -d 'Show progress on stderr even when it is not a terminal'
 complete -c rekcli -n '__rekcli_using_command index-folder' -l no-progress -d 'Never show progress'
+complete -c rekcli -n '__rekcli_using_command index-folder' -l cluster -x -d 'Run the face analysis on the Dask cluster whose scheduler is at this...'
 
 # list-collections
 complete -c rekcli -n '__rekcli_using_command list-collections' -l starting-token -x -d 'Token from a previous, truncated output (its NextToken) to continue from'
@@ -408,6 +411,7 @@ complete -c rekcli -n '__rekcli_using_command search-folder' -l quality-filter -
 complete -c rekcli -n '__rekcli_using_command search-folder' -l workers -x -d 'Worker processes (default: the number of cores)'
 complete -c rekcli -n '__rekcli_using_command search-folder' -l progress -d 'Show progress on stderr even when it is not a terminal'
 complete -c rekcli -n '__rekcli_using_command search-folder' -l no-progress -d 'Never show progress'
+complete -c rekcli -n '__rekcli_using_command search-folder' -l cluster -x -d 'Run the face analysis on the Dask cluster whose scheduler is at this...'
 
 # search-users
 complete -c rekcli -n '__rekcli_using_command search-users' -l collection-id -x -a '(__rekcli_collection_ids)' -d 'ID of the collection to use'

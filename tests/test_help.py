@@ -420,7 +420,8 @@ def test_batch_synopsis_marks_what_the_command_requires():
                           "[--recursive]", "[--max-faces <value>]", "[--quality-filter <value>]",
                           "[--detection-attributes <value>]", "[--hide-skipped]",
                           "[--workers <value>]", "[--progress]", "[--no-progress]"]
-    assert lines[11] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
+    assert lines[11] == "[--cluster <value>]"
+    assert lines[12] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
     batch = [line.strip() for line in section(help.batch_help_text("batch"),
                                               "SYNOPSIS").splitlines() if line.strip()]
     assert batch[:3] == ["rekcli batch <command>", "[--input-file <value>]", "[--workers <value>]"]

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
-from rekcli.cli.errors import EXIT_OK, EXIT_SERVICE, CliError, ParamValidationError, UsageError
+from rekcli.cli.errors import (EXIT_OK, EXIT_SERVICE, CliError, GeneralError, ParamValidationError,
+                               UsageError)
 from rekcli.service import model
 
 
@@ -52,6 +53,10 @@ _COMMON = {spec.name: spec for spec in (
                              "face models once."),
     _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
     _opt("--no-progress", FLAG, "Never show progress."),
+    _opt("--cluster", VALUE, "Run the face analysis on the Dask cluster whose scheduler is at "
+                             "this address (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS); "
+                             "this process reads the images and writes the collection. Needs "
+                             "rekcli[cluster]."),
 )}
 _IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg'); "
                                  "s3://bucket/prefix/ for the images under an S3 prefix (needs "
@@ -77,6 +82,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
     touches (a delete in any of them removes its journal)."""
     from rekcli.batch.journal import Journal, job_key
     from rekcli.store.journals import collection_ref, journals_dir
+    from rekcli.batch.cluster import ClusterUnavailable
     from rekcli.batch.runner import Stopped, run_in_order
     from rekcli.cli.display import compile_query
     from rekcli.service.context import ServiceContext
@@ -85,6 +91,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
 
     query = compile_query(settings.globals.query)
     workers = _workers(values)
+    cluster = _cluster_address(values)
     context = ServiceContext(region=settings.region)
     # Results saved by another engine (detector, release) are not replayed on resume.
     journal = Journal(journals_dir(context.data_dir), job_key(*job_key_parts, analysis_fingerprint()),
@@ -96,7 +103,8 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
                                           recheck_journaled=recheck_journaled,
-                                          facts_of=facts_of, should_stop=stop.requested):
+                                          facts_of=facts_of, should_stop=stop.requested,
+                                          cluster=cluster):
             if "Skipped" in result and values.get("--hide-skipped"):
                 progress.advance(failed=False)
                 continue
@@ -109,6 +117,8 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         journal.finish()
     except Stopped:
         stop.raise_for_signal()
+    except ClusterUnavailable as error:  # the journal is kept: the same command resumes
+        raise GeneralError(error.message) from None
     finally:
         try:
             journal.close()
@@ -323,6 +333,13 @@ def _workers(values: dict) -> int:
     if workers < 1:
         raise UsageError("argument --workers: must be at least 1")
     return workers
+
+
+def _cluster_address(values: dict) -> str | None:
+    """--cluster, else $DASK_SCHEDULER_ADDRESS (Dask's own variable), else None: local."""
+    from rekcli.batch.cluster import ADDRESS_VARIABLE
+
+    return values.get("--cluster") or os.environ.get(ADDRESS_VARIABLE) or None
 
 
 def _progress_reporter(total: int, values: dict):

@@ -138,33 +138,53 @@ def _collection(ctx: ServiceContext, collection_id: str):
         yield store.open_collection(collection_id)
 
 
+open_collection = _collection  # for pixel_work.finish, which opens it as these operations do
+
+
 def index_faces(ctx: ServiceContext, request: dict) -> dict:
+    with _collection(ctx, request["CollectionId"]) as collection:
+        analysed = analyse_for_indexing(load_image(ctx, request["Image"]), request)
+        return store_indexed(collection, analysed, request)
+
+
+def analyse_for_indexing(image, request: dict) -> dict:
+    """IndexFaces' pixel work: the faces to store (their FaceDetails and descriptors) and
+    the faces not indexed. A function of the image and the request alone (no store), so a
+    batch job may run it on another machine (see analyse_image_request)."""
+    wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
+                     descriptors=False)
+    chosen, unindexed = _select_faces_to_index(faces, image, request)
+    _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
+    return {
+        "ImageId": image_id_for(image.data),
+        "Details": [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen],
+        "Descriptors": [f.descriptor for f in chosen],
+        "UnindexedFaces": [
+            {"Reasons": reasons,
+             "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
+            for f, reasons in unindexed],
+    }
+
+
+def store_indexed(collection, analysed: dict, request: dict) -> dict:
+    """IndexFaces' store work, given its pixel work (analyse_for_indexing)."""
     from rekcli.store import NewFace, face_record
 
-    with _collection(ctx, request["CollectionId"]) as collection:
-        image = load_image(ctx, request["Image"])
-        wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
-        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
-                         descriptors=False)
-        chosen, unindexed = _select_faces_to_index(faces, image, request)
-        _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
-        details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
-        new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"],
-                             descriptor=f.descriptor) for f, d in zip(chosen, details)]
-        image_id, external_image_id = image_id_for(image.data), request.get("ExternalImageId")
-        stored = collection.add_faces(image_id, external_image_id, new_faces) if new_faces else []
-        if not stored and external_image_id is not None:
-            _remember_image_without_faces(collection, image_id, external_image_id,
-                                          request["QualityFilter"])
-        return {
-            "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
-                            for s, d in _pair_by_box(stored, details)],
-            "FaceModelVersion": collection.face_model_version,
-            "UnindexedFaces": [
-                {"Reasons": reasons,
-                 "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
-                for f, reasons in unindexed],
-        }
+    details = analysed["Details"]
+    new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"], descriptor=v)
+                 for d, v in zip(details, analysed["Descriptors"])]
+    image_id, external_image_id = analysed["ImageId"], request.get("ExternalImageId")
+    stored = collection.add_faces(image_id, external_image_id, new_faces) if new_faces else []
+    if not stored and external_image_id is not None:
+        _remember_image_without_faces(collection, image_id, external_image_id,
+                                      request["QualityFilter"])
+    return {
+        "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
+                        for s, d in _pair_by_box(stored, details)],
+        "FaceModelVersion": collection.face_model_version,
+        "UnindexedFaces": analysed["UnindexedFaces"],
+    }
 
 
 def _select_faces_to_index(faces, image, request):
@@ -203,21 +223,36 @@ def _pair_by_box(stored, details):
 
 
 def search_faces_by_image(ctx: ServiceContext, request: dict) -> dict:
+    with _collection(ctx, request["CollectionId"]) as collection:
+        analysed = analyse_for_search(load_image(ctx, request["Image"]), request)
+        return search_with(collection, analysed, request)
+
+
+def analyse_for_search(image, request: dict) -> dict:
+    """SearchFacesByImage's pixel work: the searched face's box, confidence and descriptor
+    (InvalidParameterException when there is no usable face). No store: see index's."""
+    face = _largest_usable_face(image, request["QualityFilter"])
+    if face is None:
+        raise InvalidParameterException(NO_FACES_MESSAGE)
+    return {
+        "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
+        "SearchedFaceConfidence": face_details.f32(face.confidence),
+        "Descriptor": face.descriptor,
+    }
+
+
+def search_with(collection, analysed: dict, request: dict) -> dict:
+    """SearchFacesByImage's store work, given its pixel work (analyse_for_search)."""
     from rekcli.service.faces_admin import match_faces
 
-    with _collection(ctx, request["CollectionId"]) as collection:
-        image = load_image(ctx, request["Image"])
-        face = _largest_usable_face(image, request["QualityFilter"])
-        if face is None:
-            raise InvalidParameterException(NO_FACES_MESSAGE)
-        matches = match_faces(collection, face.descriptor, request.get("MaxFaces"),
-                              request.get("FaceMatchThreshold"))
-        return {
-            "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
-            "SearchedFaceConfidence": face_details.f32(face.confidence),
-            "FaceMatches": matches,
-            "FaceModelVersion": collection.face_model_version,
-        }
+    matches = match_faces(collection, analysed["Descriptor"], request.get("MaxFaces"),
+                          request.get("FaceMatchThreshold"))
+    return {
+        "SearchedFaceBoundingBox": analysed["SearchedFaceBoundingBox"],
+        "SearchedFaceConfidence": analysed["SearchedFaceConfidence"],
+        "FaceMatches": matches,
+        "FaceModelVersion": collection.face_model_version,
+    }
 
 
 def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
