@@ -252,3 +252,54 @@ def test_without_the_extra_cluster_says_what_to_install(tmp_path, photo_folder):
                             env=dict(env, PYTHONPATH=str(blocker)))
     assert result.returncode == 255
     assert b"pip install 'rekcli[cluster]'" in result.stderr
+
+
+def test_the_driver_reads_no_more_images_ahead_than_the_in_flight_bound(cluster, tmp_path,
+                                                                        faces_dir):
+    """Backpressure: 2 images per worker thread in flight (2 threads here), whatever the
+    number of images; an image is read only when its task is about to be shipped."""
+    from rekcli.batch.cluster import run_on_cluster
+    from rekcli.batch.worker import Task
+
+    class CountedReads(list):
+        reads = 0
+
+        def __getitem__(self, index):
+            CountedReads.reads += 1
+            return super().__getitem__(index)
+
+    photo = faces_dir / "edge/obama-240p.jpg"
+    tasks = CountedReads(Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                              image_files={"Image": str(photo)}) for _ in range(24))
+    ahead = []
+    for answered, (_, result) in enumerate(run_on_cluster(tasks, list(range(24)), cluster.address,
+                                                          lambda: False), start=1):
+        assert "Response" in result
+        ahead.append(CountedReads.reads - answered)
+    assert len(ahead) == 24
+    assert max(ahead) <= 4
+
+
+def test_batch_search_users_by_image_on_the_cluster(cluster, tmp_path, faces_dir):
+    """The third operation split in pixel work and store work: a match, a photo without a
+    face, and a group whose smaller face is not searched."""
+    env = data_env(tmp_path, "data")
+    indexed = json.loads(run_subprocess(
+        "index-faces", "--collection-id", "c", "--image-bytes",
+        f"fileb://{faces_dir}/people/obama/obama.jpg", env=env).stdout)
+    face_id = indexed["FaceRecords"][0]["Face"]["FaceId"]
+    assert run_subprocess("create-user", "--collection-id", "c", "--user-id", "obama",
+                          env=env).returncode == 0
+    assert run_subprocess("associate-faces", "--collection-id", "c", "--user-id", "obama",
+                          "--face-ids", face_id, env=env).returncode == 0
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps({"CollectionId": "c", "Image": {"Bytes": f"fileb://{path}"}})
+                                  for path in (faces_dir / "people/obama/obama2.jpg",
+                                               faces_dir / "noface/dog.jpg",
+                                               faces_dir / "groups/obama_and_biden.jpg")) + "\n")
+    batch = ["batch", "search-users-by-image", "--input-file", str(requests)]
+    by_pool = run_subprocess(*batch, "--workers", "2", env=env)
+    by_cluster = run_subprocess(*batch, "--cluster", cluster.address, env=env)
+    assert (by_cluster.returncode, by_cluster.stdout) == (by_pool.returncode, by_pool.stdout)
+    first = json.loads(by_cluster.stdout.splitlines()[0])
+    assert first["UserMatches"][0]["User"]["UserId"] == "obama"

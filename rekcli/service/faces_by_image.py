@@ -256,29 +256,44 @@ def search_with(collection, analysed: dict, request: dict) -> dict:
 
 
 def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
+    with _collection(ctx, request["CollectionId"]) as collection:
+        analysed = analyse_for_user_search(load_image(ctx, request["Image"]), request)
+        return search_users_with(collection, analysed, request)
+
+
+def analyse_for_user_search(image, request: dict) -> dict:
+    """SearchUsersByImage's pixel work: the searched face's box and descriptor (absent when
+    the largest face is filtered out or there is none) and the faces not searched."""
+    quality_filter = request["QualityFilter"]
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=False,
+                     landmarks=quality_filter != "NONE")  # boxes suffice otherwise
+    if not faces:
+        return {}  # no usable face is a success with no matches (reference §3.18)
+    largest, others = faces[0], faces[1:]
+    unsearched = [_unsearched(f, image, ["FACE_NOT_LARGEST"]) for f in others]
+    reasons = _quality_reasons(largest, quality_filter, image)
+    if reasons:
+        return {"UnsearchedFaces": [_unsearched(largest, image, reasons)] + unsearched}
+    _compute_descriptors(image, [largest])  # only the largest face is searched
+    return {"Descriptor": largest.descriptor,
+            "SearchedFace": {"FaceDetail": {"BoundingBox": face_details.bounding_box(
+                largest, image.width, image.height)}},
+            "UnsearchedFaces": unsearched}
+
+
+def search_users_with(collection, analysed: dict, request: dict) -> dict:
+    """SearchUsersByImage's store work, given its pixel work (analyse_for_user_search)."""
     from rekcli.service.users import match_users
 
-    with _collection(ctx, request["CollectionId"]) as collection:
-        image = load_image(ctx, request["Image"])
-        quality_filter = request["QualityFilter"]
-        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=False,
-                         landmarks=quality_filter != "NONE")  # boxes suffice otherwise
-        response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
-        if not faces:
-            return response  # no usable face is a success with no matches (reference §3.18)
-        largest, others = faces[0], faces[1:]
-        unsearched = [_unsearched(f, image, ["FACE_NOT_LARGEST"]) for f in others]
-        reasons = _quality_reasons(largest, quality_filter, image)
-        if reasons:
-            response["UnsearchedFaces"] = [_unsearched(largest, image, reasons)] + unsearched
-            return response
-        _compute_descriptors(image, [largest])  # only the largest face is searched
-        response["UserMatches"] = match_users(collection, largest.descriptor, request.get("MaxUsers"),
+    response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
+    if "Descriptor" in analysed:
+        response["UserMatches"] = match_users(collection, analysed["Descriptor"],
+                                              request.get("MaxUsers"),
                                               request.get("UserMatchThreshold"))
-        response["SearchedFace"] = {"FaceDetail": {"BoundingBox": face_details.bounding_box(
-            largest, image.width, image.height)}}
-        response["UnsearchedFaces"] = unsearched
-        return response
+        response["SearchedFace"] = analysed["SearchedFace"]
+    if "UnsearchedFaces" in analysed:
+        response["UnsearchedFaces"] = analysed["UnsearchedFaces"]
+    return response
 
 
 def _unsearched(face, image, reasons: list[str]) -> dict:

@@ -20,7 +20,14 @@ from rekcli.service.context import ServiceContext
 from rekcli.service.errors import ServiceError
 
 # Operations whose pixel work can run elsewhere; the others run whole in the caller.
-SPLIT_OPERATIONS = ("CompareFaces", "DetectFaces", "IndexFaces", "SearchFacesByImage")
+SPLIT_OPERATIONS = ("CompareFaces", "DetectFaces", "IndexFaces", "SearchFacesByImage",
+                    "SearchUsersByImage")
+# The pixel work (on a worker) and the store work (here) of the operations on a collection.
+_HALVES = {
+    "IndexFaces": ("analyse_for_indexing", "store_indexed"),
+    "SearchFacesByImage": ("analyse_for_search", "search_with"),
+    "SearchUsersByImage": ("analyse_for_user_search", "search_users_with"),
+}
 IMAGE_MEMBERS = ("Image", "SourceImage", "TargetImage")
 
 
@@ -61,12 +68,9 @@ def analyse(operation: str, request: dict, images: dict) -> dict:
 
     ctx = ServiceContext(fetched_s3_objects=dict(images), s3_root=None)
     try:
-        if operation == "IndexFaces":
-            return {"Analysed": faces_by_image.analyse_for_indexing(
-                load_image(ctx, request["Image"]), request)}
-        if operation == "SearchFacesByImage":
-            return {"Analysed": faces_by_image.analyse_for_search(
-                load_image(ctx, request["Image"]), request)}
+        if operation in _HALVES:
+            analyse_image = getattr(faces_by_image, _HALVES[operation][0])
+            return {"Analysed": analyse_image(load_image(ctx, request["Image"]), request)}
         return {"Analysed": implementation(operation)(ctx, request)}  # no store: all of it
     except ServiceError as error:
         return {"Error": error}
@@ -87,13 +91,10 @@ def finish(operation: str, request: dict, outcome: dict, ctx: ServiceContext) ->
     from rekcli.service import faces_by_image, model
     from rekcli.service.shaping import shape_response
 
-    if operation in ("IndexFaces", "SearchFacesByImage"):
+    if operation in _HALVES:
+        store_work = getattr(faces_by_image, _HALVES[operation][1])
         with faces_by_image.open_collection(ctx, request["CollectionId"]) as collection:
-            analysed = _analysed(outcome)
-            if operation == "IndexFaces":
-                response = faces_by_image.store_indexed(collection, analysed, request)
-            else:
-                response = faces_by_image.search_with(collection, analysed, request)
+            response = store_work(collection, _analysed(outcome), request)
     else:
         response = _analysed(outcome)
     return shape_response(response, model.operation(operation)["output"])
