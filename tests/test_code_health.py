@@ -29,11 +29,6 @@ KNOWN_UPWARD = {
     ("rekcli/batch/worker.py", "rekcli.cli.display"),
     ("rekcli/batch/worker.py", "rekcli.cli.errors"),
     ("rekcli/batch/worker.py", "rekcli.cli.request"),
-    ("rekcli/store/catalog.py", "rekcli.service.errors"),
-    ("rekcli/store/check.py", "rekcli.service.errors"),
-    ("rekcli/store/collection.py", "rekcli.service.errors"),
-    ("rekcli/store/locking.py", "rekcli.service.errors"),
-    ("rekcli/store/sqlite.py", "rekcli.service.errors"),
 }
 
 

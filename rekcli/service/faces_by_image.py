@@ -132,9 +132,9 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
 @contextmanager
 def _collection(ctx: ServiceContext, collection_id: str):
     """The open collection (ResourceNotFoundException at once if it does not exist)."""
-    from rekcli.store import Store
+    from rekcli.service.store_errors import open_store
 
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         yield store.open_collection(collection_id)
 
 
@@ -281,12 +281,12 @@ def _remember_image_without_faces(collection, image_id: str, external_image_id: 
                                   quality_filter: str) -> None:
     """Best effort: the note only saves a later index-folder some work, so a busy or full
     store must not fail the IndexFaces call that has already done its job."""
-    from rekcli.service.errors import ServiceError
+    from rekcli.store.errors import StoreError
 
     try:
         collection.remember_image_without_faces(image_id, external_image_id, quality_filter,
                                                 _analysed_by(quality_filter))
-    except ServiceError:
+    except StoreError:
         pass
 
 

@@ -39,7 +39,8 @@ from rekcli.service.errors import (
     ServiceQuotaExceededException,
 )
 from rekcli.service.faces_admin import FACE_NOT_FOUND_MESSAGE, distance_limit, unique
-from rekcli.store import Collection, CollectionTransaction, Store
+from rekcli.service.store_errors import open_store
+from rekcli.store import Collection, CollectionTransaction
 from rekcli.store.constants import MAX_FACES_PER_USER
 
 DEFAULT_ASSOCIATE_THRESHOLD = model.operation("AssociateFaces")["defaults"]["UserMatchThreshold"]
@@ -108,7 +109,7 @@ def _idempotent_change(ctx: ServiceContext, operation: str, request: dict, chang
     """Run `change(tx)` in one write transaction of the request's collection, at most once per
     ClientRequestToken: a retry with the same token and parameters gets the recorded response,
     the same token with other parameters is IdempotentParameterMismatchException."""
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         with collection.write() as tx:
             replayed = _replay(tx, operation, request)
@@ -149,7 +150,7 @@ def delete_user(ctx: ServiceContext, request: dict) -> dict:
 
 def list_users(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"), pagination.DEFAULT_LIST_USERS_PAGE)
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         secret, scope, after = pagination.collection_page_start(
             store, collection, request.get("NextToken"), pagination.read_users_token)
@@ -248,7 +249,7 @@ def search_users(ctx: ServiceContext, request: dict) -> dict:
     user_id, face_id = request.get("UserId"), request.get("FaceId")
     if (user_id is None) == (face_id is None):
         raise InvalidParameterException("Exactly one of UserId or FaceId must be specified.")
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         if face_id is not None:
             descriptor = collection.descriptors([face_id]).get(face_id)

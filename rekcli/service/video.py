@@ -140,9 +140,9 @@ def start_face_detection(ctx: ServiceContext, request: dict) -> dict:
 
 
 def start_face_search(ctx: ServiceContext, request: dict) -> dict:
-    from rekcli.store import Store
+    from rekcli.service.store_errors import open_store
 
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         store.open_collection(request["CollectionId"])  # ResourceNotFoundException at once
     return _start(ctx, "StartFaceSearch", request, "get-face-search")
 

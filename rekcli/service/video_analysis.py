@@ -76,12 +76,12 @@ def search_in_frames(ctx: ServiceContext, frames, collection_id: str,
                      threshold: float | None) -> list[dict]:
     from rekcli import engine
     from rekcli.service.faces_admin import match_faces
-    from rekcli.store import Store
+    from rekcli.service.store_errors import open_store
 
     wanted = face_details.AttributeRequest(None)
     tracker = PersonTracker()
     results = []
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(collection_id)
         for timestamp, image in frames:
             faces = engine.analyze_faces(image, max_faces=MAX_FACES_PER_FRAME, descriptors=True)
