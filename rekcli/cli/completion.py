@@ -189,7 +189,7 @@ def _option_info(spec, operation_name: str | None) -> OptionInfo:
 
 
 def _value_action(spec, operation_name: str | None) -> tuple[str | None, tuple[str, ...]]:
-    from rekcli.cli.errors import ERROR_FORMATS
+    from rekcli.cli.output import ERROR_FORMATS
     from rekcli.service import model
 
     if spec.choices:

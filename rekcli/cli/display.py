@@ -96,8 +96,17 @@ def _pager_message(error) -> str:
 
 
 def write_response(response, *, settings, query, operation_name: str, stream) -> None:
-    from rekcli.cli.output import write_output
+    """Write a response, or a PagedResponse, which the formatter walks itself (--query then
+    applies to each page for text and yaml-stream, to the merged result for the others)."""
+    from rekcli.cli.output import write_output, write_paged
+    from rekcli.cli.paginate import PagedResponse
 
-    value = apply_query(query, render_timestamps(response, settings.timestamp_format))
-    write_output(value, settings.output, operation_name=operation_name, stream=stream,
-                 color=settings.use_color)
+    def shown(value):
+        return apply_query(query, render_timestamps(value, settings.timestamp_format))
+
+    if isinstance(response, PagedResponse):
+        write_paged(response, settings.output, operation_name=operation_name, stream=stream,
+                    shown=shown, color=settings.use_color)
+        return
+    write_output(shown(response), settings.output, operation_name=operation_name,
+                 stream=stream, color=settings.use_color)

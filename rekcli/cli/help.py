@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 from rekcli.cli import examples
 from rekcli.cli.argv import FLAG, LIST, OPTIONAL_VALUE, command_option_specs, global_option_specs
+from rekcli.cli.output import FORMATS as OUTPUT_FORMATS
+from rekcli.cli.output import spoken_list
 from rekcli.service import model
 
 PROG = "rekcli"
@@ -644,7 +646,8 @@ MAIN_DESCRIPTION = [
     "Options that take structures accept JSON or the aws shorthand syntax "
     "(S3Object={Bucket=b,Name=k}); any value can be read from a file with file://path, and "
     "image bytes with fileb://path (--image-bytes fileb://photo.jpg). --query filters the "
-    "response with JMESPath; --output picks json, text, table, yaml or yaml-stream.",
+    "response with JMESPath; --output picks "
+    f"{spoken_list(tuple(name for name in OUTPUT_FORMATS if name != 'off'))}.",
     "The batch commands run many requests in one process tree, loading the face models once "
     "per worker: index-folder, search-folder and compare-folder take folders of photos, batch "
     "takes requests of any command as JSON Lines. They print one line per image or request, "
