@@ -10,8 +10,9 @@ request in yaml, one table in table): the response (with --query applied; {} whe
 {"Line": N, "Error": {"Code", "Message"}} when that request failed (N: its line in the input
 file). The folder jobs wrap each line with the image it is about, and their text lines start
 with it. The exit code is 0 when every request succeeded, 254 when any failed.
-Their help and man pages are built by rekcli/cli/help.py (batch_command_page) from these
-option specs and the words in rekcli/cli/examples.py.
+Each is one BatchCommand declaration (BATCH_COMMANDS, at the end): dispatch, help and man
+pages (rekcli/cli/help.py batch_command_page), completions and examples loop over them; the
+words of their pages are in rekcli/cli/batch_examples.py.
 """
 
 from __future__ import annotations
@@ -24,23 +25,60 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
+from rekcli.cli import batch_examples as words
+from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, command_option_specs, global_option_specs
 from rekcli.cli.errors import EXIT_OK, EXIT_SERVICE, CliError, ParamValidationError, UsageError
 from rekcli.service import model
 
 
 @dataclass(frozen=True)
 class BatchCommand:
+    """One batch command, declared once: dispatch (cli/main.py), its help and man page
+    (cli/help.py), its completions (cli/completion.py) and its examples all read this.
+
+    options: its own options in help order; a bare name ("--quality-filter") passes that
+    option of `operation` through to every item, with the type, help and limits the
+    operation's model gives it, and run() reads it with passed_members()."""
+
     name: str
     summary: str
-    options: tuple[OptionSpec, ...]
+    options: tuple[OptionSpec | str, ...]
     run: Callable  # (values, positionals, settings) -> exit code
+    operation: str | None = None        # the API operation each image runs; None: `batch`
+    required: tuple[str, ...] = ()      # refused to go without (checked before run)
+    path_options: tuple[str, ...] = ()  # values that are files named as they are (no fileb://)
+    argument: str | None = None         # `batch <command>`: a positional naming an API command
+    line_members: tuple[str, ...] = ()  # what each line has besides Image (ExternalImageId)
+    skipped: tuple[str, ...] = ()       # the values of a line's Skipped, when it has one
+    description: tuple[str, ...] = ()   # its page's own paragraphs (cli/batch_examples.py)
+    job_input: str = ""                 # what identifies its job for resuming, in words
+    examples: tuple = ()                # Examples; outputs recorded by tools/generate_docs.py
+
+    def own_option_specs(self) -> dict[str, OptionSpec]:
+        """Its options, pass-through ones as the operation's model declares them."""
+        passed = command_option_specs(self.operation) if self.operation else {}
+        return {spec.name: spec for spec in
+                (passed[option] if isinstance(option, str) else option for option in self.options)}
 
     def option_specs(self) -> dict[str, OptionSpec]:
-        specs = {spec.name: spec for spec in self.options}
+        specs = self.own_option_specs()
         specs.update(_COMMON)
         specs.update(global_option_specs())
         return specs
+
+    def passed_options(self) -> tuple[str, ...]:
+        return tuple(option for option in self.options if isinstance(option, str))
+
+    def passed_members(self, values: dict) -> dict:
+        """The pass-through options given, converted by the operation's model: member -> value."""
+        from rekcli.cli.request import convert_option
+
+        specs = self.own_option_specs()
+        return {specs[name].member: convert_option(specs[name], values[name])
+                for name in self.passed_options() if name in values}
+
+    def missing_options(self, values: dict) -> list[str]:
+        return [name for name in self.required if name not in values]
 
 
 def _opt(name, kind, text, choices=None):
@@ -53,6 +91,8 @@ _COMMON = {spec.name: spec for spec in (
     _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
     _opt("--no-progress", FLAG, "Never show progress."),
 )}
+# What help calls an own option's value when it is not a string.
+OPTION_TYPES = {"--workers": "integer"}
 _IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg'); "
                                  "s3://bucket/prefix/ for the images under an S3 prefix (needs "
                                  "rekcli[s3]); - reads a list of paths from stdin, one a line.")
@@ -580,12 +620,6 @@ def _printable(path) -> str:
     return os.fspath(path)
 
 
-def _require(values: dict, *names: str) -> None:
-    missing = [name for name in names if name not in values]
-    if missing:
-        raise UsageError("the following arguments are required: " + ", ".join(missing))
-
-
 def _fingerprint(images) -> list:
     """Identify the job's files by path and file_identity (cheap, no reading)."""
     from rekcli.batch.journal import file_identity
@@ -604,24 +638,12 @@ def _fingerprint(images) -> list:
     return out
 
 
-def _member_options(values: dict, option_to_member: dict, operation: str) -> dict:
-    """Convert the pass-through options (--quality-filter ...) by the operation's model."""
-    from rekcli.cli.argv import command_option_specs
-    from rekcli.cli.request import convert_option
-
-    specs = command_option_specs(operation)
-    return {member: convert_option(specs[name], values[name])
-            for name, member in option_to_member.items() if name in values}
-
-
 def run_index_folder(values: dict, positionals: list[str], settings) -> int:
     from rekcli.batch.jobs import external_image_ids
     from rekcli.batch.worker import Task
 
-    _require(values, "--collection-id")
     images = _images(values, settings)
-    extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
-                                     "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
+    extra = BATCH_COMMANDS["index-folder"].passed_members(values)
     created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
     ext_ids = external_image_ids(images, _indexed_under(values["--collection-id"], settings))
     tasks, labels = [], []
@@ -720,10 +742,8 @@ def _existing_face_ids(collection_id: str, wanted: set, settings) -> set:
 def run_search_folder(values: dict, positionals: list[str], settings) -> int:
     from rekcli.batch.worker import Task
 
-    _require(values, "--collection-id")
     images = _images(values, settings)
-    extra = _member_options(values, {"--max-faces": "MaxFaces", "--face-match-threshold": "FaceMatchThreshold",
-                                     "--quality-filter": "QualityFilter"}, "SearchFacesByImage")
+    extra = BATCH_COMMANDS["search-folder"].passed_members(values)
     collection_state = _collection_state(values["--collection-id"], settings)
     members = {"CollectionId": values["--collection-id"], **extra}
     tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
@@ -742,7 +762,6 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
     from rekcli.cli.argv import command_option_specs
     from rekcli.cli.request import convert_option
 
-    _require(values, "--source-image-bytes")
     source = convert_option(command_option_specs("CompareFaces")["--source-image-bytes"],
                             values["--source-image-bytes"])
     if isinstance(source, str):
@@ -750,8 +769,7 @@ def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
 
         source = decode_blobs(source, model.shape("ImageBlob"), settings.binary_format)
     images = _images(values, settings)
-    extra = _member_options(values, {"--similarity-threshold": "SimilarityThreshold",
-                                     "--quality-filter": "QualityFilter"}, "CompareFaces")
+    extra = BATCH_COMMANDS["compare-folder"].passed_members(values)
     members = {"SourceImage": {"Bytes": source}, **extra}
     _require_source_face(members, values["--source-image-bytes"], settings)
     tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
@@ -792,16 +810,13 @@ def _collection_state(collection_id: str, settings) -> tuple[float, int]:
     return collection_state(ServiceContext(region=settings.region), collection_id)
 
 
-_FOLDER_OPERATIONS = {"index-folder": "IndexFaces", "search-folder": "SearchFacesByImage",
-                      "compare-folder": "CompareFaces"}
-
-
 def operation_of(name: str, positionals: list[str]) -> str:
     """The API operation a batch command calls, for "when calling the X operation" in its
     errors; `batch` with no or an unknown command stays `batch`."""
-    if name == "batch":
+    command = BATCH_COMMANDS[name]
+    if command.argument is not None:
         return model.COMMANDS.get(positionals[0], name) if len(positionals) == 1 else name
-    return _FOLDER_OPERATIONS.get(name, name)
+    return command.operation or name
 
 
 BATCH_COMMANDS: dict[str, BatchCommand] = {
@@ -809,29 +824,40 @@ BATCH_COMMANDS: dict[str, BatchCommand] = {
         BatchCommand("batch", "Run many requests of one command from JSON Lines (one "
                               "--cli-input-json object per line), in parallel, output in order.",
                      (_opt("--input-file", VALUE, "File of requests, one JSON object per line; "
-                                                  "- or nothing reads stdin."),), run_batch),
+                                                  "- or nothing reads stdin."),), run_batch,
+                     path_options=("--input-file",), argument="<command>",
+                     description=tuple(words.BATCH_DESCRIPTION), job_input=words.BATCH_JOB_INPUT,
+                     examples=tuple(words.BATCH_EXAMPLES)),
         BatchCommand("index-folder", "Index every image of folders, files or globs into a "
                                      "collection; images already indexed are skipped.",
                      (_COLLECTION, _IMAGES, _RECURSIVE,
-                      _opt("--max-faces", VALUE, "Index at most this many faces per image."),
-                      _opt("--quality-filter", VALUE, "NONE, AUTO (default), LOW, MEDIUM or HIGH."),
-                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail)."),
+                      "--max-faces", "--quality-filter", "--detection-attributes",
                       _opt("--hide-skipped", FLAG, "Print no line for an image skipped as already "
                                                    "indexed or analysed: only the new work.")),
-                     run_index_folder),
+                     run_index_folder, operation="IndexFaces",
+                     required=("--collection-id", "--images"), path_options=("--images",),
+                     line_members=("ExternalImageId",),
+                     skipped=("ALREADY_INDEXED", "ALREADY_ANALYSED_NO_FACES"),
+                     description=tuple(words.INDEX_FOLDER_DESCRIPTION),
+                     job_input=words.INDEX_FOLDER_JOB_INPUT,
+                     examples=tuple(words.INDEX_FOLDER_EXAMPLES)),
         BatchCommand("search-folder", "Search a collection with the largest face of every image "
                                       "of folders, files or globs.",
                      (_COLLECTION, _IMAGES, _RECURSIVE,
-                      _opt("--max-faces", VALUE, "Return at most this many matches per image."),
-                      _opt("--face-match-threshold", VALUE, "Minimum similarity of a match (default 80)."),
-                      _opt("--quality-filter", VALUE, "NONE (default), AUTO, LOW, MEDIUM or HIGH.")),
-                     run_search_folder),
+                      "--max-faces", "--face-match-threshold", "--quality-filter"),
+                     run_search_folder, operation="SearchFacesByImage",
+                     required=("--collection-id", "--images"), path_options=("--images",),
+                     description=tuple(words.SEARCH_FOLDER_DESCRIPTION),
+                     job_input=words.SEARCH_FOLDER_JOB_INPUT,
+                     examples=tuple(words.SEARCH_FOLDER_EXAMPLES)),
         BatchCommand("compare-folder", "Compare one reference face with every image of folders, "
                                        "files or globs.",
                      (_opt("--source-image-bytes", VALUE, "The reference photo, usually fileb://ref.jpg."),
-                      _IMAGES, _RECURSIVE,
-                      _opt("--similarity-threshold", VALUE, "Minimum similarity of a match (default 80)."),
-                      _opt("--quality-filter", VALUE, "NONE (default), AUTO, LOW, MEDIUM or HIGH.")),
-                     run_compare_folder),
+                      _IMAGES, _RECURSIVE, "--similarity-threshold", "--quality-filter"),
+                     run_compare_folder, operation="CompareFaces",
+                     required=("--source-image-bytes", "--images"), path_options=("--images",),
+                     description=tuple(words.COMPARE_FOLDER_DESCRIPTION),
+                     job_input=words.COMPARE_FOLDER_JOB_INPUT,
+                     examples=tuple(words.COMPARE_FOLDER_EXAMPLES)),
     )
 }

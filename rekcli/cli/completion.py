@@ -40,10 +40,6 @@ class OptionInfo:
     help: str = ""                   # one sentence, for zsh and fish
 
 
-# Options of the batch commands whose value is a file to name as is (no fileb:// or file://).
-_PATH_OPTIONS = {"--images", "--input-file"}
-
-
 def _batch_commands() -> dict:
     from rekcli.cli.batch_commands import BATCH_COMMANDS
 
@@ -105,8 +101,8 @@ def command_arguments(command: str) -> list[str]:
     `help` any command."""
     from rekcli.service import model
 
-    if command == "batch":
-        return sorted(model.COMMANDS)
+    if command in _batch_commands() and _batch_commands()[command].argument:
+        return sorted(model.COMMANDS)   # `batch <command>`
     if command == "help":
         return command_names()
     return []
@@ -144,15 +140,15 @@ def _batch_command_options(command: str) -> list[OptionInfo]:
     """A batch command's options complete like the member they pass through to the operation
     each image runs (--quality-filter, --collection-id ...), as its help page documents them."""
     from rekcli.cli.argv import command_option_specs
-    from rekcli.cli.help import BATCH_OPERATIONS
 
-    operation_name = BATCH_OPERATIONS.get(command)
+    declared = _batch_commands()[command]
+    operation_name = declared.operation
     passed = command_option_specs(operation_name) if operation_name else {}
     options = []
-    for spec in _batch_commands()[command].option_specs().values():
+    for spec in declared.option_specs().values():
         if spec.is_global:
             continue
-        if spec.name in _PATH_OPTIONS:
+        if spec.name in declared.path_options:
             action, values = "path", ()
         elif spec.name in passed:
             action, values = _value_action(passed[spec.name], operation_name)

@@ -25,7 +25,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 
-from rekcli.cli import examples
+from rekcli.cli import batch_examples, examples
 from rekcli.cli.argv import FLAG, LIST, OPTIONAL_VALUE, command_option_specs, global_option_specs
 from rekcli.service import model
 
@@ -473,18 +473,6 @@ def _output_entries(operation_name: str) -> list:
 
 # ---- pages of the batch commands -----------------------------------------------------------
 
-# The API operation each folder job runs per image: its pass-through options (--quality-filter
-# ...) are documented from that operation's model, as on its own page.
-BATCH_OPERATIONS = {"index-folder": "IndexFaces", "search-folder": "SearchFacesByImage",
-                    "compare-folder": "CompareFaces"}
-# What the run functions of rekcli/cli/batch_commands.py refuse to go without.
-BATCH_REQUIRED = {"batch": (), "index-folder": ("--collection-id", "--images"),
-                  "search-folder": ("--collection-id", "--images"),
-                  "compare-folder": ("--source-image-bytes", "--images")}
-BATCH_ARGUMENT = "<command>"   # batch's one positional: the API command of the requests
-BATCH_OPTION_TYPES = {"--workers": "(integer)"}
-
-
 def batch_commands() -> dict:
     """name -> BatchCommand (rekcli/cli/batch_commands.py, light to import)."""
     from rekcli.cli.batch_commands import BATCH_COMMANDS
@@ -496,10 +484,10 @@ def batch_command_page(name: str) -> Page:
     command = batch_commands()[name]
     specs = list(command.option_specs().values())   # own options, then common, then globals
     options = [s for s in specs if not s.is_global]
-    operation_name = BATCH_OPERATIONS.get(name)
+    operation_name = command.operation
     if operation_name:
         runs = f"{PROG}-{model.kebab(operation_name)}(1), the command each image runs"
-        if "--collection-id" in BATCH_REQUIRED[name]:
+        if "--collection-id" in command.required:
             runs += f"; {PROG}-create-collection(1)"
     else:
         runs = f"the page of the command the requests are for, e.g. {PROG}-detect-faces(1)"
@@ -509,7 +497,7 @@ def batch_command_page(name: str) -> Page:
         Section("OPTIONS", _batch_option_entries(name, options)),
         Section("GLOBAL OPTIONS", _global_entries()),
         Section("EXAMPLES", [Para(EXAMPLES_NOTE)] + _example_blocks(
-            examples.BATCH_EXAMPLES.get(name, []))),
+            examples.with_outputs("batch", name, command.examples))),
         Section("OUTPUT", _batch_output(name)),
         Section("SEE ALSO", [Para(f"{PROG}(1); {runs}.")]),
     ]
@@ -517,19 +505,20 @@ def batch_command_page(name: str) -> Page:
 
 
 def _batch_item(name: str) -> str:
-    return "image" if name in BATCH_OPERATIONS else "request"
+    return "image" if batch_commands()[name].operation else "request"
 
 
 def _batch_description(name: str) -> list:
-    texts = list(examples.BATCH_DESCRIPTIONS.get(name, []))
-    if name in BATCH_OPERATIONS:
-        texts.insert(1, examples.IMAGES_DESCRIPTION)
-    if "--collection-id" in BATCH_REQUIRED[name]:
+    command = batch_commands()[name]
+    texts = list(command.description)
+    if command.operation:
+        texts.insert(1, batch_examples.IMAGES_DESCRIPTION)
+    if "--collection-id" in command.required:
         texts.append("The collection must exist: when it does not, the job stops at once with "
                      "ResourceNotFoundException (exit 254), before reading any image.")
     item = _batch_item(name)
     usage_errors = ("no command or an unknown one, an unreadable input file, a line that is "
-                    "not a JSON object" if name == "batch" else
+                    "not a JSON object" if command.argument else
                     "a required option missing, no images found, a bad option value")
     error_line = '{"Line": <line of the input file>, "Error": {"Code": ..., "Message": ...}}'
     text_line = ("the response's text on one line; a failure: ERROR, the line of the input "
@@ -540,23 +529,25 @@ def _batch_description(name: str) -> list:
                      "line's text, or for a failure ERROR, Code, Message")
     texts += [text.format(item=item, An_item="An image" if item == "image" else "A request",
                           error_line=error_line, usage_errors=usage_errors, text_line=text_line,
-                          job_input=examples.BATCH_JOB_INPUTS[name])
-              for text in examples.BATCH_COMMON_DESCRIPTION]
+                          job_input=command.job_input)
+              for text in batch_examples.BATCH_COMMON_DESCRIPTION]
     return [Para(text) for text in texts]
 
 
 def _batch_synopsis(name: str, specs) -> str:
-    lines = [f"  {PROG} {name}" + (f" {BATCH_ARGUMENT}" if name == "batch" else "")]
+    command = batch_commands()[name]
+    lines = [f"  {PROG} {name}" + (f" {command.argument}" if command.argument else "")]
     for spec in specs:
         usage = spec.name if spec.kind == FLAG else f"{spec.name} <value>"
-        lines.append(usage if spec.name in BATCH_REQUIRED[name] else f"[{usage}]")
+        lines.append(usage if spec.name in command.required else f"[{usage}]")
     return "\n".join(lines)
 
 
 def _batch_option_entries(name: str, specs) -> list:
     entries = []
-    if name == "batch":
-        entries.append(Entry(BATCH_ARGUMENT, "(string) [required]", [
+    argument = batch_commands()[name].argument
+    if argument:
+        entries.append(Entry(argument, "(string) [required]", [
             Para("The API command every request is for; its page describes the members a "
                  "request may hold and the response."),
             Para("Possible values:", label=True), Bullets(sorted(model.COMMANDS))]))
@@ -566,8 +557,11 @@ def _batch_option_entries(name: str, specs) -> list:
 
 
 def _batch_option(name: str, spec) -> Entry:
-    required = " [required]" if spec.name in BATCH_REQUIRED[name] else ""
-    operation_name = BATCH_OPERATIONS.get(name)
+    from rekcli.cli.batch_commands import OPTION_TYPES
+
+    command = batch_commands()[name]
+    required = " [required]" if spec.name in command.required else ""
+    operation_name = command.operation
     passed = command_option_specs(operation_name).get(spec.name) if operation_name else None
     if passed is not None and passed.shape == "ImageBlob":
         body = [Para(spec.help)] + _constraints(model.shape("ImageBlob"))
@@ -582,23 +576,24 @@ def _batch_option(name: str, spec) -> Entry:
     elif spec.kind == LIST:
         detail = "(list)"
     else:
-        detail = BATCH_OPTION_TYPES.get(spec.name, "(string)")
+        detail = f"({OPTION_TYPES.get(spec.name, 'string')})"
     body = [Para(spec.help)] + [Para(text) for text in
-                                examples.BATCH_OPTION_NOTES.get(spec.name, [])]
+                                batch_examples.BATCH_OPTION_NOTES.get(spec.name, [])]
     if spec.kind == LIST:
         body += [Para("Syntax:", label=True), Code('"string" "string" ...')]
     return Entry(spec.name, detail + required, body)
 
 
 def _batch_output(name: str) -> list:
+    declared = batch_commands()[name]
     item = _batch_item(name)
-    docs = examples.BATCH_LINE_DOCS
+    docs = batch_examples.BATCH_LINE_DOCS
     error = Entry("Error", "-> (structure)", [
-        Para(docs["Error"].format(item=item, response="Response" if name != "batch"
+        Para(docs["Error"].format(item=item, response="Response" if declared.operation
                                   else "response members")),
         Entry("Code", "-> (string)", [Para(docs["Error.Code"])]),
         Entry("Message", "-> (string)", [Para(docs["Error.Message"])])])
-    if name == "batch":
+    if not declared.operation:
         return [Para("One line per request, in input order: the response of the request, "
                      "with the members listed in the OUTPUT section of the command's own "
                      "page (rekcli <command> help); {} when the response is empty; or, when "
@@ -607,14 +602,14 @@ def _batch_output(name: str) -> list:
                 error,
                 Para("With --query, each response is replaced by the result of the query; "
                      "error lines are printed whole.")]
-    operation_name = BATCH_OPERATIONS[name]
+    operation_name = declared.operation
     command = model.kebab(operation_name)
     entries = [Para("One line per image, in the order of their paths. With --output json "
                     "(the default) a line is a JSON object with these members, in this "
                     "order:"),
                Entry("Image", "-> (string)", [Para(docs["Image"])])]
-    if name == "index-folder":
-        entries.append(Entry("ExternalImageId", "-> (string)", [Para(docs["ExternalImageId"])]))
+    entries += [Entry(member, "-> (string)", [Para(docs[member])])
+                for member in declared.line_members]
     response = [Para(f"What rekcli {command} prints for this image; see OUTPUT in "
                      f"{PROG}-{command}(1) for the members of each.")]
     output = model.operation(operation_name)["output"]["members"]
@@ -622,10 +617,10 @@ def _batch_output(name: str) -> list:
                        [Para(member_doc(operation_name, member))])
                  for member, shape_name in output.items()]
     entries.append(Entry("Response", "-> (structure)", response))
-    if name == "index-folder":
+    if declared.skipped:
         entries.append(Entry("Skipped", "-> (string)", [
             Para(docs["Skipped"] + " The line has no Response."),
-            Para("Possible values: ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES")]))
+            Para("Possible values: " + ", ".join(declared.skipped))]))
     entries += [error,
                 Para("With --query, each line that succeeded is replaced by the result of the "
                      "query applied to the object above; error lines are printed whole.")]
