@@ -85,12 +85,10 @@ def execute(task: Task) -> dict:
 
     Never raises for a bad request: a failed item must not stop the batch.
     """
-    from rekcli.cli.display import render_timestamps
-    from rekcli.cli.errors import CliError
-    from rekcli.cli.request import build_request_from_input
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
     from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import RequestError, build_request_from_input, render_timestamps
 
     if task.problem:
         return {"Error": {"Code": "FileError", "Message": task.problem}}
@@ -105,7 +103,7 @@ def execute(task: Task) -> dict:
         return {"Response": render_timestamps(invoke(task.operation, request, context))}
     except ServiceError as error:
         return {"Error": {"Code": error.code, "Message": error.message}}
-    except CliError as error:
+    except RequestError as error:
         return {"Error": {"Code": error.code or "ClientError", "Message": error.message}}
     except OSError as error:
         return {"Error": {"Code": "FileError", "Message": str(error)}}
