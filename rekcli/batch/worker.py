@@ -163,14 +163,11 @@ def _read_image_file(path: Path) -> bytes:
 
 
 def _reason_to_skip(context, members: dict) -> str | None:
-    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (see reason_to_skip_indexing)."""
-    from rekcli.service.faces_by_image import reason_to_skip_indexing
+    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (the service's
+    reason_to_skip_indexing), from the bytes this worker already read."""
+    from rekcli.service import reason_to_skip_indexing
 
-    from rekcli.service import with_defaults
-
-    request = with_defaults("IndexFaces", members)
-    image = request["Image"]
+    image = members["Image"]
     data = image["Bytes"] if "Bytes" in image else context.fetched_s3_objects[
         (image["S3Object"]["Bucket"], image["S3Object"]["Name"])]
-    return reason_to_skip_indexing(context, request["CollectionId"], data,
-                                   request.get("ExternalImageId"), request["QualityFilter"])
+    return reason_to_skip_indexing(members, data, context)

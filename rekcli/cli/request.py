@@ -351,18 +351,18 @@ def build_request(operation_name: str, specs: dict[str, OptionSpec], values: dic
 def build_request_from_input(operation_name: str, request: dict, binary_format: str) -> dict:
     """Fill tokens, decode blobs and validate a request given as API members (the service's
     rekcli/service/requests.py), its problems as the CLI reports them."""
-    with _as_cli_errors():
+    with as_cli_errors():
         return requests.build_request_from_input(operation_name, request, binary_format)
 
 
 def decode_blobs(value, shape: dict, binary_format: str):
     """Text given where the model wants bytes: base64-decoded (v2 default) or raw UTF-8."""
-    with _as_cli_errors():
+    with as_cli_errors():
         return requests.decode_blobs(value, shape, binary_format)
 
 
 @contextmanager
-def _as_cli_errors():
+def as_cli_errors():
     """A request the service's client-side checks refuse: ParamValidation (exit 252), or
     blob text that is not base64 (exit 255, the bare message), as aws reports them."""
     try:
