@@ -85,12 +85,10 @@ def execute(task: Task) -> dict:
 
     Never raises for a bad request: a failed item must not stop the batch.
     """
-    from rekcli.cli.display import render_timestamps
-    from rekcli.cli.errors import CliError
-    from rekcli.cli.request import build_request_from_input
     from rekcli.service import invoke
     from rekcli.service.context import ServiceContext
     from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import RequestError, build_request_from_input, render_timestamps
 
     if task.problem:
         return {"Error": {"Code": "FileError", "Message": task.problem}}
@@ -105,7 +103,7 @@ def execute(task: Task) -> dict:
         return {"Response": render_timestamps(invoke(task.operation, request, context))}
     except ServiceError as error:
         return {"Error": {"Code": error.code, "Message": error.message}}
-    except CliError as error:
+    except RequestError as error:
         return {"Error": {"Code": error.code or "ClientError", "Message": error.message}}
     except OSError as error:
         return {"Error": {"Code": "FileError", "Message": str(error)}}
@@ -165,14 +163,11 @@ def _read_image_file(path: Path) -> bytes:
 
 
 def _reason_to_skip(context, members: dict) -> str | None:
-    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (see reason_to_skip_indexing)."""
-    from rekcli.service.faces_by_image import reason_to_skip_indexing
+    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (the service's
+    reason_to_skip_indexing), from the bytes this worker already read."""
+    from rekcli.service import reason_to_skip_indexing
 
-    from rekcli.service import with_defaults
-
-    request = with_defaults("IndexFaces", members)
-    image = request["Image"]
+    image = members["Image"]
     data = image["Bytes"] if "Bytes" in image else context.fetched_s3_objects[
         (image["S3Object"]["Bucket"], image["S3Object"]["Name"])]
-    return reason_to_skip_indexing(context, request["CollectionId"], data,
-                                   request.get("ExternalImageId"), request["QualityFilter"])
+    return reason_to_skip_indexing(members, data, context)

@@ -1,7 +1,7 @@
 """The Rekognition face API as data: every operation, its input and output shapes.
 
-This is the one description of the API in rekcli. From it come the Click options and their
-types, client-side validation (required, types, minimums), the service-side checks (maximums,
+This is the one description of the API in rekcli. From it come the command-line options and
+their types, client-side validation (required, types, minimums), the service-side checks (maximums,
 patterns, enums), `--generate-cli-skeleton`, the order of keys in responses, help text,
 completions and man pages. Facts are taken from the botocore service model as summarised in
 `shared/reference/rekognition-face-api.md`; the help sentences are our own.
