@@ -1,0 +1,217 @@
+"""The licence-clean mode (REKCLI_FACE_MODEL=clean): 5-point landmarks, its own calibration,
+and a 68-point model file that no process opens.
+
+Whether a file is opened is asked of the kernel (inotify on the model file), not of Python:
+dlib reads its models with C++ streams, which Python's audit hooks never see.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import itertools
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from cli_helpers import run_cli
+from rekcli.engine import UnknownFaceModel, analyze_faces, decode_image, descriptor_distance
+from rekcli.engine import models
+from rekcli.engine.similarity import distance_from_similarity, similarity_from_distance
+from test_engine_photos import GROUP_IDENTITIES, UNNAMED
+
+CLEAN = {"REKCLI_FACE_MODEL": "clean"}
+FIVE_POINT_TYPES = {"eyeLeft", "eyeRight", "nose", "leftEyeLeft", "leftEyeRight",
+                    "rightEyeLeft", "rightEyeRight", "leftPupil", "rightPupil"}
+
+
+# -- the setting ------------------------------------------------------------------------------
+
+
+def test_the_setting_is_read_at_every_call(monkeypatch):
+    assert models.face_model() == "default"
+    monkeypatch.setenv("REKCLI_FACE_MODEL", " Clean ")
+    assert models.face_model() == "clean"
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "ibug")
+    with pytest.raises(UnknownFaceModel, match="default, clean"):
+        models.face_model()
+
+
+def test_each_mode_scores_its_own_decision_distance_just_above_80():
+    assert 80 < similarity_from_distance(0.60, "default") < 80.1
+    assert 80 < similarity_from_distance(0.56, "clean") < 80.1
+    for mode in ("default", "clean"):
+        assert similarity_from_distance(0.0, mode) == 100.0
+        for threshold in (50.0, 80.0, 99.0):
+            cut = distance_from_similarity(threshold, mode)
+            assert similarity_from_distance(cut, mode) == pytest.approx(threshold)
+
+
+def test_the_calibration_follows_the_current_mode(monkeypatch):
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    assert similarity_from_distance(0.58) == similarity_from_distance(0.58, "clean") < 80
+
+
+# -- the 68-point file is never opened --------------------------------------------------------
+
+_IN_OPEN = 0x20
+
+
+class _OpenWatch:
+    """Counts the opens of one file by any process (Linux inotify, through libc)."""
+
+    def __init__(self, path):
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            pytest.skip(f"inotify unavailable: errno {ctypes.get_errno()}")
+        if self.libc.inotify_add_watch(self.fd, os.fsencode(path), _IN_OPEN) < 0:
+            os.close(self.fd)
+            pytest.skip(f"cannot watch {path}: errno {ctypes.get_errno()}")
+
+    def opens(self) -> int:
+        count = 0
+        while select.select([self.fd], [], [], 0)[0]:
+            data = os.read(self.fd, 65536)
+            position = 0
+            while position < len(data):
+                _wd, mask, _cookie, length = struct.unpack_from("iIII", data, position)
+                count += bool(mask & _IN_OPEN)
+                position += 16 + length
+        return count
+
+    def close(self):
+        os.close(self.fd)
+
+
+# One process running the engine operations as a user would: detect-faces with every
+# attribute, compare-faces, and a collection indexed and searched.
+_SCRIPT = """
+import sys
+from rekcli.cli.main import main
+photo, group = sys.argv[1], sys.argv[2]
+for args in (["detect-faces", "--image-bytes", "fileb://" + photo, "--attributes", "ALL"],
+             ["compare-faces", "--source-image-bytes", "fileb://" + photo,
+              "--target-image-bytes", "fileb://" + group]):
+    code = main(args)
+    if code:
+        sys.exit(code)
+"""
+
+
+def _run_engine_operations(faces_dir, tmp_path, env):
+    full_env = dict(os.environ, REKCLI_DATA_DIR=str(tmp_path / "data"), **env)
+    return subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(faces_dir / "people/obama/obama.jpg"),
+         str(faces_dir / "groups/two_people.jpg")],
+        capture_output=True, env=full_env, timeout=300)
+
+
+@pytest.mark.e2e
+def test_the_68_point_model_file_is_never_opened_in_clean_mode(faces_dir, tmp_path):
+    watch = _OpenWatch(models.model_path("shape_predictor_68_face_landmarks.dat"))
+    try:
+        watch.opens()  # nothing before us counts
+        clean = _run_engine_operations(faces_dir, tmp_path, CLEAN)
+        assert clean.returncode == 0, clean.stderr.decode()
+        assert watch.opens() == 0
+        # The same watch sees the default mode open it: the check can fail.
+        default = _run_engine_operations(faces_dir, tmp_path, {})
+        assert default.returncode == 0, default.stderr.decode()
+        assert watch.opens() >= 1
+    finally:
+        watch.close()
+
+
+# -- what the 5 points give -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clean_analysis(faces_dir):
+    """{relative path: (DecodedImage, faces from the image's left)} in the clean mode."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REKCLI_FACE_MODEL", "clean")
+        paths = sorted((faces_dir / "people").glob("*/*")) + sorted((faces_dir / "groups").iterdir())
+        result = {}
+        for path in paths:
+            image = decode_image(path.read_bytes())
+            faces = sorted(analyze_faces(image, detailed=True), key=lambda face: face.box[0])
+            result[path.relative_to(faces_dir).as_posix()] = (image, faces)
+        return result
+
+
+@pytest.mark.e2e
+def test_clean_faces_have_the_5_point_landmarks_a_pose_and_no_guessed_attributes(clean_analysis):
+    for name, (_, faces) in clean_analysis.items():
+        for face in faces:
+            assert set(face.landmarks) == FIVE_POINT_TYPES, name
+            (lx, ly), (rx, ry) = face.landmarks["eyeLeft"], face.landmarks["eyeRight"]
+            assert lx < rx, name
+            assert face.landmarks["nose"][1] > max(ly, ry), name  # below the eyes
+            assert face.pose is not None, name
+            assert face.attributes == {}, name
+            assert face.descriptor.shape == (128,)
+
+
+@pytest.mark.e2e
+def test_clean_same_person_scores_80_or_more_and_different_people_less(clean_analysis,
+                                                                       monkeypatch):
+    """The figures of benchmarks/bench_clean_mode.py: no false match, no missed match."""
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    faces = []
+    for name, (_, found) in clean_analysis.items():
+        if name.startswith("people/"):
+            faces.append((name.split("/")[1], name, found[0].descriptor))
+        elif name in GROUP_IDENTITIES:
+            assert len(found) == len(GROUP_IDENTITIES[name]), name
+            faces.extend((who, name, face.descriptor)
+                         for who, face in zip(GROUP_IDENTITIES[name], found))
+        else:
+            assert name == UNNAMED
+            faces.extend((None, f"{name}#{i}", face.descriptor) for i, face in enumerate(found))
+    same, different = [], []
+    for (who_a, label_a, a), (who_b, label_b, b) in itertools.combinations(faces, 2):
+        if who_a is None and who_b is None:
+            continue
+        similarity = similarity_from_distance(descriptor_distance(a, b))
+        (same if who_a == who_b else different).append((similarity, label_a, label_b))
+    assert len(same) >= 25 and len(different) >= 500
+    assert [pair for pair in same if pair[0] < 80] == []
+    assert [pair for pair in different if pair[0] >= 80] == []
+
+
+@pytest.mark.e2e
+def test_clean_detect_faces_reports_what_5_points_measure(capsys, faces_dir, monkeypatch):
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    code, out, err = run_cli(capsys, "detect-faces", "--image-bytes",
+                             f"fileb://{faces_dir / 'people/obama/obama.jpg'}",
+                             "--attributes", "ALL")
+    assert code == 0, err
+    (detail,) = json.loads(out)["FaceDetails"]
+    assert [mark["Type"] for mark in detail["Landmarks"]] == [
+        "eyeLeft", "eyeRight", "nose", "leftEyeLeft", "leftEyeRight", "rightEyeLeft",
+        "rightEyeRight", "leftPupil", "rightPupil"]
+    assert set(detail["Pose"]) == {"Roll", "Yaw", "Pitch"}
+    assert not {"Smile", "EyesOpen", "MouthOpen"} & set(detail)
+
+
+@pytest.mark.e2e
+def test_clean_compare_faces_matches_obama_and_not_biden(capsys, faces_dir, monkeypatch):
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    code, out, err = run_cli(capsys, "compare-faces", "--source-image-bytes",
+                             f"fileb://{faces_dir / 'people/obama/obama2.jpg'}",
+                             "--target-image-bytes",
+                             f"fileb://{faces_dir / 'groups/two_people.jpg'}")
+    assert code == 0, err
+    response = json.loads(out)
+    (match,) = response["FaceMatches"]
+    (unmatched,) = response["UnmatchedFaces"]
+    assert match["Similarity"] >= 80
+    # obama stands on the left of two_people.jpg, biden on the right
+    assert match["Face"]["BoundingBox"]["Left"] < unmatched["BoundingBox"]["Left"]
+    assert [mark["Type"] for mark in match["Face"]["Landmarks"]] == ["eyeLeft", "eyeRight", "nose"]
