@@ -215,3 +215,100 @@ def test_clean_compare_faces_matches_obama_and_not_biden(capsys, faces_dir, monk
     # obama stands on the left of two_people.jpg, biden on the right
     assert match["Face"]["BoundingBox"]["Left"] < unmatched["BoundingBox"]["Left"]
     assert [mark["Type"] for mark in match["Face"]["Landmarks"]] == ["eyeLeft", "eyeRight", "nose"]
+
+
+# -- collections remember their mode ----------------------------------------------------------
+
+
+def _fileb(faces_dir, relative):
+    return f"fileb://{faces_dir / relative}"
+
+
+@pytest.fixture
+def clean_collection(capsys, faces_dir, monkeypatch):
+    """A collection made in the clean mode holding obama.jpg and biden.jpg; the clean mode
+    stays set."""
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    code, out, err = run_cli(capsys, "create-collection", "--collection-id", "clean")
+    assert code == 0, err
+    assert json.loads(out)["FaceModelVersion"] == "1.0-clean"
+    for person in ("obama", "biden"):
+        code, out, err = run_cli(capsys, "index-faces", "--collection-id", "clean",
+                                 "--image-bytes", _fileb(faces_dir, f"people/{person}/{person}.jpg"),
+                                 "--external-image-id", person)
+        assert code == 0, err
+        response = json.loads(out)
+        assert response["FaceModelVersion"] == "1.0-clean"
+        assert len(response["FaceRecords"]) == 1
+    return "clean"
+
+
+@pytest.mark.e2e
+def test_a_clean_collection_finds_the_same_person_and_no_one_else(capsys, faces_dir,
+                                                                  clean_collection):
+    code, out, err = run_cli(capsys, "search-faces-by-image", "--collection-id", clean_collection,
+                             "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg"))
+    assert code == 0, err
+    response = json.loads(out)
+    assert [m["Face"]["ExternalImageId"] for m in response["FaceMatches"]] == ["obama"]
+    assert response["FaceModelVersion"] == "1.0-clean"
+    code, out, err = run_cli(capsys, "search-faces-by-image", "--collection-id", clean_collection,
+                             "--image-bytes", _fileb(faces_dir, "people/kit_harington/john1.jpeg"))
+    assert code == 0, err
+    assert json.loads(out)["FaceMatches"] == []
+
+
+@pytest.mark.e2e
+def test_a_clean_collection_refuses_the_default_mode(capsys, faces_dir, clean_collection,
+                                                     monkeypatch):
+    monkeypatch.delenv("REKCLI_FACE_MODEL")
+    code, out, _ = run_cli(capsys, "list-faces", "--collection-id", clean_collection)
+    assert code == 0 and len(json.loads(out)["Faces"]) == 2  # reading is fine
+    face_id = json.loads(out)["Faces"][0]["FaceId"]
+    code, out, _ = run_cli(capsys, "list-collections")
+    assert json.loads(out)["FaceModelVersions"] == ["1.0-clean"]
+    refused = [
+        ("index-faces", "--collection-id", clean_collection,
+         "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg")),
+        ("search-faces-by-image", "--collection-id", clean_collection,
+         "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg")),
+        ("search-users-by-image", "--collection-id", clean_collection,
+         "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg")),
+        ("search-faces", "--collection-id", clean_collection, "--face-id", face_id),
+        ("search-users", "--collection-id", clean_collection, "--face-id", face_id),
+    ]
+    for args in refused:
+        code, out, err = run_cli(capsys, *args)
+        assert code == 254, (args, err)
+        assert out == ""
+        assert "InvalidParameterException" in err
+        assert "FaceModelVersion 1.0-clean" in err and "FaceModelVersion 1.0," in err
+        assert "REKCLI_FACE_MODEL=clean" in err
+    code, out, _ = run_cli(capsys, "list-faces", "--collection-id", clean_collection)
+    assert len(json.loads(out)["Faces"]) == 2  # nothing was added
+
+
+@pytest.mark.e2e
+def test_a_default_collection_refuses_the_clean_mode(capsys, faces_dir, monkeypatch):
+    code, out, err = run_cli(capsys, "create-collection", "--collection-id", "old")
+    assert code == 0 and json.loads(out)["FaceModelVersion"] == "1.0", err
+    code, _, err = run_cli(capsys, "index-faces", "--collection-id", "old",
+                           "--image-bytes", _fileb(faces_dir, "people/obama/obama.jpg"))
+    assert code == 0, err
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    code, out, err = run_cli(capsys, "search-faces-by-image", "--collection-id", "old",
+                             "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg"))
+    assert code == 254 and out == ""
+    assert "InvalidParameterException" in err and "REKCLI_FACE_MODEL unset" in err
+    monkeypatch.delenv("REKCLI_FACE_MODEL")  # back in its own mode, it works as before
+    code, out, err = run_cli(capsys, "search-faces-by-image", "--collection-id", "old",
+                             "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg"))
+    assert code == 0 and len(json.loads(out)["FaceMatches"]) == 1, err
+
+
+def test_an_unknown_face_model_is_a_configuration_error(capsys, faces_dir, monkeypatch):
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "ibug")
+    code, out, err = run_cli(capsys, "detect-faces", "--image-bytes",
+                             _fileb(faces_dir, "people/obama/obama.jpg"))
+    assert code == 253 and out == ""
+    assert "REKCLI_FACE_MODEL='ibug' is not a face model; choose one of: default, clean" in err
