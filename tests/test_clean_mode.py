@@ -312,3 +312,75 @@ def test_an_unknown_face_model_is_a_configuration_error(capsys, faces_dir, monke
                              _fileb(faces_dir, "people/obama/obama.jpg"))
     assert code == 253 and out == ""
     assert "REKCLI_FACE_MODEL='ibug' is not a face model; choose one of: default, clean" in err
+
+
+# -- the setting reaches every process --------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_serve_workers_run_the_clean_mode(faces_dir, tmp_path, monkeypatch):
+    import base64
+
+    from test_serve import Server
+
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")  # the server's environment
+    watch = _OpenWatch(models.model_path("shape_predictor_68_face_landmarks.dat"))
+    server = Server(tmp_path / "served", "--workers", "1")
+    try:
+        image = {"Bytes": base64.b64encode(
+            (faces_dir / "people/obama/obama.jpg").read_bytes()).decode()}
+        status, body = server.raw(json.dumps({"Image": image, "Attributes": ["ALL"]}).encode(),
+                                  "RekognitionService.DetectFaces")
+        assert status.status == 200, body
+        (detail,) = body["FaceDetails"]
+        assert {mark["Type"] for mark in detail["Landmarks"]} == FIVE_POINT_TYPES
+        status, body = server.raw(b'{"CollectionId": "served"}',
+                                  "RekognitionService.CreateCollection")
+        assert status.status == 200 and body["FaceModelVersion"] == "1.0-clean", body
+        status, body = server.raw(json.dumps({"CollectionId": "served", "Image": image}).encode(),
+                                  "RekognitionService.IndexFaces")
+        assert status.status == 200 and len(body["FaceRecords"]) == 1, body
+    finally:
+        assert server.stop() == 0
+    assert watch.opens() == 0
+    watch.close()
+
+
+def test_serve_refuses_an_unknown_face_model(tmp_path):
+    env = dict(os.environ, REKCLI_FACE_MODEL="ibug", REKCLI_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, "-m", "rekcli", "serve", "--port", "0"],
+                            capture_output=True, env=env, timeout=60)
+    assert result.returncode == 253
+    assert b"REKCLI_FACE_MODEL='ibug' is not a face model" in result.stderr
+
+
+@pytest.mark.e2e
+def test_batch_workers_run_the_clean_mode(faces_dir, tmp_path):
+    from cli_helpers import run_subprocess
+
+    env = {"REKCLI_FACE_MODEL": "clean", "REKCLI_DATA_DIR": str(tmp_path / "data")}
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for person in ("obama", "biden"):
+        (folder / f"{person}.jpg").symlink_to(faces_dir / f"people/{person}/{person}.jpg")
+    watch = _OpenWatch(models.model_path("shape_predictor_68_face_landmarks.dat"))
+    try:
+        assert run_subprocess("create-collection", "--collection-id", "c", env=env).returncode == 0
+        indexed = run_subprocess("index-folder", "--collection-id", "c", "--images", str(folder),
+                                 "--workers", "2", env=env)
+        assert indexed.returncode == 0, indexed.stderr
+        for line in indexed.stdout.decode().splitlines():
+            assert json.loads(line)["Response"]["FaceModelVersion"] == "1.0-clean"
+        requests = "".join(
+            json.dumps({"Image": {"Bytes": f"fileb://{faces_dir / name}"}}) + "\n"
+            for name in ("groups/obama_and_biden.jpg", "people/biden/biden.jpg"))
+        detected = run_subprocess("batch", "detect-faces", "--workers", "2",
+                                  "--query", "FaceDetails[].length(Landmarks)",
+                                  input=requests.encode(), env=env)
+        assert detected.returncode == 0, detected.stderr
+        # eyeLeft, eyeRight and nose: the DEFAULT landmarks 5 points measure
+        assert [json.loads(line) for line in detected.stdout.decode().splitlines()] == [
+            [3, 3, 3], [3]]
+        assert watch.opens() == 0
+    finally:
+        watch.close()
