@@ -14,7 +14,9 @@ Prints, per mode:
   two different people, and the gap between them; the Similarity of each under the mode's
   calibration (engine/similarity.py), and how many pairs match at the default threshold 80;
 - for the clean mode, how far its landmarks and pose are from the default mode's on the same
-  faces (eye centres, nose, in % of the distance between the eyes; angles in degrees).
+  faces (eye centres, nose, in % of the distance between the eyes; angles in degrees);
+- the time each landmark model takes to load in a fresh process (median of 3), the part of a
+  cold command the mode changes.
 
 Nothing here is asserted: tests/test_clean_mode.py checks the matches and non-matches.
 """
@@ -135,6 +137,29 @@ def report_geometry(default: dict, clean: dict) -> None:
               f"90th percentile {np.percentile(gaps, 90):4.1f}, max {np.max(gaps):4.1f} degrees")
 
 
+_LOAD_PROBE = """
+import sys, time
+from rekcli.engine import models
+import dlib  # imported before the clock starts: only the model file's load is timed
+start = time.perf_counter()
+getattr(models, sys.argv[1])()
+print(time.perf_counter() - start)
+"""
+
+
+def report_load_times(runs: int = 3) -> None:
+    import statistics
+    import subprocess
+
+    print("\n== landmark model load, fresh process (median of %d)" % runs)
+    for loader in ("shape_predictor_5", "shape_predictor_68"):
+        times = [float(subprocess.run([sys.executable, "-c", _LOAD_PROBE, loader],
+                                      capture_output=True, text=True, check=True).stdout)
+                 for _ in range(runs)]
+        print(f"  {loader}: {1000 * statistics.median(times):.0f} ms")
+    print(f"  (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
@@ -144,6 +169,7 @@ def main() -> None:
     report_distances("default", identified(default))
     report_distances("clean", identified(clean))
     report_geometry(default, clean)
+    report_load_times()
 
 
 if __name__ == "__main__":

@@ -159,6 +159,17 @@ def test_clean_faces_have_the_5_point_landmarks_a_pose_and_no_guessed_attributes
 
 
 @pytest.mark.e2e
+def test_every_portrait_passes_the_auto_and_medium_quality_filters_in_clean_mode(clean_analysis):
+    from rekcli.service.quality import quality_filter_reasons
+
+    for name, (image, found) in clean_analysis.items():
+        if name.startswith("people/"):
+            (face,) = found
+            for level in ("AUTO", "MEDIUM"):
+                assert quality_filter_reasons(face, level, image.width, image.height) == [], name
+
+
+@pytest.mark.e2e
 def test_clean_same_person_scores_80_or_more_and_different_people_less(clean_analysis,
                                                                        monkeypatch):
     """The figures of benchmarks/bench_clean_mode.py: no false match, no missed match."""
@@ -276,7 +287,15 @@ def test_a_clean_collection_refuses_the_default_mode(capsys, faces_dir, clean_co
          "--image-bytes", _fileb(faces_dir, "people/obama/obama2.jpg")),
         ("search-faces", "--collection-id", clean_collection, "--face-id", face_id),
         ("search-users", "--collection-id", clean_collection, "--face-id", face_id),
+        ("associate-faces", "--collection-id", clean_collection, "--user-id", "u",
+         "--face-ids", face_id),
+        # refused before the video is even looked for
+        ("start-face-search", "--collection-id", clean_collection,
+         "--video", "S3Object={Bucket=clips,Name=door.mp4}"),
     ]
+    code, _, err = run_cli(capsys, "create-user", "--collection-id", clean_collection,
+                           "--user-id", "u")
+    assert code == 0, err
     for args in refused:
         code, out, err = run_cli(capsys, *args)
         assert code == 254, (args, err)
