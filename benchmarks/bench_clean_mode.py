@@ -13,6 +13,8 @@ Prints, per mode:
 - descriptor distances: the largest between two photos of one person, the smallest between
   two different people, and the gap between them; the Similarity of each under the mode's
   calibration (engine/similarity.py), and how many pairs match at the default threshold 80;
+- the closest the named people come to the 43 strangers of detection/ (faces of no one in
+  people/), a second check for false matches;
 - for the clean mode, how far its landmarks and pose are from the default mode's on the same
   faces (eye centres, nose, in % of the distance between the eyes; angles in degrees);
 - the time each landmark model takes to load in a fresh process (median of 3), the part of a
@@ -104,6 +106,23 @@ def report_distances(mode: str, faces: list[tuple]) -> None:
           + ", ".join(f"{d:.3f}" for d, _, _ in different[:5]))
 
 
+def report_detection_strangers(faces_dir: Path, mode: str, faces: list[tuple]) -> None:
+    from rekcli.engine import analyze_faces, decode_image, descriptor_distance
+    from rekcli.engine.similarity import similarity_from_distance
+
+    os.environ["REKCLI_FACE_MODEL"] = mode
+    strangers = []
+    for path in sorted((faces_dir / "detection").glob("*.jpg")):
+        strangers += analyze_faces(decode_image(path.read_bytes()))
+    named = [face for who, _, face in faces if who is not None]
+    distances = sorted(descriptor_distance(a.descriptor, b.descriptor)
+                       for a in named for b in strangers)
+    print(f"  {len(named)} named faces against the {len(strangers)} faces of detection/: "
+          f"smallest distance {distances[0]:.3f}, Similarity "
+          f"{similarity_from_distance(distances[0]):.1f}; "
+          f"{sum(similarity_from_distance(d) >= THRESHOLD for d in distances)} false matches")
+
+
 def report_geometry(default: dict, clean: dict) -> None:
     """How far the 5-point landmarks and pose are from the 68-point ones, face by face."""
     import numpy as np
@@ -166,8 +185,9 @@ def main() -> None:
     args = parser.parse_args()
     default = analyse(args.faces, "default")
     clean = analyse(args.faces, "clean")
-    report_distances("default", identified(default))
-    report_distances("clean", identified(clean))
+    for mode, analysed in (("default", default), ("clean", clean)):
+        report_distances(mode, identified(analysed))
+        report_detection_strangers(args.faces, mode, identified(analysed))
     report_geometry(default, clean)
     report_load_times()
 
