@@ -614,6 +614,11 @@ ENVIRONMENT = [
                        "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k. Unset, "
                        "S3Object is read from S3 (AWS_ENDPOINT_URL_S3 for an S3-compatible "
                        "store)."),
+    ("REKCLI_FACE_MODEL", "Set to 'clean' for the licence-clean mode: landmarks, pose and "
+                          "descriptors from dlib's 5-point model, never loading the 68-point "
+                          "model (iBUG 300-W, non-commercial). Its collections have "
+                          "FaceModelVersion 1.0-clean and refuse the other mode's faces "
+                          "and searches (default: unset, the 68-point model, 1.0)."),
     ("AWS_REGION, AWS_DEFAULT_REGION", "Region, after --region and before the profile's region "
                                        "(default us-east-1)."),
     ("AWS_DEFAULT_OUTPUT", "Output format, after --output and before the profile's output."),

@@ -111,6 +111,7 @@ class Settings:
 
         if not uses_local_store and remote.configured_endpoint(self) is not None:
             return self  # the endpoint's store is its own business
+        check_face_model()
         from rekcli.service.context import default_data_dir
 
         data_dir = default_data_dir()
@@ -192,6 +193,18 @@ def check_trusted_dirs(data_dir, region: str) -> None:
             f"replace the face data in it. Fix: chown it to yourself and chmod {mode} it, "
             f"or point rekcli at a private folder (REKCLI_DATA_DIR / REKCLI_CACHE_DIR). "
             f"For a store deliberately shared with your group, set {SHARED_STORE_ENV}=group.")
+
+
+def check_face_model() -> None:
+    """A REKCLI_FACE_MODEL the engine does not have is local configuration it cannot use:
+    exit 253 before any work, as for a bad folder."""
+    from rekcli.engine.errors import UnknownFaceModel
+    from rekcli.engine.models import face_model
+
+    try:
+        face_model()
+    except UnknownFaceModel as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def error_format(globals_: GlobalOptions, profile_config: dict | None = None) -> str:

@@ -7,7 +7,8 @@ that load on the first call:
     images.py      bytes -> upright RGB pixels (magic bytes, header limits, EXIF orientation)
     models.py      the dlib model files, each loaded once per process and only when needed
     detection.py   where the faces are (HOG by default, CNN with REKCLI_DETECTOR=cnn)
-    landmarks.py   dlib's 68 points -> Rekognition's 30 landmark types
+    landmarks.py   dlib's 68 points -> Rekognition's 30 landmark types (5 points -> 9 in the
+                   licence-clean mode, REKCLI_FACE_MODEL=clean)
     pose.py        roll, yaw, pitch from landmarks and a 3-D head model (cv2.solvePnP)
     quality.py     brightness and sharpness of a face's pixels
     attributes.py  EyesOpen, MouthOpen, Smile: what landmark geometry honestly measures
@@ -30,6 +31,7 @@ from rekcli.engine.errors import (
     ImageError,
     ImageTooManyPixels,
     UnknownDetector,
+    UnknownFaceModel,
     UnsupportedImageFormat,
 )
 
@@ -48,6 +50,7 @@ __all__ = [
     "ImageError",
     "ImageTooManyPixels",
     "UnknownDetector",
+    "UnknownFaceModel",
     "UnsupportedImageFormat",
     "analysis_fingerprint",
     "analyze_faces",
@@ -97,7 +100,7 @@ class FaceAnalysis:
 def analysis_fingerprint() -> str:
     """Names what decides the faces analyze_faces finds and what it measures of them: the
     source of the engine (its C scan included) and of the QualityFilter rules, the chosen
-    detector, whether the C scan is built, and the dlib and OpenCV releases in use. Results
+    detector and landmark model, whether the C scan is built, and the dlib and OpenCV releases in use. Results
     stored under another fingerprint are stale.
 
     Any edit of those sources changes it (a comment too: being stale costs one more
@@ -107,7 +110,7 @@ def analysis_fingerprint() -> str:
     from rekcli.engine import models
 
     return (f"engine {_engine_source_digest()}; detector {models.detector_name()}; "
-            f"scan {_hog_scan_in_use()}; "
+            f"landmarks {models.face_model()}; scan {_hog_scan_in_use()}; "
             f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}")
 
 

@@ -44,8 +44,9 @@ def _load_models() -> None:
     from rekcli.engine import detection, models
 
     detection.remember_detections(REMEMBERED_IMAGES)
-    for loader in ("hog_detector", "shape_predictor_68", "shape_predictor_5",
-                   "face_recognition_model"):
+    # The landmark model of the current mode only: in the licence-clean mode the 68-point
+    # file is never opened (REKCLI_FACE_MODEL, inherited from the server's environment).
+    for loader in ("hog_detector", "shape_predictor", "face_recognition_model"):
         try:
             getattr(models, loader)()
         except Exception:  # a missing optional model must not stop the worker; the request

@@ -19,6 +19,7 @@ from __future__ import annotations
 from rekcli.service import pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException, ResourceNotFoundException
+from rekcli.service.face_model import current_face_model_version
 from rekcli.service.store_errors import open_store
 from rekcli.store.journals import drop_journals_of
 
@@ -28,7 +29,8 @@ STATUS_OK = 200
 def create_collection(ctx: ServiceContext, request: dict) -> dict:
     collection_id = request["CollectionId"]
     with open_store(ctx) as store:
-        info = store.create_collection(collection_id, request.get("Tags") or {})
+        info = store.create_collection(collection_id, request.get("Tags") or {},
+                                       face_model_version=current_face_model_version())
     return {
         "StatusCode": STATUS_OK,
         # CreateCollection's ARN lacks the "arn:" prefix, as the real service answers (§1.5).

@@ -19,6 +19,7 @@ from rekcli.service.face_details import f32
 from rekcli.service import model, pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException
+from rekcli.service.face_model import require_current_face_model
 from rekcli.service.store_errors import open_store
 from rekcli.store import Collection, face_record
 from rekcli.store.journals import drop_journals_of
@@ -47,6 +48,7 @@ def match_faces(collection: Collection, descriptor, max_faces: int | None = None
                 threshold: float | None = None, exclude_face_ids=()) -> list[dict]:
     """FaceMatches for `descriptor`: [{Similarity, Face}], Similarity descending, only
     matches with Similarity >= threshold (default 80), at most max_faces (default 4096)."""
+    require_current_face_model(collection)  # its Similarity would mean nothing otherwise
     threshold = DEFAULT_FACE_MATCH_THRESHOLD if threshold is None else float(threshold)
     max_faces = DEFAULT_MAX_FACES if max_faces is None else int(max_faces)
     nearest = collection.nearest_faces(descriptor, max_faces, distance_limit(threshold),

@@ -131,11 +131,15 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
 
 @contextmanager
 def _collection(ctx: ServiceContext, collection_id: str):
-    """The open collection (ResourceNotFoundException at once if it does not exist)."""
+    """The open collection (ResourceNotFoundException at once if it does not exist, and
+    InvalidParameterException if another face model made it: face_model.py)."""
+    from rekcli.service.face_model import require_current_face_model
     from rekcli.service.store_errors import open_store
 
     with open_store(ctx) as store:
-        yield store.open_collection(collection_id)
+        collection = store.open_collection(collection_id)
+        require_current_face_model(collection)
+        yield collection
 
 
 def index_faces(ctx: ServiceContext, request: dict) -> dict:

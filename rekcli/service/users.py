@@ -38,6 +38,7 @@ from rekcli.service.errors import (
     ResourceNotFoundException,
     ServiceQuotaExceededException,
 )
+from rekcli.service.face_model import require_current_face_model
 from rekcli.service.faces_admin import FACE_NOT_FOUND_MESSAGE, distance_limit, unique
 from rekcli.service.store_errors import open_store
 from rekcli.store import Collection, CollectionTransaction
@@ -89,6 +90,7 @@ def match_users(collection: Collection, descriptors, max_users: int | None = Non
                 threshold: float | None = None, exclude_user_ids=()) -> list[dict]:
     """UserMatches for one descriptor (or several, (m, 128)): [{Similarity, User}],
     Similarity descending, Similarity >= threshold (default 80), at most max_users (500)."""
+    require_current_face_model(collection)  # its Similarity would mean nothing otherwise
     threshold = DEFAULT_SEARCH_USER_THRESHOLD if threshold is None else float(threshold)
     max_users = DEFAULT_MAX_USERS if max_users is None else int(max_users)
     nearest = collection.nearest_users(descriptors, max_users, distance_limit(threshold),
@@ -171,6 +173,7 @@ def associate_faces(ctx: ServiceContext, request: dict) -> dict:
     import numpy  # noqa: F401  - load it before taking the collection's write lock
 
     def change(tx) -> dict:
+        require_current_face_model(tx.collection)  # faces are compared with the user's
         _existing_user(tx, user_id)
         faces = tx.get_faces(face_ids)
         current = tx.user_faces(user_id)

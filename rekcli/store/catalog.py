@@ -182,8 +182,12 @@ class Store:
 
     # -- collections ------------------------------------------------------------------------
 
-    def create_collection(self, collection_id: str, tags: dict | None = None) -> CollectionInfo:
-        """Create an empty collection, atomically. CollectionExists if taken."""
+    def create_collection(self, collection_id: str, tags: dict | None = None,
+                          face_model_version: str | None = None) -> CollectionInfo:
+        """Create an empty collection, atomically. CollectionExists if taken.
+
+        face_model_version: what made the faces it will hold (default FACE_MODEL_VERSION);
+        recorded once, never changed."""
         tags = dict(tags or {})
         if len(tags) > constants.MAX_TAGS_PER_RESOURCE:
             raise too_many_tags()
@@ -192,7 +196,7 @@ class Store:
             with transaction(conn, write=False):
                 if self._lookup(conn, collection_id) is not None:
                     raise already_exists(collection_id)
-            face_model_version = constants.FACE_MODEL_VERSION
+            face_model_version = face_model_version or constants.FACE_MODEL_VERSION
             created_at = self._now()
             dir_name = uuid.uuid4().hex
             staging = self.collections_dir / f"{STAGING_PREFIX}{dir_name}"
