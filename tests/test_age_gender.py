@@ -150,6 +150,38 @@ def test_named_attributes_ask_for_one_of_them(faces_dir):
     assert "AgeRange" not in detail and "Smile" not in detail
 
 
+@pytest.mark.e2e
+def test_index_faces_face_records_and_unindexed_faces_carry_them(faces_dir, capsys):
+    from cli_helpers import run_cli
+
+    _models_or_skip()
+    assert run_cli(capsys, "create-collection", "--collection-id", "ages")[0] == 0
+    photo = faces_dir / "groups/obama_and_biden.jpg"
+    code, out, err = run_cli(capsys, "index-faces", "--collection-id", "ages", "--image-bytes",
+                             f"fileb://{photo}", "--detection-attributes", "ALL",
+                             "--max-faces", "1", "--output", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    details = [record["FaceDetail"] for record in result["FaceRecords"]] + \
+              [unindexed["FaceDetail"] for unindexed in result["UnindexedFaces"]]
+    assert len(details) == 3
+    assert all({"AgeRange", "Gender"} <= set(detail) for detail in details)
+
+
+@pytest.mark.e2e
+def test_video_face_detection_with_all_attributes_carries_them(faces_dir):
+    from rekcli import engine
+    from rekcli.service.video_analysis import detect_in_frames
+
+    _models_or_skip()
+    frame = engine.decode_image((faces_dir / "people/rose_leslie/img2.jpg").read_bytes())
+    (with_all,) = detect_in_frames([(0, frame)], "ALL")
+    (default,) = detect_in_frames([(500, frame)], "DEFAULT")
+    assert with_all["Face"]["Gender"]["Value"] == "Female"
+    assert set(with_all["Face"]["AgeRange"]) == {"Low", "High"}
+    assert "Gender" not in default["Face"] and "AgeRange" not in default["Face"]
+
+
 # ---- without the extra, and without asking -------------------------------------------------
 
 # rekcli's own main in a new process, which reports on stderr whether onnxruntime was
