@@ -231,6 +231,9 @@ def estimate_age_and_gender(image: DecodedImage, faces: list[FaceAnalysis]) -> b
     from rekcli.engine import age_gender
 
     if not age_gender.available():
+        logging.getLogger(__name__).debug(
+            "AgeRange and Gender omitted: the models are not installed (%s)",
+            age_gender.INSTALL_HINT)
         return False
     import numpy as np
 

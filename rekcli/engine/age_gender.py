@@ -33,7 +33,6 @@ Gender: the more probable class; Confidence = its probability x 100.
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +47,6 @@ AGE_MASS = 0.90
 AGE_MIN_HALF_WIDTH = 5
 OLDEST_AGE = 80
 INSTALL_HINT = "pip install 'rekcli[age-gender]' (Python 3.11 or later)"
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,8 +107,6 @@ def estimate(pixels, shapes) -> "list[AgeGender] | None":
     """AgeGender for each landmark fit in `shapes` of the RGB image `pixels` (both networks
     in one batched call each), or None when the models are not installed."""
     if not available():
-        _log.debug("AgeRange and Gender omitted: the models are not installed (%s)",
-                   INSTALL_HINT)
         return None
     if not shapes:
         return []
