@@ -78,23 +78,28 @@ def face_detail(face, width: int, height: int, request: AttributeRequest | None 
     (AgeRange and Gender: what engine.estimate_age_and_gender put on the face)."""
     request = request or AttributeRequest(None)
     detail = {"BoundingBox": bounding_box(face, width, height)}
+    # Members in the model's order: AgeRange, Smile, Gender, EyesOpen, MouthOpen.
     estimate = getattr(face, "age_gender", None)  # None: not asked for, or no models
     if estimate is not None and "AgeRange" in request.estimated:
         detail["AgeRange"] = {"Low": estimate.age_low, "High": estimate.age_high}
-    for member in ("Smile", "Gender", "EyesOpen", "MouthOpen"):
-        if member == "Gender":
-            if estimate is not None and member in request.estimated:
-                detail[member] = {"Value": estimate.gender,
-                                  "Confidence": f32(estimate.gender_confidence)}
-        elif member in request.members and member in face.attributes:
-            value, confidence = face.attributes[member]
-            detail[member] = {"Value": bool(value), "Confidence": f32(confidence)}
+    _add_measured(detail, face, request, "Smile")
+    if estimate is not None and "Gender" in request.estimated:
+        detail["Gender"] = {"Value": estimate.gender,
+                            "Confidence": f32(estimate.gender_confidence)}
+    _add_measured(detail, face, request, "EyesOpen")
+    _add_measured(detail, face, request, "MouthOpen")
     detail["Landmarks"] = landmarks(face, width, height, request.all_landmarks)
     if face.pose is not None:  # a pose that could not be solved is omitted, not invented
         detail["Pose"] = pose(face)
     detail["Quality"] = quality(face)
     detail["Confidence"] = f32(face.confidence)
     return detail
+
+
+def _add_measured(detail: dict, face, request: AttributeRequest, member: str) -> None:
+    if member in request.members and member in face.attributes:
+        value, confidence = face.attributes[member]
+        detail[member] = {"Value": bool(value), "Confidence": f32(confidence)}
 
 
 def compared_face(face, width: int, height: int) -> dict:
