@@ -46,6 +46,13 @@ DESCRIPTIONS: dict[str, list[str]] = {
         "Each face comes with its bounding box, five landmarks, pose, image quality and a "
         "confidence, as ratios of the EXIF-corrected image size. An image without faces gives "
         "an empty FaceDetails list, not an error.",
+        "--attributes ALL adds all 30 landmarks, EyesOpen, MouthOpen and Smile (measured from "
+        "the landmarks), and AgeRange and Gender, estimated by Cydral's age and gender "
+        "networks: those two need the age-gender extra (pip install 'rekcli[age-gender]', "
+        "Python 3.11 or later) and are omitted without it. AgeRange spans the central 90% of "
+        "the age network's probabilities and at least 5 years either side of its expected "
+        "age. Beard, Emotions, Eyeglasses and the other attributes are never returned: "
+        "rekcli has no model for them.",
     ],
     "IndexFaces": [
         "Faces are detected as by detect-faces, filtered by --quality-filter and --max-faces "

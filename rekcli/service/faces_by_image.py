@@ -35,6 +35,14 @@ def _analyze(image, **options):
     return engine.analyze_faces(image.pixels, **options)
 
 
+def _estimate_age_and_gender(image, faces, wanted) -> None:
+    """AgeRange and Gender for the faces, when asked for and the models are installed."""
+    if wanted.needs_age_gender and faces:
+        from rekcli import engine
+
+        engine.estimate_age_and_gender(image.pixels, faces)
+
+
 def _compute_descriptors(image, faces) -> None:
     from rekcli import engine
 
@@ -122,6 +130,7 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
     wanted = face_details.AttributeRequest(request.get("Attributes"))
     faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
                      descriptors=False)
+    _estimate_age_and_gender(image, faces, wanted)
     return {"FaceDetails": [face_details.face_detail(f, image.width, image.height, wanted)
                             for f in faces]}
 
@@ -152,6 +161,7 @@ def index_faces(ctx: ServiceContext, request: dict) -> dict:
                          descriptors=False)
         chosen, unindexed = _select_faces_to_index(faces, image, request)
         _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
+        _estimate_age_and_gender(image, faces, wanted)
         details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
         new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"],
                              descriptor=f.descriptor) for f, d in zip(chosen, details)]

@@ -258,7 +258,8 @@ OPERATIONS: dict[str, dict] = {
         "Detect up to the 100 largest faces in an image, with landmarks, pose and quality.",
         [("Image", "Image", _IMAGE_HELP),
          ("Attributes", "Attributes", "Which facial attributes to return: DEFAULT, ALL, or "
-                                      "named attributes.")],
+                                      "named attributes. AGE_RANGE and GENDER need "
+                                      "pip install 'rekcli[age-gender]'.")],
         ["FaceDetails:FaceDetailList", "OrientationCorrection:OrientationCorrection"],
         required=("Image",), defaults={"Attributes": ["DEFAULT"]}, kind="image"),
     "IndexFaces": _operation(
@@ -268,7 +269,9 @@ OPERATIONS: dict[str, dict] = {
          ("ExternalImageId", "ExternalImageId", "Your own id for the image, stored with every "
                                                 "face indexed from it."),
          ("DetectionAttributes", "Attributes", "Which facial attributes to return in "
-                                               "FaceDetail: DEFAULT, ALL, or named ones."),
+                                               "FaceDetail: DEFAULT, ALL, or named ones. "
+                                               "AGE_RANGE and GENDER need "
+                                               "pip install 'rekcli[age-gender]'."),
          ("MaxFaces", "MaxFacesToIndex", "Index at most this many faces, largest first."),
          ("QualityFilter", "QualityFilter", _QUALITY_HELP)],
         ["FaceRecords:FaceRecordList", "OrientationCorrection:OrientationCorrection",
@@ -423,7 +426,9 @@ OPERATIONS: dict[str, dict] = {
          _TOKEN_VIDEO,
          _NOTIFICATION,
          ("FaceAttributes", "FaceAttributes", "DEFAULT (box, confidence, pose, quality, five "
-                                              "landmarks) or ALL facial attributes per face."),
+                                              "landmarks) or ALL facial attributes per face "
+                                              "(AgeRange and Gender need pip install "
+                                              "'rekcli[age-gender]')."),
          _JOB_TAG],
         ["JobId:JobId"], required=("Video",), defaults={"FaceAttributes": "DEFAULT"},
         kind="video"),

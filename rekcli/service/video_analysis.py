@@ -66,6 +66,8 @@ def detect_in_frames(frames, face_attributes: str | None) -> list[dict]:
     for timestamp, image in frames:
         faces = engine.analyze_faces(image, max_faces=MAX_FACES_PER_FRAME,
                                      detailed=wanted.needs_detail, descriptors=False)
+        if wanted.needs_age_gender:
+            engine.estimate_age_and_gender(image, faces)
         results.extend({"Timestamp": timestamp,
                         "Face": face_details.face_detail(f, image.width, image.height, wanted)}
                        for f in faces)
