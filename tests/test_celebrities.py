@@ -238,3 +238,29 @@ def test_help_says_the_gallery_is_the_users_own(capsys):
         assert code == 0 and "rekcli knows no celebrities" in out
     code, out, _ = run_cli(capsys, "recognize-celebrities", "help")
     assert code == 0 and "knows no celebrities" in out
+
+
+def test_boto3_recognizes_and_looks_up_through_rekcli_serve(capsys, faces_dir, obama_and_biden):
+    """The same gallery through `rekcli serve`: boto3 parses both operations' answers
+    against AWS's own model, and the unknown Id is its modelled exception."""
+    pytest.importorskip("boto3")
+    from pathlib import Path
+
+    from test_serve import Server
+
+    obama, biden = obama_and_biden
+    server = Server(Path(os.environ["REKCLI_DATA_DIR"]), "--workers", "1")
+    try:
+        client = server.client()
+        photo = (faces_dir / "groups/obama_and_biden.jpg").read_bytes()
+        response = client.recognize_celebrities(Image={"Bytes": photo})
+        names = sorted((c["Name"], c["Id"]) for c in response["CelebrityFaces"])
+        assert names == sorted([("Barack Obama", obama["Id"]), ("Joe Biden", biden["Id"])])
+        assert len(response["UnrecognizedFaces"]) == 1
+        info = client.get_celebrity_info(Id=obama["Id"])
+        assert (info["Name"], info["Urls"], info["KnownGender"]) == (
+            "Barack Obama", obama["Urls"], {"Type": "Male"})
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_celebrity_info(Id="1SK7cR8M")
+    finally:
+        assert server.stop() == 0
