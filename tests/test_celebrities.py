@@ -264,3 +264,20 @@ def test_boto3_recognizes_and_looks_up_through_rekcli_serve(capsys, faces_dir, o
             client.get_celebrity_info(Id="1SK7cR8M")
     finally:
         assert server.stop() == 0
+
+
+def test_only_the_64_largest_faces_are_answered(capsys, faces_dir, tmp_path):
+    """AWS's limit: a mosaic of 72 faces (detect-faces finds all 72) answers 64."""
+    import cv2
+    import numpy as np
+
+    face = cv2.resize(cv2.imread(str(faces_dir / "people/obama/obama_small.jpg")), (160, 120))
+    mosaic = tmp_path / "mosaic.jpg"
+    cv2.imwrite(str(mosaic), np.tile(face, (9, 8, 1)))
+    code, out, _ = run_cli(capsys, "detect-faces", "--image-bytes", f"fileb://{mosaic}",
+                           "--query", "length(FaceDetails)")
+    assert (code, out) == (0, "72\n")
+    code, out, err = recognize(capsys, mosaic)
+    assert code == 0, err
+    response = json.loads(out)
+    assert len(response["CelebrityFaces"]) + len(response["UnrecognizedFaces"]) == 64
