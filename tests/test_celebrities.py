@@ -281,3 +281,20 @@ def test_only_the_64_largest_faces_are_answered(capsys, faces_dir, tmp_path):
     assert code == 0, err
     response = json.loads(out)
     assert len(response["CelebrityFaces"]) + len(response["UnrecognizedFaces"]) == 64
+
+
+def test_gallery_commands_complete_their_options_and_values():
+    from rekcli.cli import completion
+
+    add_options = {o.name: o for o in completion.command_options("add-celebrity")}
+    assert {"--name", "--images", "--urls", "--known-gender"} <= set(add_options)
+    assert list(add_options["--known-gender"].values) == ["Male", "Female", "Nonbinary",
+                                                          "Unlisted"]
+    assert "--id" in {o.name for o in completion.command_options("delete-celebrity")}
+
+
+def test_gallery_commands_use_this_machines_store_even_with_an_endpoint(capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    code, out, err = run_cli(capsys, "list-celebrities")
+    assert (code, json.loads(out)) == (0, {"Celebrities": []})
+    assert "the celebrity gallery is kept here" in err and "http://127.0.0.1:9" in err
