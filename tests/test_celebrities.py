@@ -298,3 +298,18 @@ def test_gallery_commands_use_this_machines_store_even_with_an_endpoint(capsys, 
     code, out, err = run_cli(capsys, "list-celebrities")
     assert (code, json.loads(out)) == (0, {"Celebrities": []})
     assert "the celebrity gallery is kept here" in err and "http://127.0.0.1:9" in err
+
+
+@pytest.mark.parametrize("args", [["list-celebrities"], ["get-celebrity-info", "--id", "abc"],
+                                  ["delete-celebrity", "--id", "abc"]])
+def test_gallery_reads_import_nothing_heavy(args, obama_and_biden):
+    """Looking the gallery up is metadata work: no numpy, cv2 or dlib (DESIGN.md)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from startup import HEAVY_MODULES, run_with_importtime
+
+    _, modules, code = run_with_importtime(args, dict(os.environ))
+    assert code in (0, 254)
+    assert not {m.split(".")[0] for m in modules} & set(HEAVY_MODULES)
