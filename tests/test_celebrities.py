@@ -313,3 +313,25 @@ def test_gallery_reads_import_nothing_heavy(args, obama_and_biden):
     _, modules, code = run_with_importtime(args, dict(os.environ))
     assert code in (0, 254)
     assert not {m.split(".")[0] for m in modules} & set(HEAVY_MODULES)
+
+
+def test_two_processes_adding_to_a_new_gallery_at_once_both_land(faces_dir):
+    """The first writers race to create the gallery's store and people.sqlite: both join."""
+    import subprocess
+    import sys
+
+    commands = [[sys.executable, "-m", "rekcli", "add-celebrity", "--name", name, "--images",
+                 str(faces_dir / photo), "--query", "Id", "--output", "text"]
+                for name, photo in (("Joe Biden", "people/biden/biden.jpg"),
+                                    ("Rose Leslie", "people/rose_leslie/img1.jpg"))]
+    running = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for c in commands]
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in running]
+    for process in running:
+        process.stdout.close()
+        process.stderr.close()
+    assert [code for code, _, _ in results] == [0, 0], results
+    ids = sorted(out.strip() for _, out, _ in results)
+    listed = subprocess.run([sys.executable, "-m", "rekcli", "list-celebrities", "--query",
+                             "Celebrities[].Id"], capture_output=True, text=True)
+    assert sorted(json.loads(listed.stdout)) == ids

@@ -19,11 +19,12 @@ FaceCount 0, deletable), never a face of nobody.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from rekcli.store.catalog import Store, already_exists
 from rekcli.store.collection import Collection, not_found
@@ -127,11 +128,11 @@ class Gallery:
         if self._people is None:
             path = self.folder / PEOPLE_DB
             with storage_errors(path):
-                if not path.exists():
-                    if not create:
-                        return None
+                if create:  # joins a file another writer is creating, never replaces it
                     make_private_dir(self.folder)
                     conn = connect(path, create=True)
+                elif not _has_bytes(path):
+                    return None  # no gallery yet (or its first writer is not done)
                 else:
                     conn = connect(path, allow_no_schema=True)
                 try:
@@ -247,8 +248,9 @@ class Gallery:
             conn.execute("DELETE FROM people WHERE id = ?", (celebrity_id,))
 
 
-def iter_gallery_files(ctx) -> Iterator[Path]:
-    """Every file of the gallery (for tests and tools)."""
-    folder = Path(ctx.region_dir) / GALLERY_DIR
-    if folder.is_dir():
-        yield from (p for p in folder.rglob("*") if p.is_file())
+def _has_bytes(path: Path) -> bool:
+    try:
+        return os.stat(path, follow_symlinks=False).st_size > 0
+    except FileNotFoundError:
+        return False
+
