@@ -335,3 +335,20 @@ def test_two_processes_adding_to_a_new_gallery_at_once_both_land(faces_dir):
     listed = subprocess.run([sys.executable, "-m", "rekcli", "list-celebrities", "--query",
                              "Celebrities[].Id"], capture_output=True, text=True)
     assert sorted(json.loads(listed.stdout)) == ids
+
+
+def test_add_celebrity_with_an_id_adds_photos_to_that_person(capsys, faces_dir, obama_and_biden):
+    _, biden = obama_and_biden
+    code, out, err = run_cli(capsys, "add-celebrity", "--id", biden["Id"], "--images",
+                             str(faces_dir / "people/biden/biden2.jpg"))
+    assert code == 0, err
+    assert json.loads(out) == {"Id": biden["Id"], "Name": "Joe Biden", "Urls": [],
+                               "FaceCount": 2}
+    code, _, err = run_cli(capsys, "add-celebrity", "--id", "1SK7cR8M", "--images",
+                           str(faces_dir / "people/biden/biden2.jpg"))
+    assert code == 254 and "The celebrity id: 1SK7cR8M does not exist" in err
+    code, _, err = run_cli(capsys, "add-celebrity", "--id", biden["Id"], "--name", "Joe",
+                           "--images", str(faces_dir / "people/biden/biden2.jpg"))
+    assert code == 254 and "not both" in err
+    code, out, _ = run_cli(capsys, "list-celebrities", "--query", "Celebrities[].FaceCount")
+    assert json.loads(out) == [2, 2]

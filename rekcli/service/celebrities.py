@@ -106,16 +106,42 @@ def get_celebrity_info(ctx: ServiceContext, request: dict) -> dict:
 
 
 def add_celebrity(ctx: ServiceContext, request: dict) -> dict:
-    """{Name, Urls?, KnownGender?, Images: [Image]} -> the new celebrity, with its Id.
+    """{Name, Urls?, KnownGender?, Images: [Image]} -> the new celebrity, with its Id; or
+    {Id, Images} -> that celebrity with the faces of these images added.
 
     Every image is read and analysed before anything is stored: one without a face (or
     unreadable) fails the whole request and leaves the gallery as it was."""
+    if request.get("Id") is not None:
+        return _add_photos(ctx, request["Id"], request)
+    name, urls = request.get("Name"), list(request.get("Urls") or [])
+    known_gender = request.get("KnownGender")
+    _check_person(name, urls, known_gender)
+    stored = _largest_faces(ctx, request.get("Images"))
+    with _gallery(ctx) as gallery:
+        return _listed(gallery.add(name, urls, known_gender, stored))
+
+
+def _add_photos(ctx: ServiceContext, celebrity_id: str, request: dict) -> dict:
+    if any(request.get(k) for k in ("Name", "Urls", "KnownGender")):
+        raise InvalidParameterException(
+            "Give either an Id (to add photos of that celebrity) or a Name, Urls and "
+            "KnownGender (for a new celebrity), not both")
+    stored = _largest_faces(ctx, request.get("Images"))
+    with _gallery(ctx) as gallery:
+        celebrity = gallery.add_faces(celebrity_id, stored)
+    if celebrity is None:
+        raise celebrity_not_found(celebrity_id)
+    return _listed(celebrity)
+
+
+def _largest_faces(ctx: ServiceContext, images) -> list:
+    """[(ImageId, [NewFace of its largest face])] for each image; InvalidParameterException
+    for no image, or (NO_FACES_MESSAGE) for an image without a face."""
     from rekcli import engine
     from rekcli.store import NewFace
 
-    name, urls = request.get("Name"), list(request.get("Urls") or [])
-    known_gender, images = request.get("KnownGender"), list(request.get("Images") or [])
-    _check_person(name, urls, known_gender, images)
+    if not images:
+        raise InvalidParameterException("At least one image of the celebrity is required")
     stored = []
     for image_member in images:
         image = load_image(ctx, image_member)
@@ -128,12 +154,10 @@ def add_celebrity(ctx: ServiceContext, request: dict) -> dict:
         stored.append((image_id_for(image.data), [NewFace(
             bounding_box=box, confidence=face_details.f32(face.confidence),
             descriptor=face.descriptor)]))
-    with _gallery(ctx) as gallery:
-        celebrity = gallery.add(name, urls, known_gender, stored)
-    return _listed(celebrity)
+    return stored
 
 
-def _check_person(name, urls, known_gender, images) -> None:
+def _check_person(name, urls, known_gender) -> None:
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
         raise InvalidParameterException(
             f"Name must be 1 to {MAX_NAME_LENGTH} characters, not only spaces")
@@ -142,8 +166,6 @@ def _check_person(name, urls, known_gender, images) -> None:
     if known_gender is not None and known_gender not in KNOWN_GENDERS:
         raise InvalidParameterException(
             f"KnownGender must be one of {', '.join(KNOWN_GENDERS)}")
-    if not images:
-        raise InvalidParameterException("At least one image of the celebrity is required")
 
 
 def list_celebrities(ctx: ServiceContext, request: dict | None = None) -> dict:

@@ -210,6 +210,26 @@ class Gallery:
         return Celebrity(celebrity.celebrity_id, name, list(urls), known_gender,
                          celebrity.created_at, len(faces))
 
+    def add_faces(self, celebrity_id: str,
+                  images: Sequence[tuple[str, Sequence[NewFace]]]) -> Celebrity | None:
+        """More faces of an existing celebrity; None when there is no such celebrity. The
+        person is looked up under the write lock, so a concurrent delete cannot leave the
+        new faces to nobody."""
+        from rekcli.store.vectors import augmented_rows
+
+        faces = [(image_id, face) for image_id, image_faces in images for face in image_faces]
+        rows = augmented_rows([face.descriptor for _, face in faces])
+        if self.find(celebrity_id) is None:
+            return None
+        collection = self._collection(create=True)
+        with collection.write() as tx:
+            if self.find(celebrity_id) is None:
+                return None
+            entries = [(str(uuid.uuid4()), image_id, celebrity_id, face)
+                       for image_id, face in faces]
+            tx.append_faces(entries, rows, return_faces=False)
+        return next(c for c in self.people() if c.celebrity_id == celebrity_id)
+
     def _insert_person(self, conn, name, urls, known_gender) -> Celebrity:
         created_at = round(self.place.clock(), 3)
         with storage_errors(self.folder / PEOPLE_DB):
