@@ -96,9 +96,11 @@ class Gallery:
         self.folder = self.place.region_dir
         self.store = Store(self.place)
         self._people: sqlite3.Connection | None = None
+        self._faces: Collection | None = None
 
     def close(self) -> None:
-        self.store.close()
+        self.store.close()  # closes the gallery's collection too
+        self._faces = None
         if self._people is not None:
             self._people.close()
             self._people = None
@@ -112,17 +114,20 @@ class Gallery:
     # -- plumbing -------------------------------------------------------------------------
 
     def _collection(self, create: bool) -> Collection | None:
-        """The gallery's collection; None when nothing was ever added and not `create`."""
-        try:
-            return self.store.open_collection(GALLERY_COLLECTION)
-        except _MISSING:
-            if not create:
-                return None
-        try:
-            self.store.create_collection(GALLERY_COLLECTION)
-        except _TAKEN:
-            pass  # another process made it first
-        return self.store.open_collection(GALLERY_COLLECTION)
+        """The gallery's collection (opened once); None when nothing was ever added and not
+        `create`."""
+        if self._faces is None:
+            try:
+                self._faces = self.store.open_collection(GALLERY_COLLECTION)
+            except _MISSING:
+                if not create:
+                    return None
+                try:
+                    self.store.create_collection(GALLERY_COLLECTION)
+                except _TAKEN:
+                    pass  # another process made it first
+                self._faces = self.store.open_collection(GALLERY_COLLECTION)
+        return self._faces
 
     def _people_db(self, create: bool) -> sqlite3.Connection | None:
         if self._people is None:
