@@ -23,7 +23,7 @@ _rekcli_command_arguments()
 _rekcli_command_options()
 {
     case $1 in
-        add-celebrity) _rekcli_reply='--name --images --urls --known-gender' ;;
+        add-celebrity) _rekcli_reply='--name --id --images --urls --known-gender' ;;
         associate-faces) _rekcli_reply='--collection-id --user-id --face-ids --user-match-threshold --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         batch) _rekcli_reply='--input-file --workers --progress --no-progress' ;;
         check-store) _rekcli_reply='--collection-id --region' ;;

@@ -215,6 +215,7 @@ complete -c rekcli -n 'not __rekcli_using_command serve; and not __rekcli_using_
 
 # add-celebrity
 complete -c rekcli -n '__rekcli_using_command add-celebrity' -l name -x -d 'The person\'s name'
+complete -c rekcli -n '__rekcli_using_command add-celebrity' -l id -x -d 'Add the photos to this celebrity instead'
 complete -c rekcli -n '__rekcli_using_command add-celebrity' -l images -x -d 'Photos of the person (JPEG or PNG)'
 complete -c rekcli -n '__rekcli_using_command add-celebrity' -l urls -x -d 'Links about the person'
 complete -c rekcli -n '__rekcli_using_command add-celebrity' -l known-gender -x -a 'Male Female Nonbinary Unlisted' -d 'Male, Female, Nonbinary or Unlisted'
