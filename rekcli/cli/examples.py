@@ -482,6 +482,11 @@ from rekcli.cli.video_examples import add_video_examples  # noqa: E402
 
 add_video_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES)
 
+# recognize-celebrities and get-celebrity-info over the user's own gallery.
+from rekcli.cli.celebrity_examples import add_celebrity_examples  # noqa: E402
+
+add_celebrity_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES, SHELL_VARIABLES)
+
 
 # ---- the recorded outputs --------------------------------------------------------------------
 

@@ -153,7 +153,10 @@ STANDALONE_COMMANDS = {
 
 # rekcli's own commands that take the API's global options (--region ...) but are not API
 # operations: name -> module with SUMMARY, option_specs() and run(values, settings).
-OWN_COMMANDS = {"wait-video-job": "rekcli.cli.video_wait"}
+OWN_COMMANDS = {"wait-video-job": "rekcli.cli.video_wait",
+                "add-celebrity": "rekcli.cli.gallery.add",
+                "list-celebrities": "rekcli.cli.gallery.list",
+                "delete-celebrity": "rekcli.cli.gallery.delete"}
 
 # The aws CLI's service word: `rekcli rekognition <command>` is `rekcli <command>`, so a
 # wrapper that turns `aws ...` into `rekcli ...` works unchanged.

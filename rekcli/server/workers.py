@@ -26,7 +26,7 @@ from rekcli.service.errors import InternalServerError, ThrottlingException
 # The operations that run the face engine; everything else is metadata work done in the
 # front process, where it needs no numpy or dlib.
 ENGINE_OPERATIONS = {"CompareFaces", "DetectFaces", "IndexFaces", "SearchFacesByImage",
-                     "SearchUsersByImage"}
+                     "SearchUsersByImage", "RecognizeCelebrities"}
 # Each worker keeps the face boxes of this many recent images, so a reference photo sent
 # with every call is scanned once (engine/detection.py, "remembered detections").
 REMEMBERED_IMAGES = 64

@@ -39,6 +39,8 @@ IMPLEMENTATIONS = {
     "AssociateFaces": "rekcli.service.users:associate_faces",
     "DisassociateFaces": "rekcli.service.users:disassociate_faces",
     "SearchUsers": "rekcli.service.users:search_users",
+    "RecognizeCelebrities": "rekcli.service.celebrities:recognize_celebrities",
+    "GetCelebrityInfo": "rekcli.service.celebrities:get_celebrity_info",
     "StartFaceDetection": "rekcli.service.video:start_face_detection",
     "GetFaceDetection": "rekcli.service.video:get_face_detection",
     "StartFaceSearch": "rekcli.service.video:start_face_search",

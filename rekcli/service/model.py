@@ -97,6 +97,8 @@ SHAPES: dict[str, dict] = {
     "UnsuccessfulFaceDeletionReason": {"type": "string", "enum": [
         "ASSOCIATED_TO_AN_EXISTING_USER", "FACE_NOT_FOUND"]},
     "UserStatus": {"type": "string", "enum": USER_STATUS_VALUES},
+    "RekognitionUniqueId": {"type": "string", "pattern": "[0-9A-Za-z]*"},
+    "KnownGenderType": {"type": "string", "enum": ["Male", "Female", "Nonbinary", "Unlisted"]},
     # ---- input structures and lists -------------------------------------------------------
     "S3Object": _struct("Bucket:S3Bucket", "Name:S3ObjectName", "Version:S3ObjectVersion"),
     "Image": _struct("Bytes:ImageBlob", "S3Object:S3Object"),
@@ -173,6 +175,12 @@ SHAPES: dict[str, dict] = {
     "UnsearchedFaceReasons": _list("UnsearchedFaceReason"),
     "UnsearchedFace": _struct("FaceDetails:FaceDetail", "Reasons:UnsearchedFaceReasons"),
     "UnsearchedFacesList": _list("UnsearchedFace"),
+    "Urls": _list("String"),
+    "KnownGender": _struct("Type:KnownGenderType"),
+    "Celebrity": _struct("Urls:Urls", "Name:String", "Id:RekognitionUniqueId",
+                         "Face:ComparedFace", "MatchConfidence:Percent",
+                         "KnownGender:KnownGender"),
+    "CelebrityList": _list("Celebrity"),
     "Empty": _struct(),
     # ---- stored video (service/video.py) --------------------------------------------------
     "Video": _struct("S3Object:S3Object"),
@@ -419,6 +427,20 @@ OPERATIONS: dict[str, dict] = {
         "List the tags of a collection.",
         [("ResourceArn", "ResourceArn", "ARN of the collection (from describe-collection).")],
         ["Tags:TagMap"], required=("ResourceArn",)),
+    # Celebrities: the user's own gallery (rekcli add-celebrity); rekcli knows no others.
+    "RecognizeCelebrities": _operation(
+        "Recognize the people of your own celebrity gallery among the 64 largest faces of an "
+        "image.",
+        [("Image", "Image", _IMAGE_HELP)],
+        ["CelebrityFaces:CelebrityList", "UnrecognizedFaces:ComparedFaceList",
+         "OrientationCorrection:OrientationCorrection"],
+        required=("Image",), kind="image"),
+    "GetCelebrityInfo": _operation(
+        "Show the name, URLs and known gender of a celebrity of your own gallery.",
+        [("Id", "RekognitionUniqueId", "Id of the celebrity, as recognize-celebrities or "
+                                       "add-celebrity printed it.")],
+        ["Urls:Urls", "Name:String", "KnownGender:KnownGender"],
+        required=("Id",)),
     # Stored video: Start* answers a JobId at once, a background process does the work.
     "StartFaceDetection": _operation(
         "Start finding the faces of a stored video; get-face-detection reads the result.",
