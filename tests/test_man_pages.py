@@ -119,14 +119,14 @@ def test_check_mode_reports_stale_and_leftover_files(tmp_path, capsys):
     assert generate_docs.stale_files(tmp_path) == {}
     page = tmp_path / "man" / "rekcli-compare-faces.1"
     page.write_text(page.read_text().replace("Compare the largest", "Compare the smallest"))
-    (tmp_path / "man" / "rekcli-recognize-celebrities.1").write_text(".TH X 1\n")
+    (tmp_path / "man" / "rekcli-detect-labels.1").write_text(".TH X 1\n")
     stale = generate_docs.stale_files(tmp_path)
-    assert sorted(stale) == ["man/rekcli-compare-faces.1", "man/rekcli-recognize-celebrities.1"]
+    assert sorted(stale) == ["man/rekcli-compare-faces.1", "man/rekcli-detect-labels.1"]
     diff = generate_docs.diff("man/rekcli-compare-faces.1", *stale["man/rekcli-compare-faces.1"])
     assert "-rekcli\\-compare\\-faces \\- Compare the smallest" in diff
     assert "+rekcli\\-compare\\-faces \\- Compare the largest" in diff
     assert sorted(generate_docs.write(tmp_path)) == sorted(stale)
-    assert not (tmp_path / "man" / "rekcli-recognize-celebrities.1").exists()
+    assert not (tmp_path / "man" / "rekcli-detect-labels.1").exists()
     assert generate_docs.stale_files(tmp_path) == {}
 
 

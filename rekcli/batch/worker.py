@@ -89,8 +89,8 @@ def execute(task: Task) -> dict:
 
 
 def _execute(task: Task) -> dict:
-    from rekcli.cli.display import render_timestamps
     from rekcli.service import invoke
+    from rekcli.service.requests import render_timestamps
 
     ready = _request_of(task)
     if isinstance(ready, dict):
@@ -102,8 +102,8 @@ def _execute(task: Task) -> dict:
 def _request_of(task: Task):
     """(request, context) for a task, or its result when it needs no operation: a path the
     job could not read, or an image index-folder skips."""
-    from rekcli.cli.request import build_request_from_input
     from rekcli.service.context import ServiceContext
+    from rekcli.service.requests import build_request_from_input
 
     if task.problem:
         return {"Error": {"Code": "FileError", "Message": task.problem}}
@@ -118,14 +118,14 @@ def _request_of(task: Task):
 
 def _answered(steps) -> dict:
     """steps() or the error line of the exception it raised (the batch goes on)."""
-    from rekcli.cli.errors import CliError
     from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import RequestError
 
     try:
         return steps()
     except ServiceError as error:
         return {"Error": {"Code": error.code, "Message": error.message}}
-    except CliError as error:
+    except RequestError as error:
         return {"Error": {"Code": error.code or "ClientError", "Message": error.message}}
     except OSError as error:
         return {"Error": {"Code": "FileError", "Message": str(error)}}
@@ -155,9 +155,9 @@ def prepare(task: Task):
 
 
 def _prepare(task: Task):
-    from rekcli.cli.display import render_timestamps
     from rekcli.service import invoke, pixel_work
     from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import render_timestamps
 
     ready = _request_of(task)
     if isinstance(ready, dict):
@@ -176,8 +176,8 @@ def _prepare(task: Task):
 def finish(shipment: Shipment, outcome: dict) -> dict:
     """The second half, in the job's process: the store work, given the pixel work's
     outcome (service.pixel_work.analyse). The task's result, as execute gives it."""
-    from rekcli.cli.display import render_timestamps
     from rekcli.service import pixel_work
+    from rekcli.service.requests import render_timestamps
 
     return _answered(lambda: {"Response": render_timestamps(pixel_work.finish(
         shipment.operation, shipment.request, outcome, shipment.context))})
@@ -235,14 +235,11 @@ def _read_image_file(path: Path) -> bytes:
 
 
 def _reason_to_skip(context, members: dict) -> str | None:
-    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (see reason_to_skip_indexing)."""
-    from rekcli.service.faces_by_image import reason_to_skip_indexing
+    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (the service's
+    reason_to_skip_indexing), from the bytes this worker already read."""
+    from rekcli.service import reason_to_skip_indexing
 
-    from rekcli.service import with_defaults
-
-    request = with_defaults("IndexFaces", members)
-    image = request["Image"]
+    image = members["Image"]
     data = image["Bytes"] if "Bytes" in image else context.fetched_s3_objects[
         (image["S3Object"]["Bucket"], image["S3Object"]["Name"])]
-    return reason_to_skip_indexing(context, request["CollectionId"], data,
-                                   request.get("ExternalImageId"), request["QualityFilter"])
+    return reason_to_skip_indexing(members, data, context)

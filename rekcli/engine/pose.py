@@ -54,11 +54,16 @@ FOCAL_FACTOR = 2.0
 
 
 def estimate_pose(points, image_width: int, image_height: int) -> tuple[float, float, float] | None:
-    """(roll, yaw, pitch) in degrees, Rekognition signs, from the 68 dlib landmark points."""
+    """(roll, yaw, pitch) in degrees, Rekognition signs, from the 68 dlib landmark points,
+    or from a {68-point index: (x, y)} dict of some of them (the licence-clean mode's 5-point
+    fit gives the four eye corners and the nose base: see POSE_FROM_5_POINTS)."""
     import cv2
     import numpy as np
 
-    indices = list(HEAD_MODEL_MM)
+    if isinstance(points, dict):
+        indices = [i for i in HEAD_MODEL_MM if i in points]
+    else:
+        indices = list(HEAD_MODEL_MM)
     model = np.array([HEAD_MODEL_MM[i] for i in indices], dtype=np.float64)
     image_points = np.array([points[i] for i in indices], dtype=np.float64)
 
@@ -70,7 +75,9 @@ def estimate_pose(points, image_width: int, image_height: int) -> tuple[float, f
     outer_eye_corners = image_points[indices.index(45)] - image_points[indices.index(36)]
     eye_span_px = max(1.0, float(np.linalg.norm(outer_eye_corners)))
     distance = focal * _OUTER_EYE_SPAN_MM / eye_span_px
-    tip = image_points[indices.index(30)]
+    # The nose tip is the model's origin; the nose base, 13 mm below it, is near enough to
+    # start from when only 5 points were fitted.
+    tip = image_points[indices.index(30 if 30 in indices else 33)]
     tvec = np.array(
         [
             [(tip[0] - image_width / 2.0) * distance / focal],

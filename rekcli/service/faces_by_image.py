@@ -35,6 +35,14 @@ def _analyze(image, **options):
     return engine.analyze_faces(image.pixels, **options)
 
 
+def _estimate_age_and_gender(image, faces, wanted) -> None:
+    """AgeRange and Gender for the faces, when asked for and the models are installed."""
+    if wanted.needs_age_gender and faces:
+        from rekcli import engine
+
+        engine.estimate_age_and_gender(image.pixels, faces)
+
+
 def _compute_descriptors(image, faces) -> None:
     from rekcli import engine
 
@@ -122,6 +130,7 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
     wanted = face_details.AttributeRequest(request.get("Attributes"))
     faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
                      descriptors=False)
+    _estimate_age_and_gender(image, faces, wanted)
     return {"FaceDetails": [face_details.face_detail(f, image.width, image.height, wanted)
                             for f in faces]}
 
@@ -131,11 +140,15 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
 
 @contextmanager
 def _collection(ctx: ServiceContext, collection_id: str):
-    """The open collection (ResourceNotFoundException at once if it does not exist)."""
-    from rekcli.store import Store
+    """The open collection (ResourceNotFoundException at once if it does not exist, and
+    InvalidParameterException if another face model made it: face_model.py)."""
+    from rekcli.service.face_model import require_current_face_model
+    from rekcli.service.store_errors import open_store
 
-    with Store(ctx) as store:
-        yield store.open_collection(collection_id)
+    with open_store(ctx) as store:
+        collection = store.open_collection(collection_id)
+        require_current_face_model(collection)
+        yield collection
 
 
 open_collection = _collection  # for pixel_work.finish, which opens it as these operations do
@@ -156,6 +169,7 @@ def analyse_for_indexing(image, request: dict) -> dict:
                      descriptors=False)
     chosen, unindexed = _select_faces_to_index(faces, image, request)
     _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
+    _estimate_age_and_gender(image, faces, wanted)
     return {
         "ImageId": image_id_for(image.data),
         "Details": [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen],
@@ -331,12 +345,12 @@ def _remember_image_without_faces(collection, image_id: str, external_image_id: 
                                   quality_filter: str) -> None:
     """Best effort: the note only saves a later index-folder some work, so a busy or full
     store must not fail the IndexFaces call that has already done its job."""
-    from rekcli.service.errors import ServiceError
+    from rekcli.store.errors import StoreError
 
     try:
         collection.remember_image_without_faces(image_id, external_image_id, quality_filter,
                                                 _analysed_by(quality_filter))
-    except ServiceError:
+    except StoreError:
         pass
 
 
