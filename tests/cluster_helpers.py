@@ -25,7 +25,8 @@ def free_port() -> int:
 class LocalCluster:
     """`dask scheduler` and `workers` x `dask worker --nthreads 1`, started and waited for."""
 
-    def __init__(self, workers: int = 2, scheduler_env: dict | None = None) -> None:
+    def __init__(self, workers: int = 2, scheduler_env: dict | None = None,
+                 worker_env: dict | None = None) -> None:
         self.address = f"tcp://127.0.0.1:{free_port()}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(TESTS_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
@@ -33,7 +34,7 @@ class LocalCluster:
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
              "--no-dashboard"], env=dict(env, **(scheduler_env or {})),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.workers = [self._start_worker(env) for _ in range(workers)]
+        self.workers = [self._start_worker(dict(env, **(worker_env or {}))) for _ in range(workers)]
         self.wait_for_workers(workers)
 
     def _start_worker(self, env: dict) -> subprocess.Popen:

@@ -308,3 +308,19 @@ def test_batch_search_users_by_image_on_the_cluster(cluster, tmp_path, faces_dir
     assert (by_cluster.returncode, by_cluster.stdout) == (by_pool.returncode, by_pool.stdout)
     first = json.loads(by_cluster.stdout.splitlines()[0])
     assert first["UserMatches"][0]["User"]["UserId"] == "obama"
+
+
+def test_a_worker_with_another_engine_stops_the_job(tmp_path, photo_folder):
+    """Its descriptors would not be comparable with the collection's: nothing it computed is
+    stored, and the job stops as for a lost scheduler (resumable, exit 255)."""
+    env = data_env(tmp_path, "data")
+    other = LocalCluster(workers=1, worker_env={"REKCLI_DETECTOR": "cnn"})
+    try:
+        result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                                "--cluster", other.address, env=env)
+    finally:
+        other.close()
+    assert result.returncode == 255
+    assert b"analyses faces with another engine than this machine's" in result.stderr
+    assert b"detector cnn" in result.stderr
+    assert faces_of(env) == []

@@ -18,7 +18,9 @@ Failures:
 - the scheduler gone: ClusterUnavailable, after the results already in hand are yielded
   (and journaled), so running the same command again resumes;
 - Ctrl-C / SIGTERM (should_stop) or any other exception: the tasks in flight are
-  cancelled on the cluster.
+  cancelled on the cluster;
+- a worker whose engine differs from this process's (analysis_fingerprint: releases,
+  detector, face model): ClusterUnavailable, before its answer is used.
 
 Backpressure: at most 2 tasks per worker thread of the cluster are in flight (at most
 MAX_IN_FLIGHT), so a million photos never hold more than that many images in memory.
@@ -116,7 +118,9 @@ def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
                 break
             for future in _finished(client, in_flight, should_stop, address):
                 index, shipment = in_flight.pop(future)
-                yield index, finish(shipment, _outcome(future))
+                outcome = _outcome(future)
+                _require_same_engine(outcome.pop("Engine", None), address)
+                yield index, finish(shipment, outcome)
     except BaseException:
         _cancel(client, in_flight)
         raise
@@ -127,11 +131,13 @@ def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
 def analyse_on_worker(operation: str, request: dict, images: dict) -> dict:
     """What a cluster worker runs for one image: service.pixel_work.analyse, with detection
     on one thread (a Dask worker gives each of its threads a core already)."""
-    from rekcli.engine import detection
+    from rekcli.engine import analysis_fingerprint, detection
     from rekcli.service import pixel_work
 
     detection.scan_in_parallel(False)
-    return pixel_work.analyse(operation, request, images)
+    outcome = pixel_work.analyse(operation, request, images)
+    outcome["Engine"] = analysis_fingerprint()  # the driver checks it is its own
+    return outcome
 
 
 class _InFlightLimit:
@@ -184,6 +190,19 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
             raise ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
                                      "the results printed so far are kept: run the same command "
                                      "again to resume")
+
+
+def _require_same_engine(theirs: str | None, address: str) -> None:
+    """Stop the job when a worker analyses faces otherwise than this process would (another
+    rekcli, dlib or OpenCV release, REKCLI_DETECTOR, REKCLI_FACE_MODEL, ...): its faces and
+    descriptors would not be the local run's, and would not match the collection's."""
+    from rekcli.engine import analysis_fingerprint
+
+    if theirs is not None and theirs != analysis_fingerprint():
+        raise ClusterUnavailable(
+            f'A worker of the cluster at "{address}" analyses faces with another engine than '
+            f"this machine's (worker: {theirs}; here: {analysis_fingerprint()}); install the "
+            "same rekcli on every machine and give the workers the same REKCLI_* settings")
 
 
 def _outcome(future) -> dict:
