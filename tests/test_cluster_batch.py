@@ -324,3 +324,23 @@ def test_a_worker_with_another_engine_stops_the_job(tmp_path, photo_folder):
     assert b"analyses faces with another engine than this machine's" in result.stderr
     assert b"detector cnn" in result.stderr
     assert faces_of(env) == []
+
+
+def test_s3_objects_are_read_by_the_driver_and_shipped_as_bytes(cluster, tmp_path, faces_dir):
+    """S3Object images (here a local bucket root, which only this process is given) are read
+    here: the workers have neither the files nor the setting."""
+    bucket = tmp_path / "s3" / "photos"
+    bucket.mkdir(parents=True)
+    # a copy in the test's own folder: the bucket root follows no symlink
+    (bucket / "obama.jpg").write_bytes((faces_dir / "people/obama/obama.jpg").read_bytes())
+    env = dict(data_env(tmp_path, "data"), REKCLI_S3_ROOT=str(tmp_path / "s3"))
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps({"Image": {"S3Object": {"Bucket": "photos", "Name": name}}})
+                                  for name in ("obama.jpg", "missing.jpg")) + "\n")
+    batch = ["batch", "detect-faces", "--input-file", str(requests)]
+    by_pool = run_subprocess(*batch, "--workers", "2", env=env)
+    by_cluster = run_subprocess(*batch, "--cluster", cluster.address, env=env)
+    assert (by_cluster.returncode, by_cluster.stdout) == (by_pool.returncode, by_pool.stdout)
+    first, second = (json.loads(line) for line in by_cluster.stdout.splitlines())
+    assert len(first["FaceDetails"]) == 1
+    assert second["Error"]["Code"] == "InvalidS3ObjectException"
