@@ -233,7 +233,8 @@ class Gallery:
             entries = [(str(uuid.uuid4()), image_id, celebrity_id, face)
                        for image_id, face in faces]
             tx.append_faces(entries, rows, return_faces=False)
-        return next(c for c in self.people() if c.celebrity_id == celebrity_id)
+        # As listed, with the new FaceCount (None if deleted since: it is gone either way).
+        return next((c for c in self.people() if c.celebrity_id == celebrity_id), None)
 
     def _insert_person(self, conn, name, urls, known_gender) -> Celebrity:
         created_at = round(self.place.clock(), 3)
