@@ -352,3 +352,23 @@ def test_add_celebrity_with_an_id_adds_photos_to_that_person(capsys, faces_dir, 
     assert code == 254 and "not both" in err
     code, out, _ = run_cli(capsys, "list-celebrities", "--query", "Celebrities[].FaceCount")
     assert json.loads(out) == [2, 2]
+
+
+def test_a_gallery_made_by_one_face_model_is_refused_by_the_other(
+        capsys, faces_dir, monkeypatch):
+    """The gallery's faces are descriptors: under REKCLI_FACE_MODEL=clean a gallery built with
+    the 68-point model is not compared (it would answer meaningless matches), as a collection
+    of the other mode is not; looking people up still works in either mode."""
+    biden = add(capsys, faces_dir, "Joe Biden", "people/biden/biden.jpg")
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    code, out, err = recognize(capsys, faces_dir / "groups/obama_and_biden.jpg")
+    assert (code, out) == (254, "")
+    assert "InvalidParameterException" in err and "The celebrity gallery has FaceModelVersion 1.0" in err
+    assert "delete-celebrity" in err
+    code, _, err = run_cli(capsys, "add-celebrity", "--id", biden["Id"], "--images",
+                           str(faces_dir / "people/biden/biden2.jpg"))
+    assert code == 254 and "InvalidParameterException" in err
+    code, out, _ = run_cli(capsys, "get-celebrity-info", "--id", biden["Id"])
+    assert code == 0 and json.loads(out)["Name"] == "Joe Biden"
+    code, out, _ = run_cli(capsys, "list-celebrities")
+    assert code == 0 and json.loads(out)["Celebrities"][0]["FaceCount"] == 1

@@ -2,7 +2,9 @@
 and a 68-point model file that no process opens.
 
 Whether a file is opened is asked of the kernel (inotify on the model file), not of Python:
-dlib reads its models with C++ streams, which Python's audit hooks never see.
+dlib reads its models with C++ streams, which Python's audit hooks never see. The watch counts
+every process's opens of this checkout's model file, so these tests assume no other test
+runs alongside them (the suite runs serially).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ OUTPUTS: dict = {'api:CompareFaces/0': {'SourceImageFace': {'BoundingBox': {'Wid
                                                     'Sharpness': 99.50064086914062},
                                         'Confidence': 99.98192596435547}]},
  'api:DetectFaces/1': '3\n',
- 'api:RecognizeCelebrities/0': {'Celebrities': [['Barack Obama', 'zxlLhj4p', 97.90460968017578]],
+ 'api:RecognizeCelebrities/0': {'Celebrities': [['Barack Obama', 'H36swVgs', 97.90460968017578]],
                                 'Unrecognized': 1},
  'api:GetCelebrityInfo/0': {'Urls': ['https://en.wikipedia.org/wiki/Barack_Obama'],
                             'Name': 'Barack Obama',

@@ -485,7 +485,7 @@ add_video_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES)
 # recognize-celebrities and get-celebrity-info over the user's own gallery.
 from rekcli.cli.celebrity_examples import add_celebrity_examples  # noqa: E402
 
-add_celebrity_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES, SHELL_VARIABLES)
+add_celebrity_examples(MEMBER_DOCS, DESCRIPTIONS, EXAMPLES)
 
 
 # ---- the recorded outputs --------------------------------------------------------------------

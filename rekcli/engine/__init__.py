@@ -79,11 +79,13 @@ class FaceAnalysis:
     box: left, top, width, height; may extend past the image edges.
     confidence: 0-100, from the detector score (see detection.confidence_from_score).
     landmarks: Rekognition landmark type -> (x, y) pixels; "Left"/"Right" are the viewer's
-        sides. The 5 default types always, all 30 when analysed with detailed=True.
+        sides. The 5 default types always, all 30 when analysed with detailed=True (in the
+        licence-clean mode, the 3 and 9 of them that 5 points measure: landmarks.py).
     pose: roll, yaw, pitch in degrees with Rekognition's signs (see pose.py); None only
         for faces analysed with landmarks=False.
     quality: brightness, sharpness, each 0-100 (see quality.py).
-    attributes: only with detailed=True: "EyesOpen", "MouthOpen", "Smile" -> (value, confidence).
+    attributes: only with detailed=True: "EyesOpen", "MouthOpen", "Smile" -> (value, confidence);
+        none in the licence-clean mode (no eyelids or lips among 5 points).
     descriptor: float32 (128,) dlib ResNet descriptor, or None when not asked for; a later
         `compute_descriptors` call can fill it.
     alignment: the landmark fit the face chip is aligned from (opaque; engine use only).

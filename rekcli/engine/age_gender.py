@@ -17,8 +17,10 @@ What the networks expect, from that package's own code (`_faces.py`, `_inference
 
 The package aligns with dlib's 5-point model; we pass the face's own landmark fit
 (`FaceAnalysis.alignment`, the 68-point fit today). dlib maps either fit onto the same chip
-template. Measured on the 24 faces of the shared photos (benchmarks/bench_age_gender.py): the
-same gender for every face, expected ages a few years apart either way, no side favoured.
+template. Measured on the 24 faces of the shared photos (the 12 of public figures are in
+benchmarks/bench_age_gender.py): the same gender for every face, expected ages a few years
+apart either way, no side favoured; the age ranges miss two of the 12 known ages with the
+68-point fit, one (another) with the 5-point fit: no reason to load a second landmark model.
 
 AgeRange, a rule a user can check against the probabilities:
     Low, High = the 5th and 95th percentiles of the age distribution (the central 90% of

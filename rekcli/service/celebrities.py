@@ -18,6 +18,8 @@ Choices where AWS is silent or cannot apply, documented here:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rekcli.service import face_details
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (NO_FACES_MESSAGE, InvalidParameterException,
@@ -36,10 +38,23 @@ def celebrity_not_found(celebrity_id: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"The celebrity id: {celebrity_id} does not exist")
 
 
-def _gallery(ctx: ServiceContext):
+@contextmanager
+def _gallery(ctx: ServiceContext, comparing: bool = False):
+    """The region's gallery, its store errors leaving as AWS errors. Its faces are
+    descriptors: when `comparing` (recognizing faces, or adding some), faces made under
+    another REKCLI_FACE_MODEL are refused as a collection's are (face_model.py) rather than
+    compared into meaningless matches; looking up, listing and deleting work in either mode."""
+    from rekcli.service.face_model import current_face_model_version, require_current_face_model
+    from rekcli.service.store_errors import aws_errors
     from rekcli.store.gallery import Gallery
 
-    return Gallery(ctx)
+    with aws_errors(), Gallery(ctx, current_face_model_version()) as gallery:
+        faces = gallery.faces() if comparing else None
+        if faces is not None:
+            require_current_face_model(
+                faces, name="The celebrity gallery",
+                redo="delete its celebrities (delete-celebrity) and add them again")
+        yield gallery
 
 
 def _known_gender(value: str | None) -> dict:
@@ -57,7 +72,7 @@ def recognize_celebrities(ctx: ServiceContext, request: dict) -> dict:
     faces = engine.analyze_faces(image.pixels, max_faces=MAX_RECOGNIZED_FACES, detailed=True,
                                  descriptors=False)
     recognized, unrecognized = [], []
-    with _gallery(ctx) as gallery:
+    with _gallery(ctx, comparing=bool(faces)) as gallery:
         searchable = bool(faces) and gallery.face_count() > 0
         if searchable:  # descriptors, the costly step, only when there is someone to match
             engine.compute_descriptors(image.pixels, faces)
@@ -117,7 +132,7 @@ def add_celebrity(ctx: ServiceContext, request: dict) -> dict:
     known_gender = request.get("KnownGender")
     _check_person(name, urls, known_gender)
     stored = _largest_faces(ctx, request.get("Images"))
-    with _gallery(ctx) as gallery:
+    with _gallery(ctx, comparing=True) as gallery:
         return _listed(gallery.add(name, urls, known_gender, stored))
 
 
@@ -127,7 +142,7 @@ def _add_photos(ctx: ServiceContext, celebrity_id: str, request: dict) -> dict:
             "Give either an Id (to add photos of that celebrity) or a Name, Urls and "
             "KnownGender (for a new celebrity), not both")
     stored = _largest_faces(ctx, request.get("Images"))
-    with _gallery(ctx) as gallery:
+    with _gallery(ctx, comparing=True) as gallery:
         celebrity = gallery.add_faces(celebrity_id, stored)
     if celebrity is None:
         raise celebrity_not_found(celebrity_id)

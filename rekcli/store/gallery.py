@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from rekcli.store.catalog import Store, already_exists
-from rekcli.store.collection import Collection, not_found
+from rekcli.store.catalog import Store
+from rekcli.store.collection import Collection
+from rekcli.store.errors import CollectionExists, CollectionNotFound
 from rekcli.store.files import make_private_dir
 from rekcli.store.records import NewFace
 from rekcli.store.sqlite import apply_migrations, connect, storage_errors, transaction
@@ -51,10 +52,6 @@ def m001_people(conn: sqlite3.Connection) -> None:
 
 
 PEOPLE_MIGRATIONS = [m001_people]
-# What the store raises for a missing collection and a taken CollectionId, whatever their
-# classes are (the store's errors are its own business).
-_MISSING = type(not_found(GALLERY_COLLECTION))
-_TAKEN = type(already_exists(GALLERY_COLLECTION))
 
 
 @dataclass(frozen=True)
@@ -89,10 +86,14 @@ class _GalleryPlace:
 
 
 class Gallery:
-    """The gallery of one region. `Gallery(ctx)`; opening it touches nothing on disk."""
+    """The gallery of one region. `Gallery(ctx)`; opening it touches nothing on disk.
 
-    def __init__(self, ctx):
+    face_model_version: recorded when the first celebrity is added (the gallery's faces are
+    descriptors like a collection's, and the same FaceModelVersion rule applies to them)."""
+
+    def __init__(self, ctx, face_model_version: str | None = None):
         self.place = _GalleryPlace(ctx)
+        self.new_face_model_version = face_model_version
         self.folder = self.place.region_dir
         self.store = Store(self.place)
         self._people: sqlite3.Connection | None = None
@@ -119,12 +120,13 @@ class Gallery:
         if self._faces is None:
             try:
                 self._faces = self.store.open_collection(GALLERY_COLLECTION)
-            except _MISSING:
+            except CollectionNotFound:
                 if not create:
                     return None
                 try:
-                    self.store.create_collection(GALLERY_COLLECTION)
-                except _TAKEN:
+                    self.store.create_collection(
+                        GALLERY_COLLECTION, face_model_version=self.new_face_model_version)
+                except CollectionExists:
                     pass  # another process made it first
                 self._faces = self.store.open_collection(GALLERY_COLLECTION)
         return self._faces
@@ -180,6 +182,10 @@ class Gallery:
                     "SELECT external_image_id, count(*) FROM faces GROUP BY external_image_id"))
         return [self._celebrity(row, counts.get(row[0], 0)) for row in rows]
 
+    def faces(self) -> Collection | None:
+        """The collection of the gallery's faces, None before the first celebrity."""
+        return self._collection(create=False)
+
     def face_count(self) -> int:
         collection = self._collection(create=False)
         return 0 if collection is None else collection.counts()[0]
@@ -233,7 +239,8 @@ class Gallery:
             entries = [(str(uuid.uuid4()), image_id, celebrity_id, face)
                        for image_id, face in faces]
             tx.append_faces(entries, rows, return_faces=False)
-        return next(c for c in self.people() if c.celebrity_id == celebrity_id)
+        # As listed, with the new FaceCount (None if deleted since: it is gone either way).
+        return next((c for c in self.people() if c.celebrity_id == celebrity_id), None)
 
     def _insert_person(self, conn, name, urls, known_gender) -> Celebrity:
         created_at = round(self.place.clock(), 3)

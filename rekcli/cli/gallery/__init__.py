@@ -16,9 +16,9 @@ import sys
 from rekcli.cli.argv import global_option_specs
 from rekcli.cli.errors import EXIT_OK, UsageError
 
-GALLERY_NOTE = ("The gallery is your own: rekcli knows no celebrities. recognize-celebrities "
-                "recognizes only the people added with add-celebrity, and with an empty "
-                "gallery every face is unrecognized.")
+GALLERY_NOTE = ("The gallery is your own: rekcli knows no celebrities.\n  "
+                "recognize-celebrities recognizes only the people added with add-celebrity,"
+                "\n  and with an empty gallery every face is unrecognized.")
 
 
 def specs_with_globals(own: dict) -> dict:

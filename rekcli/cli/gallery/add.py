@@ -16,7 +16,7 @@ HELP = f"""{NAME}
 
   {SUMMARY}
 
-  rekcli-specific: {GALLERY_NOTE}
+  rekcli-specific. {GALLERY_NOTE}
 
   The largest face of each photo is stored (its descriptor, never the photo) in the gallery
   of the region, a private store under the data directory like a collection. Every photo

@@ -14,7 +14,7 @@ HELP = f"""{NAME}
 
   {SUMMARY}
 
-  rekcli-specific: {GALLERY_NOTE}
+  rekcli-specific. {GALLERY_NOTE}
 
   The person's record and every face stored for them are deleted; the descriptors are
   overwritten on disk in the same step, as delete-faces does (biometric data: nothing is

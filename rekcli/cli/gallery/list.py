@@ -12,7 +12,7 @@ HELP = f"""{NAME}
 
   {SUMMARY}
 
-  rekcli-specific: {GALLERY_NOTE}
+  rekcli-specific. {GALLERY_NOTE}
 
   Prints Celebrities: each person's Id, Name, Urls, KnownGender (when given) and FaceCount
   (the photos stored for them), sorted by name. An empty gallery prints an empty list.

@@ -38,24 +38,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, TextIO
 
-#: Valid ``--output`` values, in the order aws lists them.
-FORMATS: tuple[str, ...] = ("json", "text", "table", "yaml", "yaml-stream", "off")
-
-#: Formats written page by page (``--query`` applies to each page).
-PAGED_FORMATS: frozenset[str] = frozenset({"text", "yaml-stream"})
-
-#: Valid structured ``--cli-error-format`` values (``enhanced``/``legacy`` are plain text).
-ERROR_DOCUMENT_FORMATS: tuple[str, ...] = ("json", "yaml", "text", "table")
-
-#: Every valid ``--cli-error-format`` value, the plain-text ones first.
-ERROR_FORMATS: tuple[str, ...] = ("enhanced", "legacy") + ERROR_DOCUMENT_FORMATS
-
-
-def spoken_list(words: tuple[str, ...]) -> str:
-    """``a, b or c``: a list of formats as help text names it."""
-    return ", ".join(words[:-1]) + " or " + words[-1]
-
-#: Format name -> (module, class). ``None`` means: write nothing (``off``).
+#: Format name -> (module, class), in the order aws lists the ``--output`` values.
+#: ``None`` means: write nothing (``off``).
 FORMATTERS: dict[str, tuple[str, str] | None] = {
     "json": ("rekcli.cli.output.json_format", "JSONFormatter"),
     "text": ("rekcli.cli.output.text_format", "TextFormatter"),
@@ -64,6 +48,24 @@ FORMATTERS: dict[str, tuple[str, str] | None] = {
     "yaml-stream": ("rekcli.cli.output.yaml_format", "YAMLStreamFormatter"),
     "off": None,
 }
+
+#: Valid ``--output`` values: the one list, which settings, validation, help and
+#: completions read.
+FORMATS: tuple[str, ...] = tuple(FORMATTERS)
+
+#: Formats written page by page (``--query`` applies to each page).
+PAGED_FORMATS: frozenset[str] = frozenset({"text", "yaml-stream"})
+
+#: Valid structured ``--cli-error-format`` values (``enhanced``/``legacy`` are plain text).
+ERROR_DOCUMENT_FORMATS: tuple[str, ...] = ("json", "yaml", "text", "table")
+
+#: Every valid ``--cli-error-format`` value, the plain-text ones first: the one list.
+ERROR_FORMATS: tuple[str, ...] = ("enhanced", "legacy") + ERROR_DOCUMENT_FORMATS
+
+
+def spoken_list(words: tuple[str, ...]) -> str:
+    """``a, b or c``: a list of formats as help text names it."""
+    return ", ".join(words[:-1]) + " or " + words[-1]
 
 
 class OffFormatter:
