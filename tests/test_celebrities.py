@@ -352,3 +352,46 @@ def test_add_celebrity_with_an_id_adds_photos_to_that_person(capsys, faces_dir, 
     assert code == 254 and "not both" in err
     code, out, _ = run_cli(capsys, "list-celebrities", "--query", "Celebrities[].FaceCount")
     assert json.loads(out) == [2, 2]
+
+
+def test_the_gallery_refuses_the_other_face_model(capsys, faces_dir, monkeypatch):
+    """Descriptors of the licence-clean mode and the default one must never be compared: a
+    gallery made in one mode refuses to add or recognize in the other, as a collection does;
+    reading and deleting work in either."""
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
+    obama = add(capsys, faces_dir, "Barack Obama", "people/obama/obama.jpg")
+    monkeypatch.delenv("REKCLI_FACE_MODEL")
+    refused = [
+        ("recognize-celebrities", "--image-bytes",
+         f"fileb://{faces_dir / 'people/obama/obama2.jpg'}"),
+        ("add-celebrity", "--id", obama["Id"], "--images",
+         str(faces_dir / "people/obama/obama2.jpg")),
+        ("add-celebrity", "--name", "Joe Biden", "--images",
+         str(faces_dir / "people/biden/biden.jpg")),
+    ]
+    for args in refused:
+        code, out, err = run_cli(capsys, *args)
+        assert (code, out) == (254, ""), (args, err)
+        assert "InvalidParameterException" in err and "FaceModelVersion 1.0-clean" in err
+        assert "REKCLI_FACE_MODEL=clean" in err
+    code, out, err = run_cli(capsys, "list-celebrities", "--query", "Celebrities[].FaceCount")
+    assert (code, json.loads(out)) == (0, [1]), err  # nothing was added
+    code, _, err = run_cli(capsys, "get-celebrity-info", "--id", obama["Id"])
+    assert code == 0, err
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")  # in its own mode it works as before
+    code, out, err = recognize(capsys, faces_dir / "people/obama/obama2.jpg")
+    assert code == 0, err
+    assert [c["Id"] for c in json.loads(out)["CelebrityFaces"]] == [obama["Id"]]
+
+
+def test_a_damaged_gallery_is_a_service_error_not_exit_255(capsys):
+    """The gallery's store errors leave as the service's AWS errors (exit 254), as every
+    collection's do."""
+    os.makedirs(gallery_dir(), mode=0o700)
+    with open(os.path.join(gallery_dir(), "people.sqlite"), "wb") as damaged:
+        damaged.write(b"not a database at all, not even close")
+    for args in (("list-celebrities",), ("get-celebrity-info", "--id", "1SK7cR8M"),
+                 ("delete-celebrity", "--id", "1SK7cR8M")):
+        code, out, err = run_cli(capsys, *args)
+        assert (code, out) == (254, ""), (args, err)
+        assert "An error occurred (InternalServerError)" in err and "is damaged" in err

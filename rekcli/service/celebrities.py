@@ -18,10 +18,13 @@ Choices where AWS is silent or cannot apply, documented here:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rekcli.service import face_details
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (NO_FACES_MESSAGE, InvalidParameterException,
                                    ResourceNotFoundException)
+from rekcli.service.face_model import current_face_model_version
 from rekcli.service.faces_by_image import image_id_for
 from rekcli.service.images import load_image
 
@@ -36,10 +39,36 @@ def celebrity_not_found(celebrity_id: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"The celebrity id: {celebrity_id} does not exist")
 
 
-def _gallery(ctx: ServiceContext):
+@contextmanager
+def _gallery(ctx: ServiceContext, face_model_version: str | None = None):
+    """The region's gallery, open for the block; its store errors leave as AWS errors, as a
+    collection's do (store_errors.py). A first add records `face_model_version`."""
+    from rekcli.service.store_errors import aws_errors
     from rekcli.store.gallery import Gallery
 
-    return Gallery(ctx)
+    with aws_errors(), Gallery(ctx, face_model_version) as gallery:
+        yield gallery
+
+
+def _require_current_face_model(gallery, create: bool = False) -> None:
+    """InvalidParameterException when another face model made the gallery's descriptors:
+    compared with this one's, or mixed with them, they would match nobody or the wrong
+    person (face_model.py). A gallery with no faces yet takes the current model."""
+    from rekcli.service.face_model import (_SETTINGS, _mode_of,
+                                           current_face_model_version)
+
+    version = gallery.face_model_version(create=create)
+    current = current_face_model_version()
+    if version is None or version == current:
+        return
+    needed = _mode_of(version)
+    remedy = (f"run with {_SETTINGS[needed]} to use it" if needed
+              else "no setting of this rekcli can use it")
+    raise InvalidParameterException(
+        f"The celebrity gallery has FaceModelVersion {version} and this rekcli runs "
+        f"FaceModelVersion {current}, with {_SETTINGS[_mode_of(current)]}: faces of the two "
+        f"cannot be compared. Either {remedy}, or delete its celebrities and add them again "
+        f"with the current setting.")
 
 
 def _known_gender(value: str | None) -> dict:
@@ -59,6 +88,8 @@ def recognize_celebrities(ctx: ServiceContext, request: dict) -> dict:
     recognized, unrecognized = [], []
     with _gallery(ctx) as gallery:
         searchable = bool(faces) and gallery.face_count() > 0
+        if searchable:
+            _require_current_face_model(gallery)
         if searchable:  # descriptors, the costly step, only when there is someone to match
             engine.compute_descriptors(image.pixels, faces)
         for face in faces:
@@ -117,7 +148,8 @@ def add_celebrity(ctx: ServiceContext, request: dict) -> dict:
     known_gender = request.get("KnownGender")
     _check_person(name, urls, known_gender)
     stored = _largest_faces(ctx, request.get("Images"))
-    with _gallery(ctx) as gallery:
+    with _gallery(ctx, current_face_model_version()) as gallery:
+        _require_current_face_model(gallery, create=True)
         return _listed(gallery.add(name, urls, known_gender, stored))
 
 
@@ -127,7 +159,9 @@ def _add_photos(ctx: ServiceContext, celebrity_id: str, request: dict) -> dict:
             "Give either an Id (to add photos of that celebrity) or a Name, Urls and "
             "KnownGender (for a new celebrity), not both")
     stored = _largest_faces(ctx, request.get("Images"))
-    with _gallery(ctx) as gallery:
+    with _gallery(ctx, current_face_model_version()) as gallery:
+        if gallery.find(celebrity_id) is not None:
+            _require_current_face_model(gallery, create=True)
         celebrity = gallery.add_faces(celebrity_id, stored)
     if celebrity is None:
         raise celebrity_not_found(celebrity_id)

@@ -89,10 +89,13 @@ class _GalleryPlace:
 
 
 class Gallery:
-    """The gallery of one region. `Gallery(ctx)`; opening it touches nothing on disk."""
+    """The gallery of one region. `Gallery(ctx)`; opening it touches nothing on disk.
+    `face_model_version` is recorded when the first add creates its collection (what made
+    its descriptors, as a collection records it; default FACE_MODEL_VERSION)."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, face_model_version: str | None = None):
         self.place = _GalleryPlace(ctx)
+        self.new_face_model_version = face_model_version
         self.folder = self.place.region_dir
         self.store = Store(self.place)
         self._people: sqlite3.Connection | None = None
@@ -123,7 +126,8 @@ class Gallery:
                 if not create:
                     return None
                 try:
-                    self.store.create_collection(GALLERY_COLLECTION)
+                    self.store.create_collection(
+                        GALLERY_COLLECTION, face_model_version=self.new_face_model_version)
                 except _TAKEN:
                     pass  # another process made it first
                 self._faces = self.store.open_collection(GALLERY_COLLECTION)
@@ -179,6 +183,12 @@ class Gallery:
                 counts = dict(tx.conn.execute(
                     "SELECT external_image_id, count(*) FROM faces GROUP BY external_image_id"))
         return [self._celebrity(row, counts.get(row[0], 0)) for row in rows]
+
+    def face_model_version(self, create: bool = False) -> str | None:
+        """The FaceModelVersion of the gallery's faces (recorded once, never changed); None
+        before anything was added, unless `create` makes its collection first."""
+        collection = self._collection(create=create)
+        return None if collection is None else collection.face_model_version
 
     def face_count(self) -> int:
         collection = self._collection(create=False)
