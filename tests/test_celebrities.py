@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -382,6 +383,15 @@ def test_the_gallery_refuses_the_other_face_model(capsys, faces_dir, monkeypatch
     code, out, err = recognize(capsys, faces_dir / "people/obama/obama2.jpg")
     assert code == 0, err
     assert [c["Id"] for c in json.loads(out)["CelebrityFaces"]] == [obama["Id"]]
+    # Deleting every celebrity leaves the gallery in its mode; the error names the way out
+    # that works: its folder, gone, lets the other mode start a gallery of its own.
+    code, _, err = run_cli(capsys, "delete-celebrity", "--id", obama["Id"])
+    assert code == 0, err
+    monkeypatch.delenv("REKCLI_FACE_MODEL")
+    code, _, err = run_cli(capsys, *refused[2])
+    assert code == 254 and f"delete the folder {gallery_dir()}" in err
+    shutil.rmtree(gallery_dir())
+    add(capsys, faces_dir, "Joe Biden", "people/biden/biden.jpg")
 
 
 def test_a_damaged_gallery_is_a_service_error_not_exit_255(capsys):

@@ -67,8 +67,9 @@ def _require_current_face_model(gallery, create: bool = False) -> None:
     raise InvalidParameterException(
         f"The celebrity gallery has FaceModelVersion {version} and this rekcli runs "
         f"FaceModelVersion {current}, with {_SETTINGS[_mode_of(current)]}: faces of the two "
-        f"cannot be compared. Either {remedy}, or delete its celebrities and add them again "
-        f"with the current setting.")
+        f"cannot be compared. Either {remedy}, or, to start the gallery again under the "
+        f"current setting, delete the folder {gallery.folder} (its celebrities and their "
+        f"faces) and add them again.")
 
 
 def _known_gender(value: str | None) -> dict:
