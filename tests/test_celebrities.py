@@ -405,3 +405,6 @@ def test_a_damaged_gallery_is_a_service_error_not_exit_255(capsys):
         code, out, err = run_cli(capsys, *args)
         assert (code, out) == (254, ""), (args, err)
         assert "An error occurred (InternalServerError)" in err and "is damaged" in err
+        # a remedy the user can take: there is no collection of theirs to delete
+        assert f"delete the folder {gallery_dir()} and add the celebrities again" in err
+        assert "delete the collection" not in err

@@ -43,11 +43,29 @@ def celebrity_not_found(celebrity_id: str) -> ResourceNotFoundException:
 def _gallery(ctx: ServiceContext, face_model_version: str | None = None):
     """The region's gallery, open for the block; its store errors leave as AWS errors, as a
     collection's do (store_errors.py). A first add records `face_model_version`."""
-    from rekcli.service.store_errors import aws_errors
+    from rekcli.service.errors import InternalServerError
+    from rekcli.service.store_errors import aws_error
+    from rekcli.store.errors import StoreDamaged, StoreError
     from rekcli.store.gallery import Gallery
 
-    with aws_errors(), Gallery(ctx, face_model_version) as gallery:
-        yield gallery
+    try:
+        with Gallery(ctx, face_model_version) as gallery:
+            yield gallery
+    except StoreDamaged as error:
+        # The store's remedy (delete the collection) is not one a user can take here.
+        raise InternalServerError(
+            f"The store file {error.path} of the celebrity gallery is damaged "
+            f"({error.problem}). Nothing was changed. Restore the file from a backup, or "
+            f"delete the folder {gallery_folder(ctx)} and add the celebrities again.") \
+            from error
+    except StoreError as error:
+        raise aws_error(error) from error
+
+
+def gallery_folder(ctx: ServiceContext):
+    from rekcli.store.gallery import Gallery
+
+    return Gallery(ctx).folder
 
 
 def _require_current_face_model(gallery, create: bool = False) -> None:
