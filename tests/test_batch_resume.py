@@ -353,3 +353,22 @@ def test_tag_and_list_collections_results_are_never_replayed():
     resume = resume_for("ListTagsForResource", {"ResourceArn": "arn:aws:rekognition:us-east-1:1:collection/c"})
     done, facts = journaled(resume, {0: {"Response": {"Tags": {}}}})
     assert resume.recheck(done, facts) == {}
+
+
+@pytest_e2e
+def test_a_resumed_recognize_celebrities_answers_from_the_gallery_as_it_is_now(faces_dir):
+    """The celebrity gallery is store state that no CollectionId names: a result journaled
+    before a celebrity was added (or deleted) must not be replayed, or the resumed job would
+    miss them (or name someone deleted)."""
+    photo = {"Image": {"Bytes": f"fileb://{faces_dir / 'people/obama/obama2.jpg'}"}}
+    resume = resume_for("RecognizeCelebrities", photo)
+    done, facts = journaled(resume, {0: {"Response": {"CelebrityFaces": [],
+                                                      "UnrecognizedFaces": [{}]}}})
+    added = rekcli_json("add-celebrity", "--name", "Barack Obama", "--images",
+                        str(faces_dir / "people/obama/obama.jpg"), env={})
+    assert added["FaceCount"] == 1
+    assert resume_for("RecognizeCelebrities", photo).recheck(done, facts) == {}
+    info = resume_for("GetCelebrityInfo", {"Id": added["Id"]})
+    done, facts = journaled(info, {0: {"Response": {"Name": "Barack Obama", "Urls": []}}})
+    rekcli_json("delete-celebrity", "--id", added["Id"], env={})
+    assert resume_for("GetCelebrityInfo", {"Id": added["Id"]}).recheck(done, facts) == {}

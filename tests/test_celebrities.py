@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -354,21 +355,56 @@ def test_add_celebrity_with_an_id_adds_photos_to_that_person(capsys, faces_dir, 
     assert json.loads(out) == [2, 2]
 
 
-def test_a_gallery_made_by_one_face_model_is_refused_by_the_other(
-        capsys, faces_dir, monkeypatch):
-    """The gallery's faces are descriptors: under REKCLI_FACE_MODEL=clean a gallery built with
-    the 68-point model is not compared (it would answer meaningless matches), as a collection
-    of the other mode is not; looking people up still works in either mode."""
-    biden = add(capsys, faces_dir, "Joe Biden", "people/biden/biden.jpg")
+def test_the_gallery_refuses_the_other_face_model(capsys, faces_dir, monkeypatch):
+    """Descriptors of the licence-clean mode and the default one must never be compared: a
+    gallery made in one mode refuses to add or recognize in the other, as a collection does;
+    reading and deleting work in either."""
     monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")
-    code, out, err = recognize(capsys, faces_dir / "groups/obama_and_biden.jpg")
-    assert (code, out) == (254, "")
-    assert "InvalidParameterException" in err and "The celebrity gallery has FaceModelVersion 1.0" in err
-    assert "delete-celebrity" in err
-    code, _, err = run_cli(capsys, "add-celebrity", "--id", biden["Id"], "--images",
-                           str(faces_dir / "people/biden/biden2.jpg"))
-    assert code == 254 and "InvalidParameterException" in err
-    code, out, _ = run_cli(capsys, "get-celebrity-info", "--id", biden["Id"])
-    assert code == 0 and json.loads(out)["Name"] == "Joe Biden"
-    code, out, _ = run_cli(capsys, "list-celebrities")
-    assert code == 0 and json.loads(out)["Celebrities"][0]["FaceCount"] == 1
+    obama = add(capsys, faces_dir, "Barack Obama", "people/obama/obama.jpg")
+    monkeypatch.delenv("REKCLI_FACE_MODEL")
+    refused = [
+        ("recognize-celebrities", "--image-bytes",
+         f"fileb://{faces_dir / 'people/obama/obama2.jpg'}"),
+        ("add-celebrity", "--id", obama["Id"], "--images",
+         str(faces_dir / "people/obama/obama2.jpg")),
+        ("add-celebrity", "--name", "Joe Biden", "--images",
+         str(faces_dir / "people/biden/biden.jpg")),
+    ]
+    for args in refused:
+        code, out, err = run_cli(capsys, *args)
+        assert (code, out) == (254, ""), (args, err)
+        assert "InvalidParameterException" in err and "FaceModelVersion 1.0-clean" in err
+        assert "REKCLI_FACE_MODEL=clean" in err
+    code, out, err = run_cli(capsys, "list-celebrities", "--query", "Celebrities[].FaceCount")
+    assert (code, json.loads(out)) == (0, [1]), err  # nothing was added
+    code, _, err = run_cli(capsys, "get-celebrity-info", "--id", obama["Id"])
+    assert code == 0, err
+    monkeypatch.setenv("REKCLI_FACE_MODEL", "clean")  # in its own mode it works as before
+    code, out, err = recognize(capsys, faces_dir / "people/obama/obama2.jpg")
+    assert code == 0, err
+    assert [c["Id"] for c in json.loads(out)["CelebrityFaces"]] == [obama["Id"]]
+    # Deleting every celebrity leaves the gallery in its mode; the error names the way out
+    # that works: its folder, gone, lets the other mode start a gallery of its own.
+    code, _, err = run_cli(capsys, "delete-celebrity", "--id", obama["Id"])
+    assert code == 0, err
+    monkeypatch.delenv("REKCLI_FACE_MODEL")
+    code, _, err = run_cli(capsys, *refused[2])
+    assert code == 254 and f"delete the folder {gallery_dir()}" in err
+    shutil.rmtree(gallery_dir())
+    add(capsys, faces_dir, "Joe Biden", "people/biden/biden.jpg")
+
+
+def test_a_damaged_gallery_is_a_service_error_not_exit_255(capsys):
+    """The gallery's store errors leave as the service's AWS errors (exit 254), as every
+    collection's do."""
+    os.makedirs(gallery_dir(), mode=0o700)
+    with open(os.path.join(gallery_dir(), "people.sqlite"), "wb") as damaged:
+        damaged.write(b"not a database at all, not even close")
+    for args in (("list-celebrities",), ("get-celebrity-info", "--id", "1SK7cR8M"),
+                 ("delete-celebrity", "--id", "1SK7cR8M")):
+        code, out, err = run_cli(capsys, *args)
+        assert (code, out) == (254, ""), (args, err)
+        assert "An error occurred (InternalServerError)" in err and "is damaged" in err
+        # a remedy the user can take: there is no collection of theirs to delete
+        assert f"delete the folder {gallery_dir()} and add the celebrities again" in err
+        assert "delete the collection" not in err

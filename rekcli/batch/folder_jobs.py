@@ -246,7 +246,9 @@ class _RequestsResume:
     # resume that makes a result computed again, never replayed wrongly.
     READ_ONLY = {"SearchFaces", "SearchFacesByImage", "SearchUsers", "SearchUsersByImage",
                  "ListFaces", "ListUsers", "DescribeCollection"}
-    NEVER_REPLAYED = {"ListCollections", "ListTagsForResource", "TagResource", "UntagResource"}
+    # The celebrity gallery is such state too: an added or deleted celebrity changes them.
+    NEVER_REPLAYED = {"ListCollections", "ListTagsForResource", "TagResource", "UntagResource",
+                      "RecognizeCelebrities", "GetCelebrityInfo"}
 
     def __init__(self, operation: str, tasks: list, where: Where) -> None:
         self.operation = operation

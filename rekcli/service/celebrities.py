@@ -24,6 +24,7 @@ from rekcli.service import face_details
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import (NO_FACES_MESSAGE, InvalidParameterException,
                                    ResourceNotFoundException)
+from rekcli.service.face_model import current_face_model_version
 from rekcli.service.faces_by_image import image_id_for
 from rekcli.service.images import load_image
 
@@ -39,22 +40,54 @@ def celebrity_not_found(celebrity_id: str) -> ResourceNotFoundException:
 
 
 @contextmanager
-def _gallery(ctx: ServiceContext, comparing: bool = False):
-    """The region's gallery, its store errors leaving as AWS errors. Its faces are
-    descriptors: when `comparing` (recognizing faces, or adding some), faces made under
-    another REKCLI_FACE_MODEL are refused as a collection's are (face_model.py) rather than
-    compared into meaningless matches; looking up, listing and deleting work in either mode."""
-    from rekcli.service.face_model import current_face_model_version, require_current_face_model
-    from rekcli.service.store_errors import aws_errors
+def _gallery(ctx: ServiceContext, face_model_version: str | None = None):
+    """The region's gallery, open for the block; its store errors leave as AWS errors, as a
+    collection's do (store_errors.py). A first add records `face_model_version`."""
+    from rekcli.service.errors import InternalServerError
+    from rekcli.service.store_errors import aws_error
+    from rekcli.store.errors import StoreDamaged, StoreError
     from rekcli.store.gallery import Gallery
 
-    with aws_errors(), Gallery(ctx, current_face_model_version()) as gallery:
-        faces = gallery.faces() if comparing else None
-        if faces is not None:
-            require_current_face_model(
-                faces, name="The celebrity gallery",
-                redo="delete its celebrities (delete-celebrity) and add them again")
-        yield gallery
+    try:
+        with Gallery(ctx, face_model_version) as gallery:
+            yield gallery
+    except StoreDamaged as error:
+        # The store's remedy (delete the collection) is not one a user can take here.
+        raise InternalServerError(
+            f"The store file {error.path} of the celebrity gallery is damaged "
+            f"({error.problem}). Nothing was changed. Restore the file from a backup, or "
+            f"delete the folder {gallery_folder(ctx)} and add the celebrities again.") \
+            from error
+    except StoreError as error:
+        raise aws_error(error) from error
+
+
+def gallery_folder(ctx: ServiceContext):
+    from rekcli.store.gallery import Gallery
+
+    return Gallery(ctx).folder
+
+
+def _require_current_face_model(gallery, create: bool = False) -> None:
+    """InvalidParameterException when another face model made the gallery's descriptors:
+    compared with this one's, or mixed with them, they would match nobody or the wrong
+    person (face_model.py). A gallery with no faces yet takes the current model."""
+    from rekcli.service.face_model import (_SETTINGS, _mode_of,
+                                           current_face_model_version)
+
+    version = gallery.face_model_version(create=create)
+    current = current_face_model_version()
+    if version is None or version == current:
+        return
+    needed = _mode_of(version)
+    remedy = (f"run with {_SETTINGS[needed]} to use it" if needed
+              else "no setting of this rekcli can use it")
+    raise InvalidParameterException(
+        f"The celebrity gallery has FaceModelVersion {version} and this rekcli runs "
+        f"FaceModelVersion {current}, with {_SETTINGS[_mode_of(current)]}: faces of the two "
+        f"cannot be compared. Either {remedy}, or, to start the gallery again under the "
+        f"current setting, delete the folder {gallery.folder} (its celebrities and their "
+        f"faces) and add them again.")
 
 
 def _known_gender(value: str | None) -> dict:
@@ -72,8 +105,10 @@ def recognize_celebrities(ctx: ServiceContext, request: dict) -> dict:
     faces = engine.analyze_faces(image.pixels, max_faces=MAX_RECOGNIZED_FACES, detailed=True,
                                  descriptors=False)
     recognized, unrecognized = [], []
-    with _gallery(ctx, comparing=bool(faces)) as gallery:
+    with _gallery(ctx) as gallery:
         searchable = bool(faces) and gallery.face_count() > 0
+        if searchable:
+            _require_current_face_model(gallery)
         if searchable:  # descriptors, the costly step, only when there is someone to match
             engine.compute_descriptors(image.pixels, faces)
         for face in faces:
@@ -132,7 +167,8 @@ def add_celebrity(ctx: ServiceContext, request: dict) -> dict:
     known_gender = request.get("KnownGender")
     _check_person(name, urls, known_gender)
     stored = _largest_faces(ctx, request.get("Images"))
-    with _gallery(ctx, comparing=True) as gallery:
+    with _gallery(ctx, current_face_model_version()) as gallery:
+        _require_current_face_model(gallery, create=True)
         return _listed(gallery.add(name, urls, known_gender, stored))
 
 
@@ -142,7 +178,9 @@ def _add_photos(ctx: ServiceContext, celebrity_id: str, request: dict) -> dict:
             "Give either an Id (to add photos of that celebrity) or a Name, Urls and "
             "KnownGender (for a new celebrity), not both")
     stored = _largest_faces(ctx, request.get("Images"))
-    with _gallery(ctx, comparing=True) as gallery:
+    with _gallery(ctx, current_face_model_version()) as gallery:
+        if gallery.find(celebrity_id) is not None:
+            _require_current_face_model(gallery, create=True)
         celebrity = gallery.add_faces(celebrity_id, stored)
     if celebrity is None:
         raise celebrity_not_found(celebrity_id)

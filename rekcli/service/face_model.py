@@ -34,14 +34,8 @@ def current_face_model_version() -> str:
     return VERSIONS[models.face_model()]
 
 
-DEFAULT_REDO = "index its photos again into a collection created with the current setting"
-
-
-def require_current_face_model(collection, name: str | None = None,
-                               redo: str = DEFAULT_REDO) -> None:
-    """InvalidParameterException unless `collection` was made by the current face model.
-    `name` says what it is to the user (default: "Collection <its id>"), `redo` how to start
-    again under the current setting."""
+def require_current_face_model(collection) -> None:
+    """InvalidParameterException unless `collection` was made by the current face model."""
     current = current_face_model_version()
     version = collection.face_model_version
     if version == current:
@@ -51,9 +45,10 @@ def require_current_face_model(collection, name: str | None = None,
     remedy = (f"run with {_SETTINGS[needed]} to use it" if needed
               else "no setting of this rekcli can use it")
     raise InvalidParameterException(
-        f"{name or 'Collection ' + collection.collection_id} has FaceModelVersion {version} and this "
+        f"Collection {collection.collection_id} has FaceModelVersion {version} and this "
         f"rekcli runs FaceModelVersion {current}, with {current_setting}: faces of the two "
-        f"cannot be compared. Either {remedy}, or {redo}.")
+        f"cannot be compared. Either {remedy}, or index its photos again into a collection "
+        f"created with the current setting.")
 
 
 def _mode_of(version: str) -> str | None:

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from rekcli.store.catalog import Store
-from rekcli.store.collection import Collection
-from rekcli.store.errors import CollectionExists, CollectionNotFound
+from rekcli.store.catalog import Store, already_exists
+from rekcli.store.collection import Collection, not_found
 from rekcli.store.files import make_private_dir
 from rekcli.store.records import NewFace
 from rekcli.store.sqlite import apply_migrations, connect, storage_errors, transaction
@@ -52,6 +51,10 @@ def m001_people(conn: sqlite3.Connection) -> None:
 
 
 PEOPLE_MIGRATIONS = [m001_people]
+# What the store raises for a missing collection and a taken CollectionId, whatever their
+# classes are (the store's errors are its own business).
+_MISSING = type(not_found(GALLERY_COLLECTION))
+_TAKEN = type(already_exists(GALLERY_COLLECTION))
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,8 @@ class _GalleryPlace:
 
 class Gallery:
     """The gallery of one region. `Gallery(ctx)`; opening it touches nothing on disk.
-
-    face_model_version: recorded when the first celebrity is added (the gallery's faces are
-    descriptors like a collection's, and the same FaceModelVersion rule applies to them)."""
+    `face_model_version` is recorded when the first add creates its collection (what made
+    its descriptors, as a collection records it; default FACE_MODEL_VERSION)."""
 
     def __init__(self, ctx, face_model_version: str | None = None):
         self.place = _GalleryPlace(ctx)
@@ -120,13 +122,13 @@ class Gallery:
         if self._faces is None:
             try:
                 self._faces = self.store.open_collection(GALLERY_COLLECTION)
-            except CollectionNotFound:
+            except _MISSING:
                 if not create:
                     return None
                 try:
                     self.store.create_collection(
                         GALLERY_COLLECTION, face_model_version=self.new_face_model_version)
-                except CollectionExists:
+                except _TAKEN:
                     pass  # another process made it first
                 self._faces = self.store.open_collection(GALLERY_COLLECTION)
         return self._faces
@@ -182,9 +184,11 @@ class Gallery:
                     "SELECT external_image_id, count(*) FROM faces GROUP BY external_image_id"))
         return [self._celebrity(row, counts.get(row[0], 0)) for row in rows]
 
-    def faces(self) -> Collection | None:
-        """The collection of the gallery's faces, None before the first celebrity."""
-        return self._collection(create=False)
+    def face_model_version(self, create: bool = False) -> str | None:
+        """The FaceModelVersion of the gallery's faces (recorded once, never changed); None
+        before anything was added, unless `create` makes its collection first."""
+        collection = self._collection(create=create)
+        return None if collection is None else collection.face_model_version
 
     def face_count(self) -> int:
         collection = self._collection(create=False)
