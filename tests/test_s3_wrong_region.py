@@ -6,7 +6,11 @@ moto's server does not redirect, so a small local server answers as S3 does for 
 of another region, over real HTTP to real botocore: 301 PermanentRedirect with the
 x-amz-bucket-region header (no body for HEAD), or 400 AuthorizationHeaderMalformed naming the
 Region in its body. Requests signed for the bucket's own region are served, so without the
-refusal botocore's redirect would read the object."""
+refusal botocore's redirect would read the object.
+
+The server stands at a custom endpoint, which by default is treated as an S3-compatible store
+with its own region rules; REKCLI_S3_REGION_CHECK=always makes rekcli treat it as AWS (as for a
+VPC endpoint), so most tests set it, and the last ones check the default and `never`."""
 
 from __future__ import annotations
 
@@ -117,7 +121,7 @@ def aws_env(s3_url: str, tmp_path) -> dict:
                AWS_ENDPOINT_URL_S3=s3_url, AWS_EC2_METADATA_DISABLED="true",
                AWS_CONFIG_FILE=str(tmp_path / "no-config"),
                AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-               REKCLI_DATA_DIR=str(tmp_path / "data"))
+               REKCLI_DATA_DIR=str(tmp_path / "data"), REKCLI_S3_REGION_CHECK="always")
     return env
 
 
@@ -129,7 +133,7 @@ def s3(s3_url, tmp_path, monkeypatch):
     for key in [key for key in os.environ if key.startswith(("AWS_", "REKCLI_S3"))]:
         monkeypatch.delenv(key)
     for key, value in aws_env(s3_url, tmp_path).items():
-        if key.startswith("AWS_"):
+        if key.startswith(("AWS_", "REKCLI_S3")):
             monkeypatch.setenv(key, value)
     monkeypatch.setattr(s3_module, "_clients", {})
     RegionalS3.seen = []
@@ -217,3 +221,35 @@ def test_a_folder_job_over_a_prefix_in_another_region_is_an_error_line(s3_url, t
     assert refused["Message"] == ("Unable to list s3://far-photos/door/: the bucket is in "
                                   "eu-west-1, not in us-east-1")
     assert "Response" in lines["s3://home-photos/door/biden.jpg"]
+
+
+# ---- which endpoints the rule applies to --------------------------------------------------
+
+
+def test_a_custom_endpoint_keeps_its_own_region_rules_by_default(s3, monkeypatch):
+    """An S3-compatible store that names a region (MinIO set to eu-west-1, say) is read from
+    any rekcli region, as botocore reads it: Rekognition's rule is AWS's."""
+    monkeypatch.delenv("REKCLI_S3_REGION_CHECK")
+    assert s3.read_object(photo("far-signed"), "us-east-1") == RegionalS3.photo
+    assert s3.read_object(photo("far-photos"), "us-east-1") == RegionalS3.photo
+
+
+def test_never_follows_every_redirect_and_an_unknown_value_is_an_error(s3, monkeypatch):
+    from rekcli.service.errors import InvalidParameterException
+
+    monkeypatch.setenv("REKCLI_S3_REGION_CHECK", "never")
+    assert s3.read_object(photo("far-photos"), "us-east-1") == RegionalS3.photo
+    monkeypatch.setattr(s3, "_clients", {})
+    monkeypatch.setenv("REKCLI_S3_REGION_CHECK", "sometimes")
+    with pytest.raises(InvalidParameterException, match="REKCLI_S3_REGION_CHECK='sometimes'"):
+        s3.read_object(photo("far-photos"), "us-east-1")
+
+
+def test_aws_endpoints_are_checked_by_default():
+    from rekcli.service import s3
+
+    assert s3._checks_regions("https://s3.amazonaws.com")
+    assert s3._checks_regions("https://s3.eu-west-1.amazonaws.com")
+    assert s3._checks_regions("https://s3.cn-north-1.amazonaws.com.cn")
+    assert not s3._checks_regions("http://127.0.0.1:9000")
+    assert not s3._checks_regions("https://minio.example.com")

@@ -614,6 +614,9 @@ ENVIRONMENT = [
                        "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k. Unset, "
                        "S3Object is read from S3 (AWS_ENDPOINT_URL_S3 for an S3-compatible "
                        "store)."),
+    ("REKCLI_S3_REGION_CHECK", "Which S3 endpoints refuse a bucket of another region, as "
+                               "Rekognition does: 'aws' (default: AWS's own endpoints), "
+                               "'always' (a custom endpoint that is AWS), 'never'."),
     ("REKCLI_FACE_MODEL", "Set to 'clean' for the licence-clean mode: landmarks, pose and "
                           "descriptors from dlib's 5-point model, never loading the 68-point "
                           "model (iBUG 300-W, non-commercial). Its collections have "

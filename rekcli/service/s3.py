@@ -12,8 +12,12 @@ ImageTooLargeException, decided on the response's Content-Length before its body
 missing key or bucket or a refused access is InvalidS3ObjectException with AWS's message, and
 so is a bucket in another region: Rekognition reads only buckets of its own region, so the
 redirect S3 answers with (301 PermanentRedirect, or 400 AuthorizationHeaderMalformed naming
-the bucket's region), which botocore would follow, is refused (`_refuse_other_regions`). A
-store that names no region (MinIO, Ceph) is read as before. botocore retries transient errors
+the bucket's region), which botocore would follow, is refused (`_refuse_other_regions`). That
+rule is AWS's, so it holds on AWS's own endpoints; an S3-compatible store at an endpoint of
+your own (MinIO, Ceph: `AWS_ENDPOINT_URL_S3`...) keeps its own region rules and is read as
+botocore reads it, whatever region it names. `REKCLI_S3_REGION_CHECK` changes that: `aws`
+(the default, as just said), `always` (a custom endpoint that is AWS: a VPC or FIPS endpoint),
+`never` (follow every redirect, as the aws CLI's own `s3` commands do). botocore retries transient errors
 as it does for the aws CLI. Nothing here logs or echoes a credential: botocore's own loggers
 are not enabled by `--debug`.
 """
@@ -21,11 +25,13 @@ are not enabled by `--debug`.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextlib import contextmanager
 
 from rekcli.service.errors import (IMAGE_TOO_LARGE_MESSAGE, S3_OBJECT_MESSAGE,
-                                   ImageTooLargeException, InvalidS3ObjectException)
+                                   ImageTooLargeException, InvalidParameterException,
+                                   InvalidS3ObjectException)
 from rekcli.service.images import MAX_S3_BYTES
 
 _log = logging.getLogger(__name__)
@@ -111,9 +117,30 @@ def _client(region: str, profile: str | None):
 
             session = botocore.session.Session(profile=profile)
             client = session.create_client("s3", region_name=region)
-            client.meta.events.register("before-sign.s3", _refuse_other_regions)
+            if _checks_regions(client.meta.endpoint_url):
+                client.meta.events.register("before-sign.s3", _refuse_other_regions)
             _clients[(profile, region)] = client
         return client
+
+
+REGION_CHECK_ENV = "REKCLI_S3_REGION_CHECK"
+REGION_CHECKS = ("aws", "always", "never")
+
+
+def _checks_regions(endpoint_url: str) -> bool:
+    """Whether a bucket of another region is refused at this endpoint ($REKCLI_S3_REGION_CHECK:
+    `aws`, the default, refuses on AWS's own endpoints only)."""
+    from urllib.parse import urlsplit
+
+    setting = os.environ.get(REGION_CHECK_ENV, "").strip().lower() or "aws"
+    if setting not in REGION_CHECKS:
+        raise InvalidParameterException(
+            f"{REGION_CHECK_ENV}={os.environ.get(REGION_CHECK_ENV)!r} is not one of: "
+            f"{', '.join(REGION_CHECKS)}")
+    if setting != "aws":
+        return setting == "always"
+    host = (urlsplit(endpoint_url).hostname or "").lower()
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
 def _refuse_other_regions(request, **kwargs) -> None:
