@@ -34,7 +34,10 @@ class LocalCluster:
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
              "--no-dashboard"], env=dict(env, **(scheduler_env or {})),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.workers = [self._start_worker(dict(env, **(worker_env or {}))) for _ in range(workers)]
+        # As the README says to start them: without Dask's sampling profiler, which costs
+        # a worker ~40% of its throughput on this work (benchmarks/bench_batch.py --cluster).
+        worker_env = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False", **(worker_env or {})}
+        self.workers = [self._start_worker(dict(env, **worker_env)) for _ in range(workers)]
         self.wait_for_workers(workers)
 
     def _start_worker(self, env: dict) -> subprocess.Popen:
