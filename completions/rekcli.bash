@@ -3,10 +3,10 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
+_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
 _rekcli_alias='rekognition'
 # Commands with options of their own only (no API globals).
-_rekcli_standalone=' serve check-store '
+_rekcli_standalone=' serve check-store search-index '
 _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output --query --profile --region --version --color --no-sign-request --ca-bundle --cli-read-timeout --cli-connect-timeout --cli-binary-format --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt --cli-error-format'
 
 # The words command $1 takes as its first argument (batch: an API command).
@@ -14,7 +14,7 @@ _rekcli_command_arguments()
 {
     case $1 in
         batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image start-face-detection start-face-search tag-resource untag-resource' ;;
-        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
+        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -47,6 +47,7 @@ _rekcli_command_options()
         search-faces) _rekcli_reply='--collection-id --face-id --max-faces --face-match-threshold --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces-by-image) _rekcli_reply='--collection-id --image --image-bytes --max-faces --face-match-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress' ;;
+        search-index) _rekcli_reply='--collection-id --rebuild --region' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         serve) _rekcli_reply='--host --port --region --workers --queue-size --max-body-bytes --auth-keys --log-requests' ;;
@@ -80,6 +81,7 @@ _rekcli_option_kind()
         *:--attributes) _rekcli_reply=list ;;
         *:--detection-attributes) _rekcli_reply=list ;;
         *:--hide-skipped) _rekcli_reply=flag ;;
+        *:--rebuild) _rekcli_reply=flag ;;
         *:--log-requests) _rekcli_reply=flag ;;
         *:--tag-keys) _rekcli_reply=list ;;
         *) _rekcli_reply=value ;;
@@ -95,7 +97,7 @@ _rekcli_option_values()
         *:--color) _rekcli_reply='words:on off auto' ;;
         *:--cli-binary-format) _rekcli_reply='words:base64 raw-in-base64-out' ;;
         *:--cli-error-format) _rekcli_reply='words:enhanced legacy json yaml text table' ;;
-        check-store:--collection-id|create-collection:--collection-id) _rekcli_reply='' ;;
+        check-store:--collection-id|create-collection:--collection-id|search-index:--collection-id) _rekcli_reply='' ;;
         *:--collection-id) _rekcli_reply='collection-id' ;;
         *:--cli-input-json) _rekcli_reply='file' ;;
         *:--cli-input-yaml) _rekcli_reply='file' ;;
