@@ -284,3 +284,39 @@ def test_search_index_command_shows_and_rebuilds(collection):
     assert report["Rebuilt"] is True and report["State"] == "CURRENT"
     assert report["Rows"] == N and report["Faces"] == N and report["TailRows"] == 0
     assert oct(os.stat(collection.path / search_index.INDEX_FILE).st_mode & 0o777) == "0o600"
+
+
+def test_check_store_checks_the_index(collection, faces):
+    import json
+
+    env = {"REKCLI_DATA_DIR": str(collection.store.region_dir.parent)}
+    vectors, _ = faces
+    search_index.build(collection)
+    with collection.read() as tx:
+        doomed = tx.faces_at_rows([5])[5]
+    with collection.write() as tx:
+        tx.delete_faces([doomed.face_id])
+
+    def check():
+        result = run_subprocess("check-store", "--collection-id", "c", env=env)
+        return result.returncode, json.loads(result.stdout)["Collections"][0]
+
+    code, entry = check()
+    assert code == 0 and entry["SearchIndex"] == "CURRENT" and not entry["Problems"]
+    # A deleted face's descriptor put back into its slot is found.
+    index = search_index.SearchIndex(collection.path / search_index.INDEX_FILE)
+    offset = index._rows_at + int(index.slot_of_row[5]) * 528
+    index.close()
+    from rekcli.store.vectors import augmented_rows
+
+    with open(collection.path / search_index.INDEX_FILE, "r+b") as f:
+        f.seek(offset)
+        f.write(augmented_rows(vectors[5:6]).tobytes())
+    code, entry = check()
+    assert code == 254 and "still hold their descriptors" in " ".join(entry["Problems"])
+    with open(collection.path / search_index.INDEX_FILE, "r+b") as f:
+        f.seek(4096)
+        f.write(b"\xff" * 8)
+    code, entry = check()
+    assert code == 254 and entry["SearchIndex"] == "DAMAGED"
+    assert "search-index --rebuild" in " ".join(entry["Problems"])

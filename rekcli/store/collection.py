@@ -664,7 +664,8 @@ class Collection:
             problems.append("a user's face_count disagrees with its faces")
         if orphans:
             problems.append(f"{orphans} faces point to missing users")
-        return {"problems": problems, "face_count": info["face_count"],
+        index_state = search_index.verify(self.path, info, face_rows, problems)
+        return {"problems": problems, "search_index": index_state, "face_count": info["face_count"],
                 "user_count": info["user_count"], "faces": face_rows_count,
                 "live_vectors": len(live_vectors), "committed_rows": committed,
                 "file_rows": size // constants.ROW_BYTES, "vector_file": str(vectors.path),

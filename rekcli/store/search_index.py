@@ -420,9 +420,13 @@ def train_centroids(matrix, live, nlist: int, seed: int = 0) -> "np.ndarray":  #
     centroids = x[rng.choice(size, size=nlist, replace=False)].copy()
     for _ in range(_KMEANS_ITERATIONS):
         assigned = assign(x, centroids)
-        sums = np.zeros((nlist, DESCRIPTOR_SIZE), dtype=np.float64)
-        np.add.at(sums, assigned, x)
         counts = np.bincount(assigned, minlength=nlist)
+        order = np.argsort(assigned, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        sums = np.zeros((nlist, DESCRIPTOR_SIZE), dtype=np.float64)
+        filled = counts > 0
+        # Sum each list's rows in one pass over the rows sorted by list.
+        sums[filled] = np.add.reduceat(x[order].astype(np.float64), starts[filled], axis=0)
         empty = np.flatnonzero(counts == 0)
         sums[empty] = x[rng.choice(size, size=empty.size, replace=False)]
         counts[empty] = 1
@@ -611,3 +615,45 @@ def usable_state(index: SearchIndex, info: dict) -> str:
         return "OBSOLETE"
     tail = info["committed_rows"] - index.covered_rows
     return "STALE" if tail > SEARCH_INDEX_STALE_FRACTION * max(1, index.covered_rows) else "CURRENT"
+
+
+def verify(directory: Path, info: dict, face_rows: set, problems: list) -> str:
+    """`rekcli check-store`: the index's state (NONE, CURRENT, STALE, OBSOLETE, DAMAGED);
+    appends to `problems` a damaged index (every copied row's checksum is checked) and
+    any slot of a deleted face that still holds a descriptor."""
+    import numpy as np
+
+    from rekcli.store import vectors as vec
+
+    path = Path(directory) / INDEX_FILE
+    try:
+        index = SearchIndex(path)
+    except FileNotFoundError:
+        return "NONE"
+    except (IndexDamaged, OSError, ValueError, struct.error) as exc:
+        problems.append(f"{exc} (the search index, derived from the vectors: the next search "
+                        "rebuilds it, or run rekcli search-index --rebuild)")
+        return "DAMAGED"
+    try:
+        damaged = []
+        for start in range(0, index.slots, _CHUNK_ROWS):
+            block = np.asarray(index.rows[start:start + _CHUNK_ROWS])
+            damaged.extend((start + vec.bad_rows(block, VECTOR_FORMAT)).tolist())
+        if damaged:
+            problems.append(f"{path}: {len(damaged)} copied row(s) do not match their "
+                            "checksums (the next search rebuilds the index)")
+            return "DAMAGED"
+        state = usable_state(index, info)
+        if state == "OBSOLETE":
+            return state
+        live = np.zeros(index.covered_rows, dtype=bool)
+        live[[row for row in face_rows if row < index.covered_rows]] = True
+        slots = index.slot_of_row[~live]
+        slots = slots[slots >= 0]
+        kept = slots[index.rows[slots, NORM_COLUMN] != TOMBSTONE_NORM]
+        if kept.size:
+            problems.append(f"{path}: {kept.size} slot(s) of deleted faces still hold "
+                            "their descriptors")
+        return state
+    finally:
+        index.close()
