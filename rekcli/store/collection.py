@@ -376,7 +376,7 @@ class Collection:
             matrix = vectors.matrix(n, populate=False)
             try:
                 rows, d2 = index.candidates(query, eps)
-            except search_index.IndexDamaged as exc:
+            except (search_index.IndexDamaged, ValueError, IndexError) as exc:
                 self._index_damaged(exc)
             else:
                 covered = index.covered_rows

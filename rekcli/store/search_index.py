@@ -72,8 +72,10 @@ SEARCH_INDEX_MIN_FACES = 2_000_000
 # without a current index starts a builder process and answers exactly meanwhile;
 # "off": only `rekcli search-index --rebuild` builds.
 BUILD_ENV = "REKCLI_SEARCH_INDEX_BUILD"
-# Share of the lists each query scans (at least SEARCH_INDEX_MIN_PROBES lists).
-SEARCH_INDEX_PROBE_FRACTION = 0.06
+# Share of the lists each query scans (at least SEARCH_INDEX_MIN_PROBES lists);
+# $REKCLI_SEARCH_INDEX_PROBE_FRACTION overrides it.
+PROBE_ENV = "REKCLI_SEARCH_INDEX_PROBE_FRACTION"
+SEARCH_INDEX_PROBE_FRACTION = 0.2
 SEARCH_INDEX_MIN_PROBES = 16
 # The index is rebuilt once rows added since the build pass this share of the rows it
 # covers (the tail is scanned exactly, so it only costs time).
@@ -106,9 +108,18 @@ def list_count(rows: int) -> int:
     return max(1, min(rows // 8, int(round(LISTS_PER_SQRT_ROWS * math.sqrt(rows)))))
 
 
+def probe_fraction() -> float:
+    """The share of lists a query scans: $REKCLI_SEARCH_INDEX_PROBE_FRACTION (0 < f <= 1,
+    more recall for more time), else SEARCH_INDEX_PROBE_FRACTION."""
+    try:
+        value = float(os.environ.get(PROBE_ENV, ""))
+    except ValueError:
+        return SEARCH_INDEX_PROBE_FRACTION
+    return value if 0 < value <= 1 else SEARCH_INDEX_PROBE_FRACTION
+
+
 def probe_count(nlist: int) -> int:
-    return min(nlist, max(SEARCH_INDEX_MIN_PROBES,
-                          int(math.ceil(nlist * SEARCH_INDEX_PROBE_FRACTION))))
+    return min(nlist, max(SEARCH_INDEX_MIN_PROBES, int(math.ceil(nlist * probe_fraction()))))
 
 
 def _aligned(offset: int) -> int:
