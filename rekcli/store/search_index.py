@@ -178,19 +178,30 @@ class SearchIndex:
 
         from rekcli.store import vectors as vec
 
-        lists = self.nearest_lists(queries)
-        starts, ends = self.offsets[lists], self.offsets[lists + 1]
-        ranges = _merged_ranges(starts, ends)
-        total = int(sum(end - start for start, end in ranges))
+        q = vec.as_descriptors(queries)
+        lists = self.nearest_lists(q)
+        ranges = _merged_ranges(self.offsets[lists], self.offsets[lists + 1])
+        lengths = np.array([end - start for start, end in ranges], dtype=np.int64)
+        total = int(lengths.sum())
+        # One product per run of adjacent lists, straight into one array ([-2q, 1, 0..]
+        # against the rows, as vectors.approx_squared_distances does).
+        weights = np.zeros((ROW_FLOATS, q.shape[0]), dtype=np.float32)
+        weights[:DESCRIPTOR_SIZE] = -2.0 * q.T
+        weights[NORM_COLUMN] = 1.0
+        qq = np.einsum("ij,ij->i", q, q).astype(np.float32)
         d2 = np.empty(total, dtype=np.float32)
-        slots = np.empty(total, dtype=np.int64)
         at = 0
-        for start, end in ranges:
-            part = vec.approx_squared_distances(self.rows[start:end], queries,
-                                                check=self._checker(start, eps))
-            d2[at:at + end - start] = part
-            slots[at:at + end - start] = np.arange(start, end)
-            at += end - start
+        for (start, end), length in zip(ranges, lengths.tolist()):
+            part = self.rows[start:end] @ weights
+            part += qq
+            np.min(part, axis=1, out=d2[at:at + length])
+            at += length
+        # Slot of each position: the runs' slot ranges laid end to end.
+        first = np.array([start for start, _ in ranges], dtype=np.int64)
+        slots = np.arange(total, dtype=np.int64)
+        if len(ranges):
+            slots += np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+        vec.check_distances(d2, eps, VECTOR_FORMAT, lambda found: self._verify(slots[found]))
         np.maximum(d2, 0.0, out=d2)
         rows = self.row_ids[slots].astype(np.int64)
         if rows.size and (int(rows.max()) >= self.covered_rows or int(rows.min()) < 0):
@@ -207,16 +218,13 @@ class SearchIndex:
             return np.arange(self.nlist)
         return np.unique(assign(q, self.centroids, nearest=probes).ravel())
 
-    def _checker(self, start: int, eps: float):
+    def _verify(self, slots) -> None:
         from rekcli.store import vectors as vec
 
-        def verify(positions):
-            bad = vec.bad_rows(self.rows[start + positions], VECTOR_FORMAT)
-            if bad.size:
-                raise IndexDamaged(f"{self.path}: {bad.size} copied row(s) do not match "
-                                   "their checksums")
-
-        return lambda d2: vec.check_distances(d2, eps, VECTOR_FORMAT, verify)
+        bad = vec.bad_rows(self.rows[slots], VECTOR_FORMAT)
+        if bad.size:
+            raise IndexDamaged(f"{self.path}: {bad.size} copied row(s) do not match their "
+                               "checksums")
 
     def close(self) -> None:
         for name in ("centroids", "offsets", "row_ids", "slot_of_row", "rows"):
