@@ -320,3 +320,27 @@ def test_check_store_checks_the_index(collection, faces):
     code, entry = check()
     assert code == 254 and entry["SearchIndex"] == "DAMAGED"
     assert "search-index --rebuild" in " ".join(entry["Problems"])
+
+
+@pytest.fixture(scope="module")
+def real_descriptors(faces_dir):
+    """Descriptors of every face in the shared photos of named people (dlib, once)."""
+    from rekcli import engine
+
+    found = []
+    for path in sorted((faces_dir / "people").rglob("*")):
+        if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            image = engine.decode_image(path.read_bytes())
+            found += [face.descriptor for face in engine.analyze_faces(image, landmarks=False)]
+    return np.asarray(found, dtype=np.float32)
+
+
+def test_real_faces_through_the_index_equal_exact_search(collection, real_descriptors,
+                                                         monkeypatch):
+    assert len(real_descriptors) >= 10  # ../shared/faces/people: 13 photos, a face each
+    collection.bulk_add_faces(records(real_descriptors))
+    search_index.build(collection)
+    expected = exact_answers(collection, real_descriptors, monkeypatch)
+    assert answers(collection, real_descriptors) == expected
+    assert index_in_use(collection)
+    assert all(hits for hits in expected)  # each real face finds at least itself
