@@ -5,8 +5,14 @@ Scenarios, all over the same >= 200 images drawn from ../shared/faces (linked, n
   bash-loop        one `rekcli index-faces` process per image (timed on a subset)
   face_recognition the peer's CLI with --cpus 2, installed in a throwaway venv
                    (dlib-bin + face-recognition-models, face_recognition with --no-deps)
+  cluster-N        index-folder --cluster on a local Dask cluster (issue 13): a scheduler and
+                   N worker nodes of one thread each, separate processes on 127.0.0.1 (the
+                   cluster extra); its workers warmed by a first small job, as a standing
+                   cluster's are
 Each line gives images, seconds, images/s and the peak RSS of the largest process.
 Run: .venv/bin/python benchmarks/bench_batch.py [--images 200] [--loop-images 30] [--skip-peer]
+     .venv/bin/python benchmarks/bench_batch.py --cluster   (local --workers 2 against the
+     cluster with 1 and 2 worker nodes, and the cluster's overhead at equal cores)
 """
 
 from __future__ import annotations
@@ -81,6 +87,43 @@ def bench_batch_runner(work: Path, images: list[Path], env: dict) -> dict:
     return report("batch-runner (index-folder --workers 2)", len(images), seconds, rss, cpu)
 
 
+def bench_cluster(work: Path, images: list[Path], env: dict, nodes: int) -> dict:
+    """index-folder --cluster with `nodes` one-thread worker nodes. cpu_ms_per_image is the
+    driver's own CPU (reading, skip checks, store writes, Dask's client): the workers are
+    not its children."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from cluster_helpers import LocalCluster
+
+    cluster = LocalCluster(workers=nodes)
+    try:
+        for name in (f"warm-{nodes}", f"cluster-{nodes}"):
+            subprocess.run(REKCLI + ["create-collection", "--collection-id", name], env=env,
+                           check=True, capture_output=True)
+        measured(REKCLI + ["index-folder", "--collection-id", f"warm-{nodes}", "--images",
+                           *map(str, images[:2 * nodes]), "--cluster", cluster.address,
+                           "--output", "off"], env)
+        seconds, rss, _, cpu = measured(REKCLI + ["index-folder", "--collection-id", f"cluster-{nodes}",
+                                                  "--images", str(images[0].parent), "--cluster",
+                                                  cluster.address, "--output", "off"], env)
+    finally:
+        cluster.close()
+    return report(f"cluster-{nodes} (index-folder --cluster, {nodes} worker node(s) x 1 thread)",
+                  len(images), seconds, rss, cpu)
+
+
+def cluster_main(work: Path, images: list[Path], env: dict) -> None:
+    local = bench_batch_runner(work, images, env)
+    one = bench_cluster(work, images, env, 1)
+    two = bench_cluster(work, images, env, 2)
+    print(json.dumps({
+        "summary": True,
+        "cluster_2_vs_local_workers_2": round(two["images_per_s"] / local["images_per_s"], 3),
+        "cluster_overhead_at_equal_cores_pct": round(100 * (1 - two["images_per_s"] / local["images_per_s"]), 1),
+        "overhead_ms_per_image": round(1000 * (two["seconds"] - local["seconds"]) / len(images), 1),
+        "cluster_2_vs_cluster_1": round(two["images_per_s"] / one["images_per_s"], 2),
+    }))
+
+
 def bench_bash_loop(work: Path, images: list[Path], env: dict) -> dict:
     subprocess.run(REKCLI + ["create-collection", "--collection-id", "loop"], env=env, check=True,
                    capture_output=True)
@@ -123,11 +166,15 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--loop-images", type=int, default=30)
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--cluster", action="store_true", help="only the cluster scenarios")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = dict(os.environ, REKCLI_DATA_DIR=str(work / "data"))
         images = link_images(work / "images", args.images)
+        if args.cluster:
+            cluster_main(work, images, env)
+            return
         loop_images = link_images(work / "loop-images", args.loop_images)
         ours = bench_batch_runner(work, images, env)
         loop = bench_bash_loop(work, loop_images, env)

@@ -3,7 +3,7 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
+_rekcli_commands='add-celebrity associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-celebrity delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces index-folder list-celebrities list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
 _rekcli_alias='rekognition'
 # Commands with options of their own only (no API globals).
 _rekcli_standalone=' serve check-store search-index '
@@ -13,8 +13,8 @@ _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output -
 _rekcli_command_arguments()
 {
     case $1 in
-        batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-users search-users-by-image start-face-detection start-face-search tag-resource untag-resource' ;;
-        help) _rekcli_reply='associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-face-detection get-face-search index-faces index-folder list-collections list-faces list-tags-for-resource list-users search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
+        batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-users search-users-by-image start-face-detection start-face-search tag-resource untag-resource' ;;
+        help) _rekcli_reply='add-celebrity associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-celebrity delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces index-folder list-celebrities list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -23,30 +23,35 @@ _rekcli_command_arguments()
 _rekcli_command_options()
 {
     case $1 in
+        add-celebrity) _rekcli_reply='--name --id --images --urls --known-gender' ;;
         associate-faces) _rekcli_reply='--collection-id --user-id --face-ids --user-match-threshold --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        batch) _rekcli_reply='--input-file --workers --progress --no-progress' ;;
+        batch) _rekcli_reply='--input-file --workers --progress --no-progress --cluster' ;;
         check-store) _rekcli_reply='--collection-id --region' ;;
         compare-faces) _rekcli_reply='--source-image --source-image-bytes --target-image --target-image-bytes --similarity-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        compare-folder) _rekcli_reply='--source-image-bytes --images --recursive --similarity-threshold --quality-filter --workers --progress --no-progress' ;;
+        compare-folder) _rekcli_reply='--source-image-bytes --images --recursive --similarity-threshold --quality-filter --workers --progress --no-progress --cluster' ;;
         create-collection) _rekcli_reply='--collection-id --tags --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         create-user) _rekcli_reply='--collection-id --user-id --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        delete-celebrity) _rekcli_reply='--id' ;;
         delete-collection) _rekcli_reply='--collection-id --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         delete-faces) _rekcli_reply='--collection-id --face-ids --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         delete-user) _rekcli_reply='--collection-id --user-id --client-request-token --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         describe-collection) _rekcli_reply='--collection-id --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         detect-faces) _rekcli_reply='--image --image-bytes --attributes --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         disassociate-faces) _rekcli_reply='--collection-id --user-id --client-request-token --face-ids --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        get-celebrity-info) _rekcli_reply='--id --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         get-face-detection) _rekcli_reply='--job-id --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         get-face-search) _rekcli_reply='--job-id --sort-by --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         index-faces) _rekcli_reply='--collection-id --image --image-bytes --external-image-id --detection-attributes --max-faces --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --hide-skipped --workers --progress --no-progress' ;;
+        index-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --quality-filter --detection-attributes --hide-skipped --workers --progress --no-progress --cluster' ;;
+        list-celebrities) _rekcli_reply='' ;;
         list-collections) _rekcli_reply='--starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-faces) _rekcli_reply='--collection-id --user-id --face-ids --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-tags-for-resource) _rekcli_reply='--resource-arn --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         list-users) _rekcli_reply='--collection-id --starting-token --page-size --max-items --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
+        recognize-celebrities) _rekcli_reply='--image --image-bytes --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces) _rekcli_reply='--collection-id --face-id --max-faces --face-match-threshold --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces-by-image) _rekcli_reply='--collection-id --image --image-bytes --max-faces --face-match-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
-        search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress' ;;
+        search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress --cluster' ;;
         search-index) _rekcli_reply='--collection-id --rebuild --region' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
@@ -72,11 +77,12 @@ _rekcli_option_kind()
         *:--no-cli-pager) _rekcli_reply=flag ;;
         *:--cli-auto-prompt) _rekcli_reply=flag ;;
         *:--no-cli-auto-prompt) _rekcli_reply=flag ;;
+        *:--images) _rekcli_reply=list ;;
+        *:--urls) _rekcli_reply=list ;;
         *:--face-ids) _rekcli_reply=list ;;
         *:--generate-cli-skeleton) _rekcli_reply=optional ;;
         *:--progress) _rekcli_reply=flag ;;
         *:--no-progress) _rekcli_reply=flag ;;
-        *:--images) _rekcli_reply=list ;;
         *:--recursive) _rekcli_reply=flag ;;
         *:--attributes) _rekcli_reply=list ;;
         *:--detection-attributes) _rekcli_reply=list ;;
@@ -97,6 +103,9 @@ _rekcli_option_values()
         *:--color) _rekcli_reply='words:on off auto' ;;
         *:--cli-binary-format) _rekcli_reply='words:base64 raw-in-base64-out' ;;
         *:--cli-error-format) _rekcli_reply='words:enhanced legacy json yaml text table' ;;
+        add-celebrity:--images) _rekcli_reply='' ;;
+        *:--images) _rekcli_reply='path' ;;
+        *:--known-gender) _rekcli_reply='words:Male Female Nonbinary Unlisted' ;;
         check-store:--collection-id|create-collection:--collection-id|search-index:--collection-id) _rekcli_reply='' ;;
         *:--collection-id) _rekcli_reply='collection-id' ;;
         *:--cli-input-json) _rekcli_reply='file' ;;
@@ -108,7 +117,6 @@ _rekcli_option_values()
         *:--target-image) _rekcli_reply='file' ;;
         *:--target-image-bytes) _rekcli_reply='fileb' ;;
         *:--quality-filter) _rekcli_reply='words:NONE AUTO LOW MEDIUM HIGH' ;;
-        *:--images) _rekcli_reply='path' ;;
         *:--tags) _rekcli_reply='file' ;;
         *:--image) _rekcli_reply='file' ;;
         *:--image-bytes) _rekcli_reply='fileb' ;;

@@ -58,9 +58,9 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("REKCLI_DATA_DIR", str(tmp_path / "rekcli-data"))
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_DEFAULT_OUTPUT", "AWS_PROFILE",
                  "AWS_CONFIG_FILE", "AWS_PAGER", "AWS_CLI_ERROR_FORMAT", "REKCLI_S3_ROOT",
-                 "REKCLI_DETECTOR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "REKCLI_DETECTOR", "REKCLI_FACE_MODEL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                  "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
-                 "AWS_ENDPOINT_URL_REKOGNITION"):
+                 "AWS_ENDPOINT_URL_REKOGNITION", "DASK_SCHEDULER_ADDRESS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     # An S3Object read without REKCLI_S3_ROOT goes to S3: never with the machine's own

@@ -314,13 +314,12 @@ def test_a_full_disk_under_the_journal_never_stops_a_folder_job(tmp_path, faces_
 
 
 def resume_for(operation, *members_list):
-    from types import SimpleNamespace
-
+    from rekcli.batch.folder_jobs import Where, _RequestsResume
     from rekcli.batch.worker import Task
-    from rekcli.cli.batch_commands import _BatchResume
+    from rekcli.service.context import default_data_dir
 
     tasks = [Task(operation, members, "us-east-1", "unused") for members in members_list]
-    return _BatchResume(operation, tasks, SimpleNamespace(region="us-east-1"))
+    return _RequestsResume(operation, tasks, Where("us-east-1", str(default_data_dir())))
 
 
 def journaled(resume, results: dict) -> tuple[dict, dict]:

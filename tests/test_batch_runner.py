@@ -178,11 +178,10 @@ def test_journals_of_jobs_never_resumed_are_removed_after_30_days(tmp_path):
 def test_a_resume_check_that_cannot_ask_the_store_recomputes_everything():
     """ListFaces failing (the collection gone, say) must not fail the resume: every item is
     computed again, and the skip check keeps anything from being indexed twice."""
-    from types import SimpleNamespace
+    from rekcli.batch.folder_jobs import Where, _faces_still_indexed
+    from rekcli.service.context import default_data_dir
 
-    from rekcli.cli.batch_commands import _faces_still_indexed
-
-    recheck = _faces_still_indexed("no-such-collection", SimpleNamespace(region="us-east-1"))
+    recheck = _faces_still_indexed("no-such-collection", Where("us-east-1", str(default_data_dir())))
     journaled = {0: {"Response": {"FaceRecords": [{"Face": {"FaceId": "x"}}]}},
                  1: {"Skipped": "ALREADY_INDEXED"}}
     assert recheck(journaled, {}) == {}

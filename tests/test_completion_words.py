@@ -42,11 +42,11 @@ def test_bash_completes_command_names_after_help():
 
 @needs_bash
 def test_bash_completes_after_the_rekognition_word():
-    assert complete("rekcli re") == ["rekognition"]
+    assert complete("rekcli rek") == ["rekognition"]
     assert complete("rekcli rekognition comp") == ["compare-faces", "compare-folder"]
     assert "rekognition" not in complete("rekcli rekognition ")
     assert complete("rekcli rekognition compare-faces --sim") == ["--similarity-threshold"]
-    assert complete("rekcli rekognition help list-c") == ["list-collections"]
+    assert complete("rekcli rekognition help list-co") == ["list-collections"]
     assert sorted(complete("rekcli rekognition index-faces --quality-filter ")) == sorted(
         model.QUALITY_FILTER_VALUES)
 
@@ -69,7 +69,7 @@ def test_fish_completes_command_names_after_help_and_the_rekognition_word():
 
     assert fish_complete("rekcli help comp") == ["compare-faces", "compare-folder"]
     assert fish_complete("rekcli rekognition comp") == ["compare-faces", "compare-folder"]
-    assert "rekognition" in fish_complete("rekcli re")
+    assert "rekognition" in fish_complete("rekcli rek")
     assert "rekognition" not in fish_complete("rekcli rekognition re")
     assert fish_complete("rekcli rekognition compare-faces --simi") == ["--similarity-threshold"]
     serve = fish_complete("rekcli serve --")
@@ -106,8 +106,8 @@ def zsh_complete(line: str) -> list[str]:
 def test_zsh_completes_command_names_after_help_and_the_rekognition_word():
     assert zsh_complete("rekcli help comp") == ["compare-faces", "compare-folder"]
     assert zsh_complete("rekcli rekognition comp") == ["compare-faces", "compare-folder"]
-    assert zsh_complete("rekcli re") == ["rekognition"]
-    assert zsh_complete("rekcli rekognition re") == []
+    assert zsh_complete("rekcli rek") == ["rekognition"]
+    assert zsh_complete("rekcli rekognition rek") == []
     assert zsh_complete("rekcli rekognition compare-faces --simi") == ["--similarity-threshold"]
     serve = zsh_complete("rekcli serve --")
     assert "--port" in serve and "--debug" not in serve

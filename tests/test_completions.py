@@ -35,7 +35,8 @@ FISH = shutil.which("fish")
 BASH_SCRIPT = REPO_ROOT / "completions" / "rekcli.bash"
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS)
-                      + ["serve", "check-store", "search-index", "wait-video-job"])
+                      + ["serve", "check-store", "search-index", "wait-video-job"]
+                      + ["add-celebrity", "list-celebrities", "delete-celebrity"])
 
 
 # ---- the checked-in scripts ----------------------------------------------------------------
@@ -153,7 +154,7 @@ def test_bash_completes_command_names():
     assert complete("rekcli search-f") == ["search-faces", "search-faces-by-image",
                                            "search-folder"]
     # a global option's value is not taken for the command
-    assert complete("rekcli --region eu-west-1 list-c") == ["list-collections"]
+    assert complete("rekcli --region eu-west-1 list-co") == ["list-collections"]
 
 
 @needs_bash

@@ -116,9 +116,8 @@ def test_re_runs_skip_photos_that_had_no_face_to_index_under_the_same_filter(fac
 def test_journal_keys_change_with_the_collection(faces_dir, env, monkeypatch):
     """Deleting one face and adding another keeps FaceCount but must not replay search-folder's
     old matches; a collection deleted and made again is a new index-folder job."""
-    from types import SimpleNamespace
-
-    from rekcli.cli import batch_commands
+    from rekcli.service import collection_state
+    from rekcli.service.context import ServiceContext
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -126,19 +125,18 @@ def test_journal_keys_change_with_the_collection(faces_dir, env, monkeypatch):
     photo = str(faces_dir / "people/obama/obama.jpg")
     added = run_subprocess("index-faces", "--collection-id", "c", "--image-bytes", f"fileb://{photo}",
                            env=env)
-    settings = SimpleNamespace(region="us-east-1")
-    before = batch_commands._collection_state("c", settings)
+    before = collection_state("c", ServiceContext(region="us-east-1"))
     face_id = json.loads(added.stdout)["FaceRecords"][0]["Face"]["FaceId"]
     run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", face_id, env=env)
     run_subprocess("index-faces", "--collection-id", "c", "--image-bytes",
                    f"fileb://{faces_dir / 'people/biden/biden.jpg'}", env=env)
-    after = batch_commands._collection_state("c", settings)
+    after = collection_state("c", ServiceContext(region="us-east-1"))
     assert len(all_faces(env)) == 1
     assert before[0] == after[0]  # the same collection
     assert before[1] != after[1]  # but changed
     run_subprocess("delete-collection", "--collection-id", "c", env=env)
     create_collection(env)
-    assert batch_commands._collection_state("c", settings)[0] != after[0]  # a new collection
+    assert collection_state("c", ServiceContext(region="us-east-1"))[0] != after[0]  # a new collection
 
 
 def test_resume_after_sigkill_indexes_nothing_twice(photo_folder, env):

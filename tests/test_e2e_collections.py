@@ -202,11 +202,11 @@ def test_a_photo_without_faces_is_remembered_until_the_analysis_changes(capsys, 
 
 
 def test_remembering_a_photo_without_faces_never_fails_the_call(capsys, faces_dir, monkeypatch):
-    from rekcli.service.errors import ThrottlingException
     from rekcli.store.collection import Collection
+    from rekcli.store.errors import StoreBusy
 
     def busy(*args, **kwargs):
-        raise ThrottlingException("The collection is busy with another writer; try again.")
+        raise StoreBusy("The collection is busy with another writer; try again.")
 
     cli_json(capsys, "create-collection", "--collection-id", "nightly")
     monkeypatch.setattr(Collection, "remember_image_without_faces", busy)

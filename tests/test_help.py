@@ -88,7 +88,8 @@ def test_main_help_lists_every_command_with_its_summary(capsys, args):
     listed = [line.strip() for line in commands.splitlines() if line.startswith("       ")
               and not line.startswith("        ")]
     assert listed == sorted(COMMANDS + BATCH + ["serve", "check-store", "search-index",
-                                               "wait-video-job"])
+                                               "wait-video-job"]
+                            + ["add-celebrity", "list-celebrities", "delete-celebrity"])
     assert BATCH_COMMANDS["index-folder"].summary.split(";")[0] in " ".join(commands.split())
     assert "Compare the largest face of the source image" in commands
     for title in ("SYNOPSIS", "GLOBAL OPTIONS", "EXAMPLES", "ENVIRONMENT", "EXIT STATUS"):
@@ -421,7 +422,8 @@ def test_batch_synopsis_marks_what_the_command_requires():
                           "[--recursive]", "[--max-faces <value>]", "[--quality-filter <value>]",
                           "[--detection-attributes <value>]", "[--hide-skipped]",
                           "[--workers <value>]", "[--progress]", "[--no-progress]"]
-    assert lines[11] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
+    assert lines[11] == "[--cluster <value>]"
+    assert lines[12] == "[--debug]" and lines[-1] == "[--cli-error-format <value>]"
     batch = [line.strip() for line in section(help.batch_help_text("batch"),
                                               "SYNOPSIS").splitlines() if line.strip()]
     assert batch[:3] == ["rekcli batch <command>", "[--input-file <value>]", "[--workers <value>]"]
@@ -476,11 +478,15 @@ def test_batch_output_says_what_one_line_holds():
 
 
 def test_batch_pages_name_the_operation_their_images_run():
-    for name, operation in help.BATCH_OPERATIONS.items():
-        assert f'"{operation}"' in inspect.getsource(BATCH_COMMANDS[name].run), name
+    for name, command in BATCH_COMMANDS.items():
+        if command.operation is None:
+            continue
+        from rekcli.batch import folder_jobs
+
+        job = getattr(folder_jobs, name.replace("-", "_") + "_job")   # what run() runs
+        assert f'"{command.operation}"' in inspect.getsource(job), name
         see_also = section(help.batch_help_text(name), "SEE ALSO")
-        assert f"rekcli-{model.kebab(operation)}(1)" in see_also
-    assert set(help.BATCH_REQUIRED) == set(BATCH_COMMANDS)
+        assert f"rekcli-{model.kebab(command.operation)}(1)" in see_also
 
 
 @pytest.mark.parametrize("name", BATCH)
@@ -489,7 +495,7 @@ def test_options_marked_required_are_required(capsys, tmp_path, name):
     photo.write_bytes(b"\xff\xd8\xff")
     values = {"--collection-id": ["family"], "--images": [str(tmp_path / "none")],
               "--source-image-bytes": [f"fileb://{photo}"]}
-    required = help.BATCH_REQUIRED[name]
+    required = BATCH_COMMANDS[name].required
     if name == "batch":
         code, _, err = run_cli(capsys, "batch", "--input-file", str(photo))
         assert code == 252 and "batch needs one command" in err
@@ -509,18 +515,18 @@ def _parse_batch_example(words: list[str]):
         assert len(parsed.positionals) == 1 and parsed.positionals[0] in model.COMMANDS
     else:
         reject_leftovers(parsed)
-    missing = [name for name in help.BATCH_REQUIRED[words[1]] if name not in parsed.values]
+    missing = command.missing_options(parsed.values)
     assert not missing, missing
     return parsed
 
 
-ALL_BATCH_EXAMPLES = [(name, example) for name, items in sorted(examples.BATCH_EXAMPLES.items())
-                      for example in items]
+ALL_BATCH_EXAMPLES = [(name, example) for name, command in sorted(BATCH_COMMANDS.items())
+                      for example in examples.with_outputs("batch", name, command.examples)]
 
 
 @pytest.mark.parametrize("name", BATCH)
 def test_every_batch_command_has_an_example(name):
-    assert examples.BATCH_EXAMPLES.get(name), f"no example for {name}"
+    assert BATCH_COMMANDS[name].examples, f"no example for {name}"
     assert f"rekcli {name}" in section(help.batch_help_text(name), "EXAMPLES")
 
 
@@ -603,14 +609,6 @@ def test_piped_help_imports_neither_rich_click_nor_the_engine(args):
     imported = {line.rsplit("|", 1)[1].strip().split(".")[0]
                 for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert not imported & {"numpy", "cv2", "dlib", "rich", "click"}
-
-
-def test_build_click_command_mirrors_the_options():
-    command = help.build_click_command("ListFaces")
-    names = [param.opts[0] for param in command.params]
-    assert names[:3] == ["--collection-id", "--user-id", "--face-ids"]
-    assert "--next-token" not in names and "--starting-token" in names
-    assert next(p for p in command.params if p.opts[0] == "--collection-id").required
 
 
 def test_the_serve_page_documents_every_option_of_its_parser():

@@ -344,3 +344,12 @@ def test_real_faces_through_the_index_equal_exact_search(collection, real_descri
     assert answers(collection, real_descriptors) == expected
     assert index_in_use(collection)
     assert all(hits for hits in expected)  # each real face finds at least itself
+
+
+def test_search_index_command_help_and_errors(tmp_path):
+    page = run_subprocess("search-index", "--help")
+    assert page.returncode == 0 and b"rekcli search-index - " in page.stdout
+    missing = run_subprocess("search-index", "--collection-id", "nope",
+                             env={"REKCLI_DATA_DIR": str(tmp_path / "data")})
+    assert missing.returncode == 254 and b"ResourceNotFoundException" in missing.stderr
+    assert run_subprocess("search-index").returncode == 252

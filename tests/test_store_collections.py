@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 
 from rekcli.service.context import ServiceContext
-from rekcli.service.errors import (
-    InternalServerError,
-    ResourceAlreadyExistsException,
-    ResourceNotFoundException,
-)
 from rekcli.store import FACE_MODEL_VERSION, NewFace, Store, constants, migrations
 from rekcli.store import collection as collection_module
+from rekcli.store.errors import (
+    CollectionExists,
+    CollectionNotFound,
+    DiskFull,
+    NewerFormat,
+    TooManyTags,
+)
 from rekcli.store.sqlite import (
     StoreDamaged,
     apply_migrations,
@@ -87,9 +89,9 @@ def test_create_twice_is_already_exists_and_leaves_nothing(ctx):
     with Store(ctx) as store:
         store.create_collection("family")
         before = all_files(ctx.region_dir)
-        with pytest.raises(ResourceAlreadyExistsException,
-                           match=r"^The collection id: family already exists\.$"):
+        with pytest.raises(CollectionExists) as raised:
             store.create_collection("family")
+        assert raised.value.collection_id == "family"
     assert all_files(ctx.region_dir) == before
 
 
@@ -97,12 +99,12 @@ def test_read_paths_create_nothing(ctx):
     with Store(ctx) as store:
         assert store.list_collections(10) == ([], False)
         assert store.pagination_secret() is None
-        with pytest.raises(ResourceNotFoundException,
-                           match=r"^The collection id: nope does not exist$"):
+        with pytest.raises(CollectionNotFound) as raised:
             store.open_collection("nope")
-        with pytest.raises(ResourceNotFoundException):
+        assert raised.value.collection_id == "nope"
+        with pytest.raises(CollectionNotFound):
             store.delete_collection("nope")
-        with pytest.raises(ResourceNotFoundException):
+        with pytest.raises(CollectionNotFound):
             store.get_tags("nope")
     assert not ctx.data_dir.exists()
 
@@ -111,7 +113,7 @@ def test_delete_removes_catalog_row_and_files(ctx):
     with Store(ctx) as store:
         info = store.create_collection("family", {"k": "v"})
         store.delete_collection("family")
-        with pytest.raises(ResourceNotFoundException):
+        with pytest.raises(CollectionNotFound):
             store.open_collection("family")
         assert store.list_collections(10) == ([], False)
         # The same id can be created again, as a fresh collection.
@@ -126,9 +128,9 @@ def test_open_collection_after_delete_by_another_store(ctx):
         first.create_collection("family")
         collection = first.open_collection("family")
         second.delete_collection("family")
-        with pytest.raises(ResourceNotFoundException):
+        with pytest.raises(CollectionNotFound):
             collection.counts()
-        with pytest.raises(ResourceNotFoundException):
+        with pytest.raises(CollectionNotFound):
             with collection.write():
                 pass
 
@@ -140,7 +142,7 @@ def test_failed_create_leaves_nothing_behind(ctx, monkeypatch):
     with Store(ctx) as store:
         store.create_collection("first")
         monkeypatch.setattr("rekcli.store.catalog.initialise_collection_dir", no_space)
-        with pytest.raises(InternalServerError, match="disk space"):
+        with pytest.raises(DiskFull, match="disk space"):
             store.create_collection("second")
         monkeypatch.undo()
         assert [info.collection_id for _, info in store.list_collections(10)[0]] == ["first"]
@@ -172,7 +174,7 @@ def test_crash_during_create_leaves_no_visible_collection_and_is_swept(ctx):
         store.create_collection("half")
     """)
     with Store(ctx) as store:
-        with pytest.raises(ResourceNotFoundException):
+        with pytest.raises(CollectionNotFound):
             store.open_collection("half")
         assert [i.collection_id for _, i in store.list_collections(10)[0]] == ["keep"]
         assert len(list((ctx.region_dir / "collections").iterdir())) == 2  # the orphan
@@ -210,7 +212,7 @@ def test_crash_during_delete_leaves_collection_gone_and_files_swept(ctx):
         store.delete_collection("doomed")
     """)
     with Store(ctx) as store:
-        with pytest.raises(ResourceNotFoundException):
+        with pytest.raises(CollectionNotFound):
             store.open_collection("doomed")
         assert len(list((ctx.region_dir / "collections").iterdir())) == 2
         store.delete_collection("keep")  # sweeps the leftover directory too
@@ -376,20 +378,19 @@ def test_newer_collection_schema_is_refused(ctx):
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     with Store(ctx) as store:
-        with pytest.raises(InternalServerError, match="newer rekcli"):
+        with pytest.raises(NewerFormat, match="newer rekcli") as raised:
             store.open_collection("family").counts()
+        assert (raised.value.collection_id, raised.value.version) == ("family", 99)
 
 
 def test_tags_limit(ctx):
-    from rekcli.service.errors import ServiceQuotaExceededException
-
     with Store(ctx) as store:
         store.create_collection("family", {f"k{i}": "v" for i in range(50)})
         store.set_tags("family", {"k0": "new"})  # overwriting does not add
-        with pytest.raises(ServiceQuotaExceededException):
+        with pytest.raises(TooManyTags):
             store.set_tags("family", {"k50": "v"})
         assert store.get_tags("family")["k0"] == "new"
-        with pytest.raises(ServiceQuotaExceededException):
+        with pytest.raises(TooManyTags):
             store.create_collection("other", {f"k{i}": "v" for i in range(51)})
 
 
@@ -398,13 +399,13 @@ def test_concurrent_creates_of_one_id_yield_exactly_one_collection(ctx):
         import sys
         from pathlib import Path
         from rekcli.service.context import ServiceContext
-        from rekcli.service.errors import ResourceAlreadyExistsException
         from rekcli.store import Store
+        from rekcli.store.errors import CollectionExists
         with Store(ServiceContext(data_dir=Path(sys.argv[1]))) as store:
             try:
                 store.create_collection("same")
                 print("created")
-            except ResourceAlreadyExistsException:
+            except CollectionExists:
                 print("exists")
             store.create_collection("own-" + sys.argv[2])
     """)

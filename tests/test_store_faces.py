@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from rekcli.service.context import ServiceContext
-from rekcli.service.errors import InternalServerError, ServiceQuotaExceededException
 from rekcli.store import NewFace, Store, StoredFace, constants, face_record
 from rekcli.store import collection as collection_module
 from rekcli.store import vectors as vectors_module
-from rekcli.store.sqlite import DISK_FULL_MESSAGE
+from rekcli.store.errors import DISK_FULL_MESSAGE, CollectionFull, DiskFull
 
 BOX = {"Width": 0.25, "Height": 0.5, "Left": -0.05, "Top": 0.125}
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -115,7 +114,7 @@ def test_quota_of_faces_per_collection(collection, monkeypatch):
     monkeypatch.setattr(constants, "MAX_FACES_PER_COLLECTION", 3)
     rng = np.random.default_rng(2)
     collection.add_faces("a", None, new_faces(unit_vectors(rng, 2)))
-    with pytest.raises(ServiceQuotaExceededException):
+    with pytest.raises(CollectionFull):
         collection.add_faces("b", None, new_faces(unit_vectors(rng, 2)))
     collection.add_faces("c", None, new_faces(unit_vectors(rng, 1)))
     assert collection.counts() == (3, 0)
@@ -308,9 +307,9 @@ def test_disk_full_while_writing_vectors(collection, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(vectors_module.os, "pwrite", half_then_enospc)
-    with pytest.raises(InternalServerError) as raised:
+    with pytest.raises(DiskFull) as raised:
         collection.add_faces("img-1", None, new_faces(unit_vectors(rng, 3)))
-    assert raised.value.message == DISK_FULL_MESSAGE
+    assert str(raised.value) == DISK_FULL_MESSAGE
     monkeypatch.undo()
     assert collection.counts() == (2, 0)
     assert collection.vectors.size_bytes() == 2 * constants.ROW_BYTES
@@ -326,9 +325,9 @@ def test_disk_full_in_sqlite(collection, monkeypatch):
     conn = collection.conn
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL on the next growth
-    with pytest.raises(InternalServerError) as raised:
+    with pytest.raises(DiskFull) as raised:
         collection.add_faces("img-1", None, new_faces(unit_vectors(rng, 400)))
-    assert raised.value.message == DISK_FULL_MESSAGE
+    assert str(raised.value) == DISK_FULL_MESSAGE
     conn.execute("PRAGMA max_page_count = 1073741823")
     assert collection.counts() == (1, 0)
     report = collection.verify()

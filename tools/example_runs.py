@@ -35,6 +35,10 @@ import uuid
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:   # run as a script from a checkout
+    sys.path.insert(0, str(REPO_ROOT))
+
+from rekcli.cli.celebrity_examples import GALLERY_SETUP  # noqa: E402
 OUTPUTS_MODULE = "rekcli/cli/example_outputs.py"
 
 # What runs, in order: ("example", key) runs an example and records its output;
@@ -45,6 +49,9 @@ SCENARIO: list[tuple[str, str | None]] = [
     ("example", "api:CompareFaces/1"),
     ("example", "api:DetectFaces/0"),
     ("example", "api:DetectFaces/1"),
+    ("setup", GALLERY_SETUP),
+    ("example", "api:RecognizeCelebrities/0"),
+    ("example", "api:GetCelebrityInfo/0"),
     ("setup", "rekcli create-collection --collection-id office"),
     ("example", "api:CreateCollection/0"),
     ("example", "api:IndexFaces/0"),

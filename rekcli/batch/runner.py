@@ -28,6 +28,7 @@ def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
                  recheck_journaled: Callable[[dict, dict], dict] | None = None,
                  facts_of: Callable[[int, dict], object] | None = None,
                  should_stop: Callable[[], bool] = lambda: False,
+                 cluster: str | None = None,
                  ) -> Iterator[tuple[int, dict]]:
     """Yield (index, result) for every task, in index order.
 
@@ -38,12 +39,18 @@ def run_in_order(tasks: list, *, workers: int, journal: Journal | None = None,
     should_stop: asked between items and several times a second while waiting for workers;
     when true, the workers are stopped and Stopped is raised. (A signal handler that raised
     instead could interrupt the caller in the middle of writing a line.)
+    cluster: the address of a Dask scheduler: the pixel work runs on its workers and this
+    process does the rest (batch/cluster.py; `workers` and `work` are then not used).
     """
     done = journal.load() if journal else {}
     if done and recheck_journaled is not None:
         done = recheck_journaled(done, journal.facts)
     pending = [i for i in range(len(tasks)) if i not in done]
-    if workers <= 1 or len(pending) <= 1:
+    if cluster and pending:
+        from rekcli.batch.cluster import run_on_cluster
+
+        results = run_on_cluster(tasks, pending, cluster, should_stop)
+    elif workers <= 1 or len(pending) <= 1:
         results = _serial(tasks, pending, work, should_stop)
     else:
         results = _parallel(tasks, pending, workers, work, should_stop)

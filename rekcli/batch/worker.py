@@ -85,32 +85,102 @@ def execute(task: Task) -> dict:
 
     Never raises for a bad request: a failed item must not stop the batch.
     """
-    from rekcli.cli.display import render_timestamps
-    from rekcli.cli.errors import CliError
-    from rekcli.cli.request import build_request_from_input
+    return _answered(lambda: _execute(task))
+
+
+def _execute(task: Task) -> dict:
     from rekcli.service import invoke
+    from rekcli.service.requests import render_timestamps
+
+    ready = _request_of(task)
+    if isinstance(ready, dict):
+        return ready
+    request, context = ready
+    return {"Response": render_timestamps(invoke(task.operation, request, context))}
+
+
+def _request_of(task: Task):
+    """(request, context) for a task, or its result when it needs no operation: a path the
+    job could not read, or an image index-folder skips."""
     from rekcli.service.context import ServiceContext
-    from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import build_request_from_input
 
     if task.problem:
         return {"Error": {"Code": "FileError", "Message": task.problem}}
     context = ServiceContext(region=task.region, data_dir=Path(task.data_dir),
                              aws_profile=task.profile)
+    members = _with_image_files(task, context)
+    skip = _reason_to_skip(context, members) if task.skip_if_indexed else None
+    if skip:
+        return {"Skipped": skip}
+    return build_request_from_input(task.operation, members, task.binary_format), context
+
+
+def _answered(steps) -> dict:
+    """steps() or the error line of the exception it raised (the batch goes on)."""
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import RequestError
+
     try:
-        members = _with_image_files(task, context)
-        skip = _reason_to_skip(context, members) if task.skip_if_indexed else None
-        if skip:
-            return {"Skipped": skip}
-        request = build_request_from_input(task.operation, members, task.binary_format)
-        return {"Response": render_timestamps(invoke(task.operation, request, context))}
+        return steps()
     except ServiceError as error:
         return {"Error": {"Code": error.code, "Message": error.message}}
-    except CliError as error:
+    except RequestError as error:
         return {"Error": {"Code": error.code or "ClientError", "Message": error.message}}
     except OSError as error:
         return {"Error": {"Code": "FileError", "Message": str(error)}}
     except Exception as error:  # noqa: BLE001 - reported per item, the batch goes on
         return {"Error": {"Code": "InternalError", "Message": f"{type(error).__name__}: {error}"}}
+
+
+@dataclass
+class Shipment:
+    """A task's pixel work, ready to run on another machine (operation, request, images: the
+    arguments of service.pixel_work.analyse), and the context its store work needs here.
+    `outcome` is already set when an image could not be read."""
+
+    operation: str
+    request: dict
+    images: dict
+    context: object
+    outcome: dict | None = None
+
+
+def prepare(task: Task):
+    """The first half of a task whose pixel work runs on a cluster, in the job's process:
+    read its images, check it, skip it. Returns a Shipment, or the task's result when it
+    needs no pixel work (a problem, a skip, a refused request, an operation that reads no
+    image, which runs here whole)."""
+    return _answered(lambda: _prepare(task))
+
+
+def _prepare(task: Task):
+    from rekcli.service import invoke, pixel_work
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.requests import render_timestamps
+
+    ready = _request_of(task)
+    if isinstance(ready, dict):
+        return ready
+    request, context = ready
+    if task.operation not in pixel_work.SPLIT_OPERATIONS:
+        return {"Response": render_timestamps(invoke(task.operation, request, context))}
+    request = pixel_work.validated(task.operation, request)
+    try:
+        request, images = pixel_work.read_images(request, context)
+    except ServiceError as error:  # answered after the collection is opened, as invoke does
+        return Shipment(task.operation, request, {}, context, {"Error": error})
+    return Shipment(task.operation, request, images, context)
+
+
+def finish(shipment: Shipment, outcome: dict) -> dict:
+    """The second half, in the job's process: the store work, given the pixel work's
+    outcome (service.pixel_work.analyse). The task's result, as execute gives it."""
+    from rekcli.service import pixel_work
+    from rekcli.service.requests import render_timestamps
+
+    return _answered(lambda: {"Response": render_timestamps(pixel_work.finish(
+        shipment.operation, shipment.request, outcome, shipment.context))})
 
 
 def _with_image_files(task: Task, context) -> dict:
@@ -165,14 +235,11 @@ def _read_image_file(path: Path) -> bytes:
 
 
 def _reason_to_skip(context, members: dict) -> str | None:
-    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (see reason_to_skip_indexing)."""
-    from rekcli.service.faces_by_image import reason_to_skip_indexing
+    """ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES or None (the service's
+    reason_to_skip_indexing), from the bytes this worker already read."""
+    from rekcli.service import reason_to_skip_indexing
 
-    from rekcli.service import with_defaults
-
-    request = with_defaults("IndexFaces", members)
-    image = request["Image"]
+    image = members["Image"]
     data = image["Bytes"] if "Bytes" in image else context.fetched_s3_objects[
         (image["S3Object"]["Bucket"], image["S3Object"]["Name"])]
-    return reason_to_skip_indexing(context, request["CollectionId"], data,
-                                   request.get("ExternalImageId"), request["QualityFilter"])
+    return reason_to_skip_indexing(members, data, context)

@@ -5,8 +5,8 @@ Options come from the API model: one `--kebab-name` per input member, the blob h
 the global options. The tokenizer reproduces the argparse behaviours scripts rely on
 (reference §3.1): global options anywhere, unambiguous prefixes, space-separated lists
 (`--face-ids a b c`), the last repeated option wins, `--opt=value`, a lone `help` word.
-Click renders help from the same specs (rekcli/cli/help.py); parsing stays here because
-Click has no variadic options, prefix matching or aws error texts.
+Help pages are built from the same specs (rekcli/cli/help.py). rekcli does not use Click:
+it has no variadic options, prefix matching or aws error texts.
 """
 
 from __future__ import annotations

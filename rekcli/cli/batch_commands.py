@@ -10,13 +10,13 @@ request in yaml, one table in table): the response (with --query applied; {} whe
 {"Line": N, "Error": {"Code", "Message"}} when that request failed (N: its line in the input
 file). The folder jobs wrap each line with the image it is about, and their text lines start
 with it. The exit code is 0 when every request succeeded, 254 when any failed.
-Their help and man pages are built by rekcli/cli/help.py (batch_command_page) from these
-option specs and the words in rekcli/cli/examples.py.
+Each is one BatchCommand declaration (BATCH_COMMANDS, at the end): dispatch, help and man
+pages (rekcli/cli/help.py batch_command_page), completions and examples loop over them; the
+words of their pages are in rekcli/cli/batch_examples.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,23 +24,61 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, global_option_specs
-from rekcli.cli.errors import EXIT_OK, EXIT_SERVICE, CliError, ParamValidationError, UsageError
+from rekcli.cli import batch_examples as words
+from rekcli.cli.argv import FLAG, LIST, VALUE, OptionSpec, command_option_specs, global_option_specs
+from rekcli.cli.errors import (EXIT_OK, EXIT_SERVICE, CliError, GeneralError, ParamValidationError,
+                               UsageError)
 from rekcli.service import model
 
 
 @dataclass(frozen=True)
 class BatchCommand:
+    """One batch command, declared once: dispatch (cli/main.py), its help and man page
+    (cli/help.py), its completions (cli/completion.py) and its examples all read this.
+
+    options: its own options in help order; a bare name ("--quality-filter") passes that
+    option of `operation` through to every item, with the type, help and limits the
+    operation's model gives it, and run() reads it with passed_members()."""
+
     name: str
     summary: str
-    options: tuple[OptionSpec, ...]
+    options: tuple[OptionSpec | str, ...]
     run: Callable  # (values, positionals, settings) -> exit code
+    operation: str | None = None        # the API operation each image runs; None: `batch`
+    required: tuple[str, ...] = ()      # refused to go without (checked before run)
+    path_options: tuple[str, ...] = ()  # values that are files named as they are (no fileb://)
+    argument: str | None = None         # `batch <command>`: a positional naming an API command
+    line_members: tuple[str, ...] = ()  # what each line has besides Image (ExternalImageId)
+    skipped: tuple[str, ...] = ()       # the values of a line's Skipped, when it has one
+    description: tuple[str, ...] = ()   # its page's own paragraphs (cli/batch_examples.py)
+    job_input: str = ""                 # what identifies its job for resuming, in words
+    examples: tuple = ()                # Examples; outputs recorded by tools/generate_docs.py
+
+    def own_option_specs(self) -> dict[str, OptionSpec]:
+        """Its options, pass-through ones as the operation's model declares them."""
+        passed = command_option_specs(self.operation) if self.operation else {}
+        return {spec.name: spec for spec in
+                (passed[option] if isinstance(option, str) else option for option in self.options)}
 
     def option_specs(self) -> dict[str, OptionSpec]:
-        specs = {spec.name: spec for spec in self.options}
+        specs = self.own_option_specs()
         specs.update(_COMMON)
         specs.update(global_option_specs())
         return specs
+
+    def passed_options(self) -> tuple[str, ...]:
+        return tuple(option for option in self.options if isinstance(option, str))
+
+    def passed_members(self, values: dict) -> dict:
+        """The pass-through options given, converted by the operation's model: member -> value."""
+        from rekcli.cli.request import convert_option
+
+        specs = self.own_option_specs()
+        return {specs[name].member: convert_option(specs[name], values[name])
+                for name in self.passed_options() if name in values}
+
+    def missing_options(self, values: dict) -> list[str]:
+        return [name for name in self.required if name not in values]
 
 
 def _opt(name, kind, text, choices=None):
@@ -52,7 +90,13 @@ _COMMON = {spec.name: spec for spec in (
                              "face models once."),
     _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
     _opt("--no-progress", FLAG, "Never show progress."),
+    _opt("--cluster", VALUE, "Run the face analysis on the Dask cluster whose scheduler is at "
+                             "this address (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS); "
+                             "this process reads the images and writes the collection. Needs "
+                             "rekcli[cluster]."),
 )}
+# What help calls an own option's value when it is not a string.
+OPTION_TYPES = {"--workers": "integer"}
 _IMAGES = _opt("--images", LIST, "Image files, folders or quoted glob patterns ('photos/*.jpg'); "
                                  "s3://bucket/prefix/ for the images under an S3 prefix (needs "
                                  "rekcli[s3]); - reads a list of paths from stdin, one a line.")
@@ -77,6 +121,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
     touches (a delete in any of them removes its journal)."""
     from rekcli.batch.journal import Journal, job_key
     from rekcli.store.journals import collection_ref, journals_dir
+    from rekcli.batch.cluster import ClusterUnavailable
     from rekcli.batch.runner import Stopped, run_in_order
     from rekcli.cli.display import compile_query
     from rekcli.service.context import ServiceContext
@@ -85,6 +130,7 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
 
     query = compile_query(settings.globals.query)
     workers = _workers(values)
+    cluster = _cluster_address(values)
     context = ServiceContext(region=settings.region)
     # Results saved by another engine (detector, release) are not replayed on resume.
     journal = Journal(journals_dir(context.data_dir), job_key(*job_key_parts, analysis_fingerprint()),
@@ -96,7 +142,8 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
     try:
         for index, result in run_in_order(tasks, workers=workers, journal=journal,
                                           recheck_journaled=recheck_journaled,
-                                          facts_of=facts_of, should_stop=stop.requested):
+                                          facts_of=facts_of, should_stop=stop.requested,
+                                          cluster=cluster):
             if "Skipped" in result and values.get("--hide-skipped"):
                 progress.advance(failed=False)
                 continue
@@ -109,6 +156,8 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         journal.finish()
     except Stopped:
         stop.raise_for_signal()
+    except ClusterUnavailable as error:  # the journal is kept: the same command resumes
+        raise GeneralError(error.message) from None
     finally:
         try:
             journal.close()
@@ -116,6 +165,14 @@ def run_tasks(tasks, labels, settings, values, job_key_parts,
         finally:
             stop.restore()
     return EXIT_SERVICE if failures else EXIT_OK
+
+
+def run_job(job, settings, values) -> int:
+    """Run a job of rekcli/batch/folder_jobs.py and print its lines."""
+    return run_tasks(job.tasks, job.labels, settings, values, job.key_parts,
+                     job.recheck_journaled, operation=job.operation,
+                     line_numbers=job.line_numbers, collections=job.collections,
+                     facts_of=job.facts_of)
 
 
 def _warn_once_if_unjournaled(journal, warned):
@@ -325,6 +382,13 @@ def _workers(values: dict) -> int:
     return workers
 
 
+def _cluster_address(values: dict) -> str | None:
+    """--cluster, else $DASK_SCHEDULER_ADDRESS (Dask's own variable), else None: local."""
+    from rekcli.batch.cluster import ADDRESS_VARIABLE
+
+    return values.get("--cluster") or os.environ.get(ADDRESS_VARIABLE) or None
+
+
 def _progress_reporter(total: int, values: dict):
     from rekcli.cli.progress import ProgressReporter
 
@@ -350,149 +414,19 @@ def run_batch(values: dict, positionals: list[str], settings) -> int:
                          "requests.jsonl`; valid commands: " + ", ".join(sorted(model.COMMANDS)))
     operation = model.COMMANDS[positionals[0]]
     source = values.get("--input-file", "-")
-    numbered = _read_request_lines(source)
-    from rekcli.batch.worker import Task
+    from rekcli.batch.folder_jobs import requests_job
     from rekcli.cli.request import parse_json
 
-    tasks = []
-    for number, line in numbered:
+    numbered = []
+    for number, line in _read_request_lines(source):
         try:
             members = parse_json(line)
             if not isinstance(members, dict):
                 raise ValueError("expected a JSON object")
         except ValueError as error:
             raise ParamValidationError(f"Error parsing line {number} of {source}: {error}") from None
-        tasks.append(Task(operation, members, settings.region, str(_data_dir()), settings.binary_format,
-                          profile=settings.globals.profile))
-    lines = [line for _, line in numbered]
-    resume = _BatchResume(operation, tasks, settings)
-    return run_tasks(tasks, None, settings, values, ("batch", operation, lines, settings.region,
-                                                    str(_data_dir()), settings.binary_format),
-                     resume.recheck, operation=operation,
-                     line_numbers=[number for number, _ in numbered],
-                     collections=sorted(set(resume.collection_of.values())), facts_of=resume.facts)
-
-
-class _BatchResume:
-    """When a resumed `batch` may replay a journaled result: only when a fresh run would
-    print the same. Each result is recorded with what its answer depended on, its facts: the
-    identity of every file the request reads (fileb:// images, S3Object files), taken when
-    the job starts, and the state of the collection it names (creation time, generation),
-    taken after it finished. On resume a result is replayed when its files are the same, its
-    collection is the same one (not deleted and made again), and either
-      - IndexFaces: every face it indexed is still in the collection (a fresh run would find
-        them there; indexing again would duplicate them), or
-      - anything else: the collection has not changed since the interrupted run's last
-        result (searches would match other faces; a write's answer may differ).
-    Everything else is computed again, and so is every result of an operation whose answer
-    depends on store state that no CollectionId names (tags, the list of collections)."""
-
-    # Operations that never change a collection: its state is read once, at the first result
-    # (~3 ms a read). Recorded early, a state can only be older than the answer, and on
-    # resume that makes a result computed again, never replayed wrongly.
-    READ_ONLY = {"SearchFaces", "SearchFacesByImage", "SearchUsers", "SearchUsersByImage",
-                 "ListFaces", "ListUsers", "DescribeCollection"}
-    NEVER_REPLAYED = {"ListCollections", "ListTagsForResource", "TagResource", "UntagResource"}
-
-    def __init__(self, operation: str, tasks: list, settings) -> None:
-        from rekcli.service.context import ServiceContext
-
-        self.operation = operation
-        self.settings = settings
-        self.context = ServiceContext(region=settings.region)
-        self.files = [_digest(self._file_identities(task.members)) for task in tasks]
-        self.collection_of = {index: task.members["CollectionId"] for index, task in enumerate(tasks)
-                              if isinstance(task.members.get("CollectionId"), str)}
-        self._read_once: dict[str, object] = {}
-
-    def _file_identities(self, members: dict) -> list:
-        from rekcli.batch.journal import file_identity
-        from rekcli.service.images import local_s3_object_path
-
-        identities = []
-        for member in ("Image", "SourceImage", "TargetImage"):
-            image = members.get(member)
-            if not isinstance(image, dict):
-                continue
-            try:
-                if isinstance(image.get("Bytes"), str) and image["Bytes"].startswith("fileb://"):
-                    identities.append(file_identity(os.path.expanduser(image["Bytes"][len("fileb://"):])))
-                elif isinstance(image.get("S3Object"), dict) and self.context.s3_root is None:
-                    # An object in S3 has no identity without asking S3 for it: an identity
-                    # that never matches makes a resumed run compute it again.
-                    identities.append(["s3", os.urandom(8).hex()])
-                elif isinstance(image.get("S3Object"), dict):
-                    identities.append(file_identity(local_s3_object_path(self.context.s3_root,
-                                                                         image["S3Object"])))
-            except Exception as error:  # noqa: BLE001 - the item reports it; here it is a fact
-                identities.append(type(error).__name__)
-        return identities
-
-    def _state(self, collection_id: str):
-        from rekcli.service.collections import collection_state
-        from rekcli.service.errors import ServiceError
-
-        try:
-            return list(collection_state(self.context, collection_id))
-        except ServiceError:
-            return None
-
-    def facts(self, index: int, result: dict) -> dict:
-        facts: dict = {"Files": self.files[index]}
-        if index in self.collection_of:
-            name = self.collection_of[index]
-            if self.operation not in self.READ_ONLY:
-                facts["Collection"] = self._state(name)
-            else:
-                if name not in self._read_once:
-                    self._read_once[name] = self._state(name)
-                facts["Collection"] = self._read_once[name]
-        return facts
-
-    def recheck(self, done: dict, facts: dict) -> dict:
-        from rekcli.service.errors import ServiceError
-
-        if self.operation in self.NEVER_REPLAYED:
-            return {}
-        now = {name: self._state(name) for name in set(self.collection_of.values())}
-        last_generation: dict[str, int] = {}
-        for index in done:
-            recorded = (facts.get(index) or {}).get("Collection")
-            if index in self.collection_of and recorded:
-                name = self.collection_of[index]
-                last_generation[name] = max(last_generation.get(name, recorded[1]), recorded[1])
-        kept = {}
-        for index, result in done.items():
-            recorded = facts.get(index)
-            if not isinstance(recorded, dict) or recorded.get("Files") != self.files[index]:
-                continue
-            if index in self.collection_of:
-                name = self.collection_of[index]
-                state, then = now[name], recorded.get("Collection")
-                if (state is None) != (then is None) or (state and state[0] != then[0]):
-                    continue  # deleted, or deleted and made again
-                if state and not (self.operation == "IndexFaces" and "Response" in result) \
-                        and state[1] != last_generation.get(name):
-                    continue  # changed since the interruption
-            kept[index] = result
-        indexed = {index: result for index, result in kept.items()
-                   if self.operation == "IndexFaces" and "Response" in result}
-        for name in {self.collection_of[index] for index in indexed}:
-            mine = {index: result for index, result in indexed.items()
-                    if self.collection_of[index] == name}
-            try:
-                present = _existing_face_ids(name, set().union(*map(_face_ids, mine.values())),
-                                             self.settings)
-            except ServiceError:
-                present = set()
-            for index, result in mine.items():
-                if not _face_ids(result) <= present:
-                    del kept[index]
-        return kept
-
-
-def _digest(value) -> str:
-    return hashlib.sha256(json.dumps(value).encode("utf-8")).hexdigest()[:32]
+        numbered.append((number, line, members))
+    return run_job(requests_job(_where(settings), operation, numbered), settings, values)
 
 
 # The most --input-file may hold: ~200,000 S3Object requests, well under the memory one run
@@ -573,235 +507,59 @@ def _with_listed_paths(sources: list[str]) -> list[str]:
     return [path for source in sources for path in (listed if source == "-" else [source])]
 
 
-def _printable(path) -> str:
-    """The path as the output shows it. A byte of a file name that is not valid UTF-8 stays
-    a lone surrogate here (0xe9 is U+DCE9, as Python decodes names), which _write_item
-    writes as the raw byte in text and table output and as the escape \\udce9 in JSON."""
-    return os.fspath(path)
-
-
-def _require(values: dict, *names: str) -> None:
-    missing = [name for name in names if name not in values]
-    if missing:
-        raise UsageError("the following arguments are required: " + ", ".join(missing))
-
-
-def _fingerprint(images) -> list:
-    """Identify the job's files by path and file_identity (cheap, no reading)."""
-    from rekcli.batch.journal import file_identity
-
-    from rekcli.batch.jobs import S3Location
-
-    out = []
-    for path, _, problem in images:
-        if isinstance(path, S3Location):  # its listing's ETag tells its versions apart
-            out.append((str(path), "s3", path.etag, path.size))
-            continue
-        try:
-            out.append((str(path), *file_identity(path)))
-        except OSError as error:
-            out.append((str(path), problem or str(error)))
-    return out
-
-
-def _member_options(values: dict, option_to_member: dict, operation: str) -> dict:
-    """Convert the pass-through options (--quality-filter ...) by the operation's model."""
-    from rekcli.cli.argv import command_option_specs
-    from rekcli.cli.request import convert_option
-
-    specs = command_option_specs(operation)
-    return {member: convert_option(specs[name], values[name])
-            for name, member in option_to_member.items() if name in values}
-
-
 def run_index_folder(values: dict, positionals: list[str], settings) -> int:
-    from rekcli.batch.jobs import external_image_ids
-    from rekcli.batch.worker import Task
+    from rekcli.batch.folder_jobs import index_folder_job
 
-    _require(values, "--collection-id")
     images = _images(values, settings)
-    extra = _member_options(values, {"--max-faces": "MaxFaces", "--quality-filter": "QualityFilter",
-                                     "--detection-attributes": "DetectionAttributes"}, "IndexFaces")
-    created, _ = _collection_state(values["--collection-id"], settings)  # fails early when missing
-    ext_ids = external_image_ids(images, _indexed_under(values["--collection-id"], settings))
-    tasks, labels = [], []
-    for (path, relative, problem), ext_id in zip(images, ext_ids):
-        members = {"CollectionId": values["--collection-id"], "ExternalImageId": ext_id, **extra}
-        tasks.append(Task("IndexFaces", members, settings.region, str(_data_dir()),
-                          profile=settings.globals.profile,
-                          image_files={"Image": str(path)}, skip_if_indexed=True,
-                          problem=problem))
-        labels.append({"Image": _printable(path), "ExternalImageId": ext_id})
-    return run_tasks(tasks, labels, settings, values,
-                     ("index-folder", values["--collection-id"], created, extra, _fingerprint(images),
-                      settings.region, str(_data_dir()), ext_ids),
-                     recheck_journaled=_faces_still_indexed(values["--collection-id"], settings),
-                     operation="IndexFaces", collections=[values["--collection-id"]])
-
-
-def _indexed_under(collection_id: str, settings):
-    """For external_image_ids: which of the files that would share an ExternalImageId the
-    collection already holds under it (same image bytes), so that it keeps that name. Asked
-    only when names meet, which is rare: the collection is listed once, on the first ask."""
-    from rekcli.batch.worker import image_bytes_of
-    from rekcli.service import invoke
-    from rekcli.service.context import ServiceContext
-    from rekcli.service.errors import ServiceError
-    from rekcli.service.faces_by_image import image_id_for
-
-    listed: list[dict] = []  # ExternalImageId -> its ImageIds, once listed
-
-    def image_ids_by_name() -> dict:
-        if listed:
-            return listed[0]
-        by_name: dict = {}
-        context = ServiceContext(region=settings.region)
-        request = {"CollectionId": collection_id, "MaxResults": 4096}
-        while True:
-            page = invoke("ListFaces", request, context)
-            for face in page["Faces"]:
-                by_name.setdefault(face.get("ExternalImageId"), set()).add(face["ImageId"])
-            if not page.get("NextToken"):
-                listed.append(by_name)
-                return by_name
-            request["NextToken"] = page["NextToken"]
-
-    def indexed_under(name: str, paths: list) -> int | None:
-        owners = image_ids_by_name().get(name)
-        for position, path in enumerate(paths if owners else ()):
-            try:
-                data = image_bytes_of(str(path), settings.region, settings.globals.profile)
-                if image_id_for(data) in owners:
-                    return position
-            except (OSError, ServiceError):
-                continue  # unreadable or too large: it cannot have been indexed
-        return None
-
-    return indexed_under
-
-
-def _faces_still_indexed(collection_id: str, settings):
-    """For a resumed index-folder: keep the journaled results whose faces are all still in
-    the collection; the others are computed again, as a fresh run would: an image whose
-    faces were all deleted since the interruption is indexed again, one that kept some is
-    ALREADY_INDEXED, and no line names a FaceId that no longer exists."""
-    from rekcli.service.errors import ServiceError
-
-    def recheck_journaled(done: dict, facts: dict) -> dict:
-        wanted = set().union(*(_face_ids(result) for result in done.values()))
-        try:
-            present = _existing_face_ids(collection_id, wanted, settings)
-        except ServiceError:
-            return {}  # compute every item again: the skip check indexes nothing twice
-        return {index: result for index, result in done.items() if _face_ids(result) <= present}
-
-    return recheck_journaled
-
-
-def _face_ids(result: dict) -> set:
-    return {record["Face"]["FaceId"] for record in result.get("Response", {}).get("FaceRecords", [])}
-
-
-def _existing_face_ids(collection_id: str, wanted: set, settings) -> set:
-    """Which of `wanted` are faces of the collection now (ServiceError if it cannot say)."""
-    from rekcli.service import invoke
-    from rekcli.service.context import ServiceContext
-
-    wanted = sorted(wanted)
-    present: set = set()
-    context = ServiceContext(region=settings.region)
-    for start in range(0, len(wanted), 4096):  # ListFaces takes up to 4096 ids
-        request = {"CollectionId": collection_id, "FaceIds": wanted[start:start + 4096],
-                   "MaxResults": 4096}
-        present.update(face["FaceId"] for face in invoke("ListFaces", request, context)["Faces"])
-    return present
+    passed = BATCH_COMMANDS["index-folder"].passed_members(values)
+    return run_job(index_folder_job(_where(settings), values["--collection-id"], images, passed),
+                   settings, values)
 
 
 def run_search_folder(values: dict, positionals: list[str], settings) -> int:
-    from rekcli.batch.worker import Task
+    from rekcli.batch.folder_jobs import search_folder_job
 
-    _require(values, "--collection-id")
     images = _images(values, settings)
-    extra = _member_options(values, {"--max-faces": "MaxFaces", "--face-match-threshold": "FaceMatchThreshold",
-                                     "--quality-filter": "QualityFilter"}, "SearchFacesByImage")
-    collection_state = _collection_state(values["--collection-id"], settings)
-    members = {"CollectionId": values["--collection-id"], **extra}
-    tasks = [Task("SearchFacesByImage", members, settings.region, str(_data_dir()),
-                  profile=settings.globals.profile, image_files={"Image": str(path)}, problem=problem)
-             for path, _, problem in images]
-    labels = [{"Image": _printable(path)} for path, _, _ in images]
-    # Search results depend on the collection's content: any change to it is a new job.
-    return run_tasks(tasks, labels, settings, values,
-                     ("search-folder", members, _fingerprint(images), settings.region, str(_data_dir()),
-                      collection_state), operation="SearchFacesByImage",
-                     collections=[values["--collection-id"]])
+    passed = BATCH_COMMANDS["search-folder"].passed_members(values)
+    return run_job(search_folder_job(_where(settings), values["--collection-id"], images, passed),
+                   settings, values)
 
 
 def run_compare_folder(values: dict, positionals: list[str], settings) -> int:
-    from rekcli.batch.worker import Task
+    from rekcli.batch.folder_jobs import compare_folder_job
     from rekcli.cli.argv import command_option_specs
-    from rekcli.cli.request import convert_option
+    from rekcli.cli.request import as_cli_errors, convert_option, decode_blobs
+    from rekcli.service.errors import ServiceError
 
-    _require(values, "--source-image-bytes")
-    source = convert_option(command_option_specs("CompareFaces")["--source-image-bytes"],
-                            values["--source-image-bytes"])
+    given = values["--source-image-bytes"]
+    source = convert_option(command_option_specs("CompareFaces")["--source-image-bytes"], given)
     if isinstance(source, str):
-        from rekcli.cli.request import decode_blobs
-
         source = decode_blobs(source, model.shape("ImageBlob"), settings.binary_format)
     images = _images(values, settings)
-    extra = _member_options(values, {"--similarity-threshold": "SimilarityThreshold",
-                                     "--quality-filter": "QualityFilter"}, "CompareFaces")
-    members = {"SourceImage": {"Bytes": source}, **extra}
-    _require_source_face(members, values["--source-image-bytes"], settings)
-    tasks = [Task("CompareFaces", members, settings.region, str(_data_dir()),
-                  profile=settings.globals.profile, image_files={"TargetImage": str(path)}, problem=problem)
-             for path, _, problem in images]
-    labels = [{"Image": _printable(path)} for path, _, _ in images]
-    return run_tasks(tasks, labels, settings, values,
-                     ("compare-folder", hashlib.sha256(source).hexdigest(), extra, _fingerprint(images)),
-                     operation="CompareFaces")
-
-
-def _require_source_face(members: dict, given: str, settings) -> None:
-    """Fail at once, naming the source, when the reference photo cannot be read or has no
-    usable face: every comparison would fail the same way, each after a target's work."""
-    from rekcli.cli.request import build_request_from_input
-    from rekcli.service.context import ServiceContext
-    from rekcli.service.errors import ServiceError
-    from rekcli.service.faces_by_image import require_source_face
-
-    # The source stands in for the target too: the request is validated whole, as each
-    # item's will be, so a bad option also fails here rather than once per image.
-    request = build_request_from_input(
-        "CompareFaces", dict(members, TargetImage=members["SourceImage"]), settings.binary_format)
+    passed = BATCH_COMMANDS["compare-folder"].passed_members(values)
     try:
-        require_source_face(ServiceContext(region=settings.region), request)
-    except ServiceError as error:
+        with as_cli_errors():
+            job = compare_folder_job(_where(settings), source, images, passed)
+    except ServiceError as error:  # the reference photo is unusable: say which it is
         named = given if given.startswith("fileb://") else "--source-image-bytes"
         raise type(error)(f"Source image {named}: {error.message}") from None
+    return run_job(job, settings, values)
 
 
-def _collection_state(collection_id: str, settings) -> tuple[float, int]:
-    """(creation time, generation) of the collection, for the keys of resume journals (see
-    service.collections.collection_state); ResourceNotFoundException, before any image work,
-    when it does not exist."""
-    from rekcli.service.collections import collection_state
-    from rekcli.service.context import ServiceContext
+def _where(settings):
+    from rekcli.batch.folder_jobs import Where
 
-    return collection_state(ServiceContext(region=settings.region), collection_id)
-
-
-_FOLDER_OPERATIONS = {"index-folder": "IndexFaces", "search-folder": "SearchFacesByImage",
-                      "compare-folder": "CompareFaces"}
+    return Where(settings.region, str(_data_dir()), settings.globals.profile,
+                 settings.binary_format)
 
 
 def operation_of(name: str, positionals: list[str]) -> str:
     """The API operation a batch command calls, for "when calling the X operation" in its
     errors; `batch` with no or an unknown command stays `batch`."""
-    if name == "batch":
+    command = BATCH_COMMANDS[name]
+    if command.argument is not None:
         return model.COMMANDS.get(positionals[0], name) if len(positionals) == 1 else name
-    return _FOLDER_OPERATIONS.get(name, name)
+    return command.operation or name
 
 
 BATCH_COMMANDS: dict[str, BatchCommand] = {
@@ -809,29 +567,40 @@ BATCH_COMMANDS: dict[str, BatchCommand] = {
         BatchCommand("batch", "Run many requests of one command from JSON Lines (one "
                               "--cli-input-json object per line), in parallel, output in order.",
                      (_opt("--input-file", VALUE, "File of requests, one JSON object per line; "
-                                                  "- or nothing reads stdin."),), run_batch),
+                                                  "- or nothing reads stdin."),), run_batch,
+                     path_options=("--input-file",), argument="<command>",
+                     description=tuple(words.BATCH_DESCRIPTION), job_input=words.BATCH_JOB_INPUT,
+                     examples=tuple(words.BATCH_EXAMPLES)),
         BatchCommand("index-folder", "Index every image of folders, files or globs into a "
                                      "collection; images already indexed are skipped.",
                      (_COLLECTION, _IMAGES, _RECURSIVE,
-                      _opt("--max-faces", VALUE, "Index at most this many faces per image."),
-                      _opt("--quality-filter", VALUE, "NONE, AUTO (default), LOW, MEDIUM or HIGH."),
-                      _opt("--detection-attributes", LIST, "DEFAULT or ALL (for the printed FaceDetail)."),
+                      "--max-faces", "--quality-filter", "--detection-attributes",
                       _opt("--hide-skipped", FLAG, "Print no line for an image skipped as already "
                                                    "indexed or analysed: only the new work.")),
-                     run_index_folder),
+                     run_index_folder, operation="IndexFaces",
+                     required=("--collection-id", "--images"), path_options=("--images",),
+                     line_members=("ExternalImageId",),
+                     skipped=("ALREADY_INDEXED", "ALREADY_ANALYSED_NO_FACES"),
+                     description=tuple(words.INDEX_FOLDER_DESCRIPTION),
+                     job_input=words.INDEX_FOLDER_JOB_INPUT,
+                     examples=tuple(words.INDEX_FOLDER_EXAMPLES)),
         BatchCommand("search-folder", "Search a collection with the largest face of every image "
                                       "of folders, files or globs.",
                      (_COLLECTION, _IMAGES, _RECURSIVE,
-                      _opt("--max-faces", VALUE, "Return at most this many matches per image."),
-                      _opt("--face-match-threshold", VALUE, "Minimum similarity of a match (default 80)."),
-                      _opt("--quality-filter", VALUE, "NONE (default), AUTO, LOW, MEDIUM or HIGH.")),
-                     run_search_folder),
+                      "--max-faces", "--face-match-threshold", "--quality-filter"),
+                     run_search_folder, operation="SearchFacesByImage",
+                     required=("--collection-id", "--images"), path_options=("--images",),
+                     description=tuple(words.SEARCH_FOLDER_DESCRIPTION),
+                     job_input=words.SEARCH_FOLDER_JOB_INPUT,
+                     examples=tuple(words.SEARCH_FOLDER_EXAMPLES)),
         BatchCommand("compare-folder", "Compare one reference face with every image of folders, "
                                        "files or globs.",
                      (_opt("--source-image-bytes", VALUE, "The reference photo, usually fileb://ref.jpg."),
-                      _IMAGES, _RECURSIVE,
-                      _opt("--similarity-threshold", VALUE, "Minimum similarity of a match (default 80)."),
-                      _opt("--quality-filter", VALUE, "NONE (default), AUTO, LOW, MEDIUM or HIGH.")),
-                     run_compare_folder),
+                      _IMAGES, _RECURSIVE, "--similarity-threshold", "--quality-filter"),
+                     run_compare_folder, operation="CompareFaces",
+                     required=("--source-image-bytes", "--images"), path_options=("--images",),
+                     description=tuple(words.COMPARE_FOLDER_DESCRIPTION),
+                     job_input=words.COMPARE_FOLDER_JOB_INPUT,
+                     examples=tuple(words.COMPARE_FOLDER_EXAMPLES)),
     )
 }

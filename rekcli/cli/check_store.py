@@ -76,7 +76,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(args: list[str]) -> int:
     if args in (["help"], ["--help"], ["-h"]):
-        from rekcli.cli.help import check_store_page, print_page
+        from rekcli.cli.help import check_store_page
+        from rekcli.cli.help_pager import print_page
 
         print_page(check_store_page())
         return EXIT_OK

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 import os
 import subprocess
@@ -10,6 +9,7 @@ import sys
 
 from rekcli.cli import terminal
 from rekcli.cli.errors import GeneralError, PagerError, ParamValidationError
+from rekcli.service.requests import render_timestamps
 
 
 def compile_query(expression: str | None):
@@ -45,19 +45,6 @@ def apply_query(query, value):
         raise GeneralError(str(error)) from None
     except RecursionError:
         raise GeneralError("--query is nested too deeply to evaluate") from None
-
-
-def render_timestamps(value, timestamp_format: str = "iso8601"):
-    """datetimes -> `2023-11-14T22:13:20.123000+00:00` (v2 default) or epoch seconds (wire)."""
-    if isinstance(value, datetime.datetime):
-        if timestamp_format == "wire":
-            return value.timestamp()
-        return value.astimezone(datetime.timezone.utc).isoformat()
-    if isinstance(value, dict):
-        return {k: render_timestamps(v, timestamp_format) for k, v in value.items()}
-    if isinstance(value, list):
-        return [render_timestamps(v, timestamp_format) for v in value]
-    return value
 
 
 class OutputWriter:
@@ -96,8 +83,17 @@ def _pager_message(error) -> str:
 
 
 def write_response(response, *, settings, query, operation_name: str, stream) -> None:
-    from rekcli.cli.output import write_output
+    """Write a response, or a PagedResponse, which the formatter walks itself (--query then
+    applies to each page for text and yaml-stream, to the merged result for the others)."""
+    from rekcli.cli.output import write_output, write_paged
+    from rekcli.cli.paginate import PagedResponse
 
-    value = apply_query(query, render_timestamps(response, settings.timestamp_format))
-    write_output(value, settings.output, operation_name=operation_name, stream=stream,
-                 color=settings.use_color)
+    def shown(value):
+        return apply_query(query, render_timestamps(value, settings.timestamp_format))
+
+    if isinstance(response, PagedResponse):
+        write_paged(response, settings.output, operation_name=operation_name, stream=stream,
+                    shown=shown, color=settings.use_color)
+        return
+    write_output(shown(response), settings.output, operation_name=operation_name,
+                 stream=stream, color=settings.use_color)

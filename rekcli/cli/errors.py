@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from rekcli.cli.output import ERROR_DOCUMENT_FORMATS
+
 PROG = "rekcli"
 
 EXIT_OK = 0
@@ -91,7 +93,7 @@ def report_cli_error(error: CliError, error_format: str, stream=None) -> int:
         stream.write("\n" + USAGE + "\n")
         write_error_line(error.message, stream)
         return error.exit_code
-    structured = error_format in STRUCTURED_ERROR_FORMATS and error.code and not isinstance(
+    structured = error_format in ERROR_DOCUMENT_FORMATS and error.code and not isinstance(
         error, GeneralError)
     if structured:
         write_structured_error({"Code": error.code, "Message": error.message}, error_format, stream)
@@ -105,15 +107,11 @@ def report_cli_error(error: CliError, error_format: str, stream=None) -> int:
 def report_service_error(code: str, message: str, operation_name: str, error_format: str,
                          stream=None) -> int:
     stream = stream or sys.stderr
-    if error_format in STRUCTURED_ERROR_FORMATS:
+    if error_format in ERROR_DOCUMENT_FORMATS:
         write_structured_error({"Code": code, "Message": message}, error_format, stream)
     else:
         write_error_line(service_error_message(code, operation_name, message), stream)
     return EXIT_SERVICE
-
-
-STRUCTURED_ERROR_FORMATS = ("json", "yaml", "text", "table")
-ERROR_FORMATS = ("enhanced", "legacy") + STRUCTURED_ERROR_FORMATS
 
 
 def write_structured_error(document: dict, error_format: str, stream) -> None:

@@ -1,77 +1,30 @@
 """Help pages: `rekcli help`, `rekcli COMMAND help`, `--help`, and the man pages.
 
-A page is built from three sources: the API model (rekcli/service/model.py: types,
-constraints, enums, defaults, output members), the option specs the parser uses
-(rekcli/cli/argv.py, and rekcli/cli/batch_commands.py for the batch commands: which options
-exist, in which order) and our own words (rekcli/cli/examples.py: descriptions, member docs,
-worked examples). It is a small document tree - sections of paragraphs, literal blocks,
-bullet lists and entries (a term with an indented body) - printed by one of three renderers:
-
-  render_text   plain text, 80 columns: help piped or redirected (stable, so tests read it)
-  _print_rich   the same layout with bold headings, on a terminal, through a pager like man
-  render_roff   man(7) source: man/rekcli.1 and man/rekcli-<command>.1 (the batch commands'
-                too), written by tools/generate_docs.py
+What each page says. A page is built from three sources: the API model
+(rekcli/service/model.py: types, constraints, enums, defaults, output members), the option
+specs the parser uses (rekcli/cli/argv.py, and the declarations of rekcli/cli/batch_commands.py
+for the batch commands: which options exist, in which order) and our own words
+(rekcli/cli/examples.py and rekcli/cli/batch_examples.py: descriptions, member docs, worked
+examples). It is a document tree (rekcli/cli/help_document.py), rendered as plain text or
+roff by rekcli/cli/help_render.py and printed, styled and paged on a terminal, by
+rekcli/cli/help_pager.py.
 
 `rekcli --help` goes through here on every call, so this module imports only the standard
-library and the model at load time; rich is imported only when stdout is a terminal and
-click only by build_click_command.
+library and the model at load time; rich is imported only when stdout is a terminal.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-import textwrap
-from dataclasses import dataclass, field
 
-from rekcli.cli import examples
-from rekcli.cli.argv import FLAG, LIST, OPTIONAL_VALUE, command_option_specs, global_option_specs
+from rekcli.cli import batch_examples, examples
+from rekcli.cli.argv import FLAG, LIST, command_option_specs, global_option_specs
+from rekcli.cli.help_document import PROG, Bullets, Code, Entry, Page, Para, Section
+from rekcli.cli.help_render import layout, render_roff, render_text  # noqa: F401 - for callers
+from rekcli.cli.output import FORMATS as OUTPUT_FORMATS
+from rekcli.cli.output import spoken_list
 from rekcli.service import model
 
-PROG = "rekcli"
-TEXT_WIDTH = 80
-SECTION_INDENT = 7   # where section bodies start, as in man's output
-STEP = 3             # extra indent of an entry's body and of literal blocks
-
-
-# ---- the document tree ---------------------------------------------------------------------
-
-@dataclass
-class Para:
-    text: str
-    label: bool = False        # a small heading inside a section ("JSON Syntax:")
-
-
-@dataclass
-class Code:
-    text: str                  # shown as is: never wrapped
-
-
-@dataclass
-class Bullets:
-    items: list[str]
-
-
-@dataclass
-class Entry:
-    name: str                  # "--collection-id", "Bytes", "" for a list's element
-    detail: str                # "(string) [required]", "-> (blob)"
-    body: list = field(default_factory=list)
-
-
-@dataclass
-class Section:
-    title: str
-    body: list
-
-
-@dataclass
-class Page:
-    title: str                 # "rekcli compare-faces": how it is typed
-    man_name: str              # "rekcli-compare-faces": the man page's name
-    summary: str
-    sections: list[Section]
 
 
 # ---- pages of commands ---------------------------------------------------------------------
@@ -473,18 +426,6 @@ def _output_entries(operation_name: str) -> list:
 
 # ---- pages of the batch commands -----------------------------------------------------------
 
-# The API operation each folder job runs per image: its pass-through options (--quality-filter
-# ...) are documented from that operation's model, as on its own page.
-BATCH_OPERATIONS = {"index-folder": "IndexFaces", "search-folder": "SearchFacesByImage",
-                    "compare-folder": "CompareFaces"}
-# What the run functions of rekcli/cli/batch_commands.py refuse to go without.
-BATCH_REQUIRED = {"batch": (), "index-folder": ("--collection-id", "--images"),
-                  "search-folder": ("--collection-id", "--images"),
-                  "compare-folder": ("--source-image-bytes", "--images")}
-BATCH_ARGUMENT = "<command>"   # batch's one positional: the API command of the requests
-BATCH_OPTION_TYPES = {"--workers": "(integer)"}
-
-
 def batch_commands() -> dict:
     """name -> BatchCommand (rekcli/cli/batch_commands.py, light to import)."""
     from rekcli.cli.batch_commands import BATCH_COMMANDS
@@ -496,10 +437,10 @@ def batch_command_page(name: str) -> Page:
     command = batch_commands()[name]
     specs = list(command.option_specs().values())   # own options, then common, then globals
     options = [s for s in specs if not s.is_global]
-    operation_name = BATCH_OPERATIONS.get(name)
+    operation_name = command.operation
     if operation_name:
         runs = f"{PROG}-{model.kebab(operation_name)}(1), the command each image runs"
-        if "--collection-id" in BATCH_REQUIRED[name]:
+        if "--collection-id" in command.required:
             runs += f"; {PROG}-create-collection(1)"
     else:
         runs = f"the page of the command the requests are for, e.g. {PROG}-detect-faces(1)"
@@ -509,7 +450,7 @@ def batch_command_page(name: str) -> Page:
         Section("OPTIONS", _batch_option_entries(name, options)),
         Section("GLOBAL OPTIONS", _global_entries()),
         Section("EXAMPLES", [Para(EXAMPLES_NOTE)] + _example_blocks(
-            examples.BATCH_EXAMPLES.get(name, []))),
+            examples.with_outputs("batch", name, command.examples))),
         Section("OUTPUT", _batch_output(name)),
         Section("SEE ALSO", [Para(f"{PROG}(1); {runs}.")]),
     ]
@@ -517,19 +458,20 @@ def batch_command_page(name: str) -> Page:
 
 
 def _batch_item(name: str) -> str:
-    return "image" if name in BATCH_OPERATIONS else "request"
+    return "image" if batch_commands()[name].operation else "request"
 
 
 def _batch_description(name: str) -> list:
-    texts = list(examples.BATCH_DESCRIPTIONS.get(name, []))
-    if name in BATCH_OPERATIONS:
-        texts.insert(1, examples.IMAGES_DESCRIPTION)
-    if "--collection-id" in BATCH_REQUIRED[name]:
+    command = batch_commands()[name]
+    texts = list(command.description)
+    if command.operation:
+        texts.insert(1, batch_examples.IMAGES_DESCRIPTION)
+    if "--collection-id" in command.required:
         texts.append("The collection must exist: when it does not, the job stops at once with "
                      "ResourceNotFoundException (exit 254), before reading any image.")
     item = _batch_item(name)
     usage_errors = ("no command or an unknown one, an unreadable input file, a line that is "
-                    "not a JSON object" if name == "batch" else
+                    "not a JSON object" if command.argument else
                     "a required option missing, no images found, a bad option value")
     error_line = '{"Line": <line of the input file>, "Error": {"Code": ..., "Message": ...}}'
     text_line = ("the response's text on one line; a failure: ERROR, the line of the input "
@@ -540,23 +482,25 @@ def _batch_description(name: str) -> list:
                      "line's text, or for a failure ERROR, Code, Message")
     texts += [text.format(item=item, An_item="An image" if item == "image" else "A request",
                           error_line=error_line, usage_errors=usage_errors, text_line=text_line,
-                          job_input=examples.BATCH_JOB_INPUTS[name])
-              for text in examples.BATCH_COMMON_DESCRIPTION]
+                          job_input=command.job_input)
+              for text in batch_examples.BATCH_COMMON_DESCRIPTION]
     return [Para(text) for text in texts]
 
 
 def _batch_synopsis(name: str, specs) -> str:
-    lines = [f"  {PROG} {name}" + (f" {BATCH_ARGUMENT}" if name == "batch" else "")]
+    command = batch_commands()[name]
+    lines = [f"  {PROG} {name}" + (f" {command.argument}" if command.argument else "")]
     for spec in specs:
         usage = spec.name if spec.kind == FLAG else f"{spec.name} <value>"
-        lines.append(usage if spec.name in BATCH_REQUIRED[name] else f"[{usage}]")
+        lines.append(usage if spec.name in command.required else f"[{usage}]")
     return "\n".join(lines)
 
 
 def _batch_option_entries(name: str, specs) -> list:
     entries = []
-    if name == "batch":
-        entries.append(Entry(BATCH_ARGUMENT, "(string) [required]", [
+    argument = batch_commands()[name].argument
+    if argument:
+        entries.append(Entry(argument, "(string) [required]", [
             Para("The API command every request is for; its page describes the members a "
                  "request may hold and the response."),
             Para("Possible values:", label=True), Bullets(sorted(model.COMMANDS))]))
@@ -566,8 +510,11 @@ def _batch_option_entries(name: str, specs) -> list:
 
 
 def _batch_option(name: str, spec) -> Entry:
-    required = " [required]" if spec.name in BATCH_REQUIRED[name] else ""
-    operation_name = BATCH_OPERATIONS.get(name)
+    from rekcli.cli.batch_commands import OPTION_TYPES
+
+    command = batch_commands()[name]
+    required = " [required]" if spec.name in command.required else ""
+    operation_name = command.operation
     passed = command_option_specs(operation_name).get(spec.name) if operation_name else None
     if passed is not None and passed.shape == "ImageBlob":
         body = [Para(spec.help)] + _constraints(model.shape("ImageBlob"))
@@ -582,23 +529,24 @@ def _batch_option(name: str, spec) -> Entry:
     elif spec.kind == LIST:
         detail = "(list)"
     else:
-        detail = BATCH_OPTION_TYPES.get(spec.name, "(string)")
+        detail = f"({OPTION_TYPES.get(spec.name, 'string')})"
     body = [Para(spec.help)] + [Para(text) for text in
-                                examples.BATCH_OPTION_NOTES.get(spec.name, [])]
+                                batch_examples.BATCH_OPTION_NOTES.get(spec.name, [])]
     if spec.kind == LIST:
         body += [Para("Syntax:", label=True), Code('"string" "string" ...')]
     return Entry(spec.name, detail + required, body)
 
 
 def _batch_output(name: str) -> list:
+    declared = batch_commands()[name]
     item = _batch_item(name)
-    docs = examples.BATCH_LINE_DOCS
+    docs = batch_examples.BATCH_LINE_DOCS
     error = Entry("Error", "-> (structure)", [
-        Para(docs["Error"].format(item=item, response="Response" if name != "batch"
+        Para(docs["Error"].format(item=item, response="Response" if declared.operation
                                   else "response members")),
         Entry("Code", "-> (string)", [Para(docs["Error.Code"])]),
         Entry("Message", "-> (string)", [Para(docs["Error.Message"])])])
-    if name == "batch":
+    if not declared.operation:
         return [Para("One line per request, in input order: the response of the request, "
                      "with the members listed in the OUTPUT section of the command's own "
                      "page (rekcli <command> help); {} when the response is empty; or, when "
@@ -607,14 +555,14 @@ def _batch_output(name: str) -> list:
                 error,
                 Para("With --query, each response is replaced by the result of the query; "
                      "error lines are printed whole.")]
-    operation_name = BATCH_OPERATIONS[name]
+    operation_name = declared.operation
     command = model.kebab(operation_name)
     entries = [Para("One line per image, in the order of their paths. With --output json "
                     "(the default) a line is a JSON object with these members, in this "
                     "order:"),
                Entry("Image", "-> (string)", [Para(docs["Image"])])]
-    if name == "index-folder":
-        entries.append(Entry("ExternalImageId", "-> (string)", [Para(docs["ExternalImageId"])]))
+    entries += [Entry(member, "-> (string)", [Para(docs[member])])
+                for member in declared.line_members]
     response = [Para(f"What rekcli {command} prints for this image; see OUTPUT in "
                      f"{PROG}-{command}(1) for the members of each.")]
     output = model.operation(operation_name)["output"]["members"]
@@ -622,10 +570,10 @@ def _batch_output(name: str) -> list:
                        [Para(member_doc(operation_name, member))])
                  for member, shape_name in output.items()]
     entries.append(Entry("Response", "-> (structure)", response))
-    if name == "index-folder":
+    if declared.skipped:
         entries.append(Entry("Skipped", "-> (string)", [
             Para(docs["Skipped"] + " The line has no Response."),
-            Para("Possible values: ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES")]))
+            Para("Possible values: " + ", ".join(declared.skipped))]))
     entries += [error,
                 Para("With --query, each line that succeeded is replaced by the result of the "
                      "query applied to the object above; error lines are printed whole.")]
@@ -644,7 +592,8 @@ MAIN_DESCRIPTION = [
     "Options that take structures accept JSON or the aws shorthand syntax "
     "(S3Object={Bucket=b,Name=k}); any value can be read from a file with file://path, and "
     "image bytes with fileb://path (--image-bytes fileb://photo.jpg). --query filters the "
-    "response with JMESPath; --output picks json, text, table, yaml or yaml-stream.",
+    "response with JMESPath; --output picks "
+    f"{spoken_list(tuple(name for name in OUTPUT_FORMATS if name != 'off'))}.",
     "The batch commands run many requests in one process tree, loading the face models once "
     "per worker: index-folder, search-folder and compare-folder take folders of photos, batch "
     "takes requests of any command as JSON Lines. They print one line per image or request, "
@@ -665,6 +614,11 @@ ENVIRONMENT = [
                        "S3Object={Bucket=b,Name=k} reads $REKCLI_S3_ROOT/b/k. Unset, "
                        "S3Object is read from S3 (AWS_ENDPOINT_URL_S3 for an S3-compatible "
                        "store)."),
+    ("REKCLI_FACE_MODEL", "Set to 'clean' for the licence-clean mode: landmarks, pose and "
+                          "descriptors from dlib's 5-point model, never loading the 68-point "
+                          "model (iBUG 300-W, non-commercial). Its collections have "
+                          "FaceModelVersion 1.0-clean and refuse the other mode's faces "
+                          "and searches (default: unset, the 68-point model, 1.0)."),
     ("AWS_REGION, AWS_DEFAULT_REGION", "Region, after --region and before the profile's region "
                                        "(default us-east-1)."),
     ("AWS_DEFAULT_OUTPUT", "Output format, after --output and before the profile's output."),
@@ -835,53 +789,7 @@ def main_page() -> Page:
     return Page(PROG, PROG, "aws rekognition for faces, computed on this machine", sections)
 
 
-# ---- plain (and styled) text -------------------------------------------------------------
-
-def layout(page: Page, width: int = TEXT_WIDTH) -> list[list[tuple[str, str]]]:
-    """The page as lines of (text, style) runs; styles: heading, term, label, code, ''."""
-    lines: list[list[tuple[str, str]]] = [[("NAME", "heading")]]
-    _wrap(f"{page.title} - {page.summary}", SECTION_INDENT, width, lines)
-    for section in page.sections:
-        lines.append([])
-        lines.append([(section.title, "heading")])
-        _layout_blocks(section.body, SECTION_INDENT, width, lines)
-    return lines
-
-
-def _layout_blocks(blocks, indent: int, width: int, lines) -> None:
-    for i, block in enumerate(blocks):
-        if i:
-            lines.append([])
-        if isinstance(block, Para):
-            _wrap(block.text, indent, width, lines, "label" if block.label else "")
-        elif isinstance(block, Code):
-            for line in block.text.split("\n"):
-                lines.append([(" " * (indent + STEP) + line, "code")] if line else [])
-        elif isinstance(block, Bullets):
-            for item in block.items:
-                wrapped = textwrap.wrap(item, max(20, width - indent - 2), break_long_words=False,
-                                        break_on_hyphens=False) or [""]
-                lines.append([(" " * indent + "- " + wrapped[0], "")])
-                lines.extend([(" " * (indent + 2) + rest, "")] for rest in wrapped[1:])
-        elif isinstance(block, Entry):
-            runs = [(" " * indent, "")]
-            if block.name:
-                runs.append((block.name, "term"))
-            if block.detail:
-                runs.append(((" " if block.name else "") + block.detail, ""))
-            lines.append(runs)
-            _layout_blocks(block.body, indent + STEP, width, lines)
-
-
-def _wrap(text: str, indent: int, width: int, lines, style: str = "") -> None:
-    for line in textwrap.wrap(text, max(20, width - indent), break_long_words=False,
-                              break_on_hyphens=False):
-        lines.append([(" " * indent + line, style)])
-
-
-def render_text(page: Page, width: int = TEXT_WIDTH) -> str:
-    return "".join("".join(text for text, _ in runs) + "\n" for runs in layout(page, width))
-
+# ---- the pages as text ---------------------------------------------------------------------
 
 def command_help_text(operation_name: str) -> str:
     return render_text(command_page(operation_name))
@@ -895,141 +803,17 @@ def batch_help_text(name: str) -> str:
     return render_text(batch_command_page(name))
 
 
-# ---- roff (man pages) --------------------------------------------------------------------
-
-def render_roff(page: Page) -> str:
-    from rekcli import __version__
-
-    out = [f'.TH "{page.man_name.upper()}" "1" "" "{PROG} {__version__}" "{PROG} manual"',
-           ".nh", ".ad l",   # no hyphenation (option names would break), ragged right
-           ".SH NAME", f"{_roff_text(page.man_name)} \\- {_roff_text(page.summary)}"]
-    for section in page.sections:
-        out.append(f'.SH "{section.title}"')
-        _roff_blocks(section.body, out)
-    return "\n".join(out) + "\n"
-
-
-def _roff_blocks(blocks, out: list[str]) -> None:
-    for block in blocks:
-        if isinstance(block, Para):
-            text = _roff_text(block.text)
-            out += [".PP", f"\\fB{text}\\fR" if block.label else _roff_line(text)]
-        elif isinstance(block, Code):
-            out += [".PP", ".RS 4", ".nf"]
-            out += [_roff_line(_roff_text(line)) for line in block.text.split("\n")]
-            out += [".fi", ".RE"]
-        elif isinstance(block, Bullets):
-            for item in block.items:
-                out += [".IP \\(bu 2", _roff_line(_roff_text(item))]
-        elif isinstance(block, Entry):
-            term = f"\\fB{_roff_text(block.name)}\\fR" if block.name else ""
-            detail = _roff_text(block.detail)
-            out += [".PP", _roff_line(f"{term} {detail}".strip())]
-            if block.body:
-                out.append(".RS 4")
-                _roff_blocks(block.body, out)
-                out.append(".RE")
-
-
-def _roff_text(text: str) -> str:
-    """Escape for roff: backslashes, and hyphens as \\- so options copy as ASCII hyphens."""
-    return text.replace("\\", "\\e").replace("-", "\\-")
-
-
-def _roff_line(line: str) -> str:
-    """A text line must not start with a control character (. or ')."""
-    return "\\&" + line if line.startswith((".", "'")) else line
-
-
-# ---- Click mirror --------------------------------------------------------------------------
-
-def build_click_command(operation_name: str):
-    """A click.Command mirroring `rekcli <command>`, for tools that introspect Click commands.
-
-    rekcli does not parse with Click (rekcli/cli/argv.py explains why); this is a view.
-    """
-    import click
-
-    op = model.operation(operation_name)
-    params = []
-    for spec in command_option_specs(operation_name).values():
-        if spec.hidden:
-            continue
-        if spec.kind == FLAG:
-            params.append(click.Option([spec.name], is_flag=True, help=spec.help))
-            continue
-        extra = {"flag_value": spec.const} if spec.kind == OPTIONAL_VALUE else {}
-        type_ = click.Choice(spec.choices) if spec.choices and spec.kind != LIST else None
-        params.append(click.Option([spec.name], type=type_, multiple=spec.kind == LIST,
-                                   is_flag=False, required=cli_required(operation_name, spec),
-                                   help=spec.help, **extra))
-    return click.Command(model.kebab(operation_name), params=params, help=op["summary"],
-                         add_help_option=False)
-
-
 # ---- printing ------------------------------------------------------------------------------
-
-STYLES = {"heading": "bold", "term": "bold", "label": "bold", "code": "cyan", "": ""}
-
 
 def print_help(operation_name: str | None) -> None:
     """Print the page of an API command, or the main page for None."""
+    from rekcli.cli.help_pager import print_page
+
     print_page(command_page(operation_name) if operation_name else main_page())
 
 
 def print_batch_help(name: str) -> None:
     """Print the page of a batch command (index-folder ...)."""
+    from rekcli.cli.help_pager import print_page
+
     print_page(batch_command_page(name))
-
-
-def print_page(page: Page) -> None:
-    """Print a page: plain text when piped, styled and paged like man on a terminal."""
-    from rekcli.cli import terminal
-
-    if terminal.current().stdout_is_tty:
-        _print_rich(page)
-    else:
-        sys.stdout.write(render_text(page))
-        sys.stdout.flush()
-
-
-def _print_rich(page: Page) -> None:
-    import io
-
-    from rich.console import Console
-    from rich.text import Text
-
-    # Called when cli/terminal.py says stdout is a terminal: rich need not ask again, only
-    # read its colours (TERM, NO_COLOR) and width.
-    screen = Console(force_terminal=True)
-    width = max(40, min(screen.width, 100))
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, color_system=screen.color_system,
-                      width=width, no_color=screen.no_color, highlight=False)
-    for runs in layout(page, width):
-        console.print(Text.assemble(*[(text, STYLES[style]) for text, style in runs]),
-                      soft_wrap=True)
-    _page_text(buffer.getvalue())
-
-
-def _page_text(text: str) -> None:
-    """Through $MANPAGER or $PAGER (default less), as man does; empty means no pager."""
-    pager = os.environ.get("MANPAGER", os.environ.get("PAGER", "less"))
-    if pager:
-        import subprocess
-
-        env = dict(os.environ)
-        env.setdefault("LESS", "FRX")   # R: keep the styles; F: no paging for a short page
-        try:
-            process = subprocess.Popen(pager, shell=True, stdin=subprocess.PIPE, env=env)
-        except OSError:
-            process = None
-        if process is not None:
-            try:
-                process.communicate(text.encode("utf-8"))
-            except BrokenPipeError:   # the reader quit early: that is fine
-                return
-            if process.returncode != 127:   # 127: the shell could not find the pager
-                return
-    sys.stdout.write(text)
-    sys.stdout.flush()

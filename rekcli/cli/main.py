@@ -108,7 +108,7 @@ def run(args: list[str], invocation: Invocation) -> int:
     from rekcli.service.model import COMMANDS
 
     operation_name = COMMANDS.get(command)
-    if operation_name is None and command in BATCH_COMMAND_NAMES:
+    if operation_name is None and command in batch_command_names():
         return run_batch_command(command, rest, invocation)
     if operation_name is None:
         _read_globals_for_errors(rest, invocation)
@@ -134,7 +134,11 @@ def commands_by_name() -> dict:
     return COMMANDS
 
 
-BATCH_COMMAND_NAMES = ("batch", "index-folder", "search-folder", "compare-folder")
+def batch_command_names() -> list[str]:
+    """index-folder, batch ...: each declared once, in rekcli/cli/batch_commands.py."""
+    from rekcli.cli.batch_commands import BATCH_COMMANDS
+
+    return list(BATCH_COMMANDS)
 
 # Commands that are neither an API operation nor a batch job: name -> (module whose
 # main(args) runs it and whose parser(), if any, builds its argparse parser (its options
@@ -151,7 +155,10 @@ STANDALONE_COMMANDS = {
 
 # rekcli's own commands that take the API's global options (--region ...) but are not API
 # operations: name -> module with SUMMARY, option_specs() and run(values, settings).
-OWN_COMMANDS = {"wait-video-job": "rekcli.cli.video_wait"}
+OWN_COMMANDS = {"wait-video-job": "rekcli.cli.video_wait",
+                "add-celebrity": "rekcli.cli.gallery.add",
+                "list-celebrities": "rekcli.cli.gallery.list",
+                "delete-celebrity": "rekcli.cli.gallery.delete"}
 
 # The aws CLI's service word: `rekcli rekognition <command>` is `rekcli <command>`, so a
 # wrapper that turns `aws ...` into `rekcli ...` works unchanged.
@@ -160,7 +167,7 @@ SERVICE_ALIAS = "rekognition"
 
 def all_command_names() -> list[str]:
     """Every command word: API commands, batch commands, standalone commands."""
-    return (list(commands_by_name()) + list(BATCH_COMMAND_NAMES) + list(STANDALONE_COMMANDS)
+    return (list(commands_by_name()) + batch_command_names() + list(STANDALONE_COMMANDS)
             + list(OWN_COMMANDS))
 
 
@@ -184,10 +191,13 @@ def run_batch_command(name: str, rest: list[str], invocation: Invocation) -> int
 
         print_batch_help(name)
         return EXIT_OK
-    if name != "batch":
+    if command.argument is None:
         argv_grammar.reject_leftovers(parsed)
     if invocation.globals.version:
         return print_version()
+    missing = command.missing_options(parsed.values)
+    if missing:
+        raise UsageError("the following arguments are required: " + ", ".join(missing))
     settings = prepare_settings(invocation)
     _say_batch_runs_here(name, settings)
     return command.run(parsed.values, parsed.positionals, settings)
@@ -302,7 +312,7 @@ def show_help_topic(topic: str | None) -> int:
     """`rekcli help [COMMAND]`: an API command's page, a batch command's page, or the index."""
     if topic == SERVICE_ALIAS:  # `rekcli help rekognition`: the service's page, as aws has it
         topic = None
-    if topic in BATCH_COMMAND_NAMES:
+    if topic in batch_command_names():
         from rekcli.cli.help import print_batch_help
 
         print_batch_help(topic)

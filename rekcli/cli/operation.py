@@ -87,38 +87,9 @@ def run_paginated(operation_name, request, paginator, values, settings, query) -
     if max_items is not None and max_items <= 0:
         sys.stderr.write("warning: Non-positive values for --max-items may result in undefined "
                          "behavior.\n")
-    pages = paginate.iterate_pages(
+    response = paginate.PagedResponse(
         lambda page_request: call_service(operation_name, page_request, settings), request,
         paginator, page_size=page_size, max_items=max_items,
-        starting_token=values.get("--starting-token"),
-        raw_pages=settings.output == "yaml-stream")
-    if settings.output in ("text", "yaml-stream"):
-        return display_page_by_page(pages, paginator, operation_name, settings, query)
-    return display(paginate.merge_pages(list(pages), paginator), operation_name, settings, query)
-
-
-def display_page_by_page(pages, paginator, operation_name: str, settings, query) -> int:
-    """text and yaml-stream print each page as it arrives and query each page on its own.
-
-    text, as in the aws CLI, gives the non-aggregate keys (FaceModelVersion) with the first
-    page only and ends a truncated output with a NEXTTOKEN line; yaml-stream prints every
-    page as the service returned it, its own NextToken included.
-    """
-    writer = OutputWriter(settings.pager)
-    for number, page in enumerate(pages):
-        if settings.output == "yaml-stream":
-            write_response(page, settings=settings, query=query, operation_name=operation_name,
-                           stream=writer.stream)
-            continue
-        token = page.pop("NextToken", None)
-        if number > 0:
-            for key in paginator["non_aggregate_keys"]:
-                page.pop(key, None)
-        write_response(page, settings=settings, query=query, operation_name=operation_name,
-                       stream=writer.stream)
-        if token is not None:
-            # aws renders the truncation token as its own page {"NextToken": {...}}
-            write_response({"NextToken": {"NextToken": token}}, settings=settings, query=query,
-                           operation_name=operation_name, stream=writer.stream)
-    writer.close()
-    return EXIT_OK
+        starting_token=values.get("--starting-token"))
+    # The formatter walks the pages: text and yaml-stream print each one as it arrives.
+    return display(response, operation_name, settings, query)

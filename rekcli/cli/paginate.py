@@ -86,6 +86,28 @@ def iterate_pages(call, request: dict, paginator: dict, *, page_size=None, max_i
         service_token = next_service_token
 
 
+class PagedResponse:
+    """A paginated operation's response, fetched while a formatter walks it (what botocore's
+    PageIterator is to the aws CLI's formatters): json, table and yaml take the merged
+    `full_result()`; text and yaml-stream walk `pages()` and print each as it arrives."""
+
+    def __init__(self, call, request: dict, paginator: dict, *, page_size=None,
+                 max_items=None, starting_token=None):
+        self._call, self._request, self._paginator = call, request, paginator
+        self._paging = {"page_size": page_size, "max_items": max_items,
+                        "starting_token": starting_token}
+        self.result_keys: list[str] = paginator["result_keys"]
+        self.non_aggregate_keys: list[str] = paginator["non_aggregate_keys"]
+
+    def pages(self, *, raw: bool = False):
+        """The pages; see `iterate_pages` for the NextToken each carries (raw: the service's)."""
+        return iterate_pages(self._call, self._request, self._paginator, raw_pages=raw,
+                             **self._paging)
+
+    def full_result(self) -> dict:
+        return merge_pages(list(self.pages()), self._paginator)
+
+
 def merge_pages(pages: list[dict], paginator: dict) -> dict:
     """One response: result keys concatenated, then non-aggregate keys, then NextToken."""
     merged: dict = {key: [] for key in paginator["result_keys"]}

@@ -5,19 +5,18 @@ each option by its model shape (scalars, JSON or shorthand for structures and ma
 merge the blob helpers (`--image-bytes`) into their Image member; merge --cli-input-json /
 --cli-input-yaml shallowly under the command line; fill idempotency tokens; decode base64
 text given for blobs; validate like botocore (required, unknown, types, minimums).
-`build_request_from_input` is the part shared with the batch runner (one JSON object in).
+The last three steps are rekcli/service/requests.py's, shared with the batch workers.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
+from contextlib import contextmanager
 
 from rekcli.cli.argv import OptionSpec
 from rekcli.cli.errors import GeneralError, ParamValidationError, UsageError
 from rekcli.cli.paramfile import BINARY_PREFIX, ParamFileError, resolve_param_file
-from rekcli.cli.validation import validate_request
-from rekcli.service import model
+from rekcli.service import model, requests
 from rekcli.service.validation import shown_value
 
 # Input documents (JSON, YAML, batch lines) nested deeper than this are refused: the deepest
@@ -350,32 +349,25 @@ def build_request(operation_name: str, specs: dict[str, OptionSpec], values: dic
 
 
 def build_request_from_input(operation_name: str, request: dict, binary_format: str) -> dict:
-    """Fill tokens, decode blobs and validate a request given as API members."""
-    input_shape = model.operation(operation_name)["input"]
-    request = dict(request)
-    for member, shape_name in input_shape["members"].items():
-        if model.shape(shape_name).get("idempotency_token") and request.get(member) is None:
-            request[member] = str(uuid.uuid4())
-    request = decode_blobs(request, input_shape, binary_format)
-    validate_request(request, input_shape)
-    return request
+    """Fill tokens, decode blobs and validate a request given as API members (the service's
+    rekcli/service/requests.py), its problems as the CLI reports them."""
+    with as_cli_errors():
+        return requests.build_request_from_input(operation_name, request, binary_format)
 
 
 def decode_blobs(value, shape: dict, binary_format: str):
     """Text given where the model wants bytes: base64-decoded (v2 default) or raw UTF-8."""
-    kind = shape["type"]
-    if kind == "structure" and isinstance(value, dict):
-        members = shape["members"]
-        return {k: decode_blobs(v, model.shape(members[k]), binary_format) if k in members else v
-                for k, v in value.items()}
-    if kind == "blob" and isinstance(value, str):
-        if binary_format == "raw-in-base64-out":
-            return value.encode("utf-8")
-        import base64
-        import binascii
+    with as_cli_errors():
+        return requests.decode_blobs(value, shape, binary_format)
 
-        try:  # like aws: characters outside the alphabet (the newlines `base64` writes) skipped
-            return base64.b64decode(value)
-        except (binascii.Error, ValueError):
-            raise GeneralError(f'Invalid base64: "{value}"') from None
-    return value
+
+@contextmanager
+def as_cli_errors():
+    """A request the service's client-side checks refuse: ParamValidation (exit 252), or
+    blob text that is not base64 (exit 255, the bare message), as aws reports them."""
+    try:
+        yield
+    except requests.BlobDecodeError as error:
+        raise GeneralError(error.message) from None
+    except requests.RequestError as error:
+        raise ParamValidationError(error.message) from None

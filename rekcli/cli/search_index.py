@@ -80,7 +80,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(args: list[str]) -> int:
     if args in (["help"], ["--help"], ["-h"]):
-        from rekcli.cli.help import print_page, search_index_page
+        from rekcli.cli.help import search_index_page
+        from rekcli.cli.help_pager import print_page
 
         print_page(search_index_page())
         return EXIT_OK

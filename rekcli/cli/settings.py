@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from rekcli.cli.errors import ConfigurationError, GeneralError, ERROR_FORMATS
+from rekcli.cli.errors import ConfigurationError, GeneralError
+from rekcli.cli.output import ERROR_FORMATS, spoken_list
+from rekcli.cli.output import FORMATS as OUTPUT_FORMATS
 from rekcli.service.context import DEFAULT_REGION, REGION_PATTERN
 
-OUTPUT_FORMATS = ("json", "text", "table", "yaml", "yaml-stream", "off")
 COLOR_CHOICES = ("on", "off", "auto")
 BINARY_FORMATS = ("base64", "raw-in-base64-out")
 SKELETON_CHOICES = ("input", "yaml-input", "output")
@@ -72,7 +73,7 @@ GLOBAL_HELP = {
     "--endpoint-url": "Send the call to this Rekognition endpoint (e.g. a `rekcli serve`).",
     "--no-verify-ssl": "Accepted for compatibility; rekcli makes no network calls.",
     "--no-paginate": "Make one call and print the raw page, with the service's NextToken.",
-    "--output": "Output format: json, text, table, yaml, yaml-stream or off.",
+    "--output": f"Output format: {spoken_list(OUTPUT_FORMATS)}.",
     "--query": "A JMESPath query applied to the response before it is printed.",
     "--profile": "Profile of the aws config file to read settings (region, output) from.",
     "--region": "Region whose collections to use (collections are kept per region).",
@@ -86,7 +87,7 @@ GLOBAL_HELP = {
     "--no-cli-pager": "Never send output through a pager.",
     "--cli-auto-prompt": "Accepted for compatibility; rekcli has no interactive prompt.",
     "--no-cli-auto-prompt": "Accepted for compatibility.",
-    "--cli-error-format": "How errors are printed: enhanced, legacy, json, yaml, text or table.",
+    "--cli-error-format": f"How errors are printed: {spoken_list(ERROR_FORMATS)}.",
 }
 
 
@@ -110,6 +111,7 @@ class Settings:
 
         if not uses_local_store and remote.configured_endpoint(self) is not None:
             return self  # the endpoint's store is its own business
+        check_face_model()
         from rekcli.service.context import default_data_dir
 
         data_dir = default_data_dir()
@@ -191,6 +193,18 @@ def check_trusted_dirs(data_dir, region: str) -> None:
             f"replace the face data in it. Fix: chown it to yourself and chmod {mode} it, "
             f"or point rekcli at a private folder (REKCLI_DATA_DIR / REKCLI_CACHE_DIR). "
             f"For a store deliberately shared with your group, set {SHARED_STORE_ENV}=group.")
+
+
+def check_face_model() -> None:
+    """A REKCLI_FACE_MODEL the engine does not have is local configuration it cannot use:
+    exit 253 before any work, as for a bad folder."""
+    from rekcli.engine.errors import UnknownFaceModel
+    from rekcli.engine.models import face_model
+
+    try:
+        face_model()
+    except UnknownFaceModel as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def error_format(globals_: GlobalOptions, profile_config: dict | None = None) -> str:

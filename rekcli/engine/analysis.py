@@ -17,7 +17,14 @@ faces it is searched against are then comparable, and the same photo scores 100)
 with the 5-point model instead was measured on the shared photos: the closest pair of
 different people fell from 0.630 to 0.592 (Similarity 81, a false match at the default
 threshold), so the 68-point fit is also the more accurate choice here. The ResNet loads only
-when descriptors are asked for; the 5-point model is not used.
+when descriptors are asked for.
+
+The licence-clean mode (REKCLI_FACE_MODEL=clean, models.face_model) fits the 5-point model
+instead, for the same three uses: the chips are aligned from its points (dlib cuts 5-point
+chips as well as 68-point ones), the landmarks are the 9 types 5 points give
+(landmarks.py), the pose is solved from those 5 points (pose.py), and the geometric
+attributes, which need the eyelids and lips, are omitted. Its descriptors are not comparable
+with the 68-point ones, so similarity.py has a calibration of their own.
 """
 
 from __future__ import annotations
@@ -53,8 +60,9 @@ def analyze_faces(
         return []
 
     gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    # One 68-point fit per face serves the landmarks, the pose and the descriptor's alignment.
-    predictor = models.shape_predictor_68()
+    # One fit per face (68 points, or 5 in the licence-clean mode) serves the landmarks, the
+    # pose and the descriptor's alignment.
+    predictor = models.shape_predictor()
     shapes = [predictor(pixels, _dlib_rectangle(dlib, d.box)) for d in kept]
 
     vectors = _descriptors(pixels, shapes) if descriptors else [None] * len(kept)
@@ -103,11 +111,15 @@ def largest_faces(detections: list[Detection], max_faces: int) -> list[Detection
 
 def _geometry(shape, image: DecodedImage, detailed: bool):
     from rekcli.engine.attributes import face_attributes
-    from rekcli.engine.landmarks import rekognition_landmarks, shape_to_array
+    from rekcli.engine.landmarks import DLIB5_AS_DLIB68, rekognition_landmarks, shape_to_array
     from rekcli.engine.pose import estimate_pose
 
     points = shape_to_array(shape)
     face_landmarks = rekognition_landmarks(points, detailed)
+    if len(points) == 5:  # the licence-clean mode: no eyelids or lips to measure
+        pose = estimate_pose({DLIB5_AS_DLIB68[i]: point for i, point in enumerate(points)},
+                             image.width, image.height)
+        return face_landmarks, pose, {}
     pose = estimate_pose(points, image.width, image.height)
     attributes = face_attributes(points) if detailed else {}
     return face_landmarks, pose, attributes

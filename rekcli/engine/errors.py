@@ -21,3 +21,7 @@ class ImageTooManyPixels(ImageError):
 
 class UnknownDetector(ValueError):
     """REKCLI_DETECTOR names a face detector the engine does not have."""
+
+
+class UnknownFaceModel(ValueError):
+    """REKCLI_FACE_MODEL names a landmark model the engine does not have."""

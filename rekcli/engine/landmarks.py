@@ -20,6 +20,22 @@ Mapping (our derivation; Rekognition does not publish one):
 
 Order: the list order of Rekognition's current outputs: the five DEFAULT types (eyeLeft,
 eyeRight, mouthLeft, mouthRight, nose), then the other 25 in the API's enum order.
+
+The licence-clean mode (REKCLI_FACE_MODEL=clean) fits dlib's 5-point model instead: points
+0/1 are the image-right eye's outer/inner corners, 2/3 the image-left eye's outer/inner
+corners, 4 the base of the nose (the subnasale, 68-point index 33: checked against the
+68-point fit on the shared photos). That gives 9 types and no more:
+
+| Rekognition | dlib 5 | Rekognition | dlib 5 |
+|---|---|---|---|
+| eyeLeft, leftPupil | mean(2, 3) | eyeRight, rightPupil | mean(0, 1) |
+| leftEyeLeft / leftEyeRight | 2 / 3 | rightEyeLeft / rightEyeRight | 1 / 0 |
+| nose | 4 (the base of the nose, not its tip: a median 21 % of the eye distance lower) | | |
+
+An eye's centre is the mean of its two corners (the 68-point mapping averages six points; on
+the shared photos the two differ by a median 1.7 % of the eye distance:
+benchmarks/bench_clean_mode.py). The mouth, brows, eyelids
+and jaw are not measured by the 5 points, so those types are omitted, never guessed.
 """
 
 from __future__ import annotations
@@ -89,6 +105,23 @@ DLIB68_POINTS: dict[str, tuple[int, ...]] = {
 }
 
 
+# Each type the 5-point model measures is the mean of these dlib 5-point indices.
+DLIB5_POINTS: dict[str, tuple[int, ...]] = {
+    "eyeLeft": (2, 3),
+    "eyeRight": (0, 1),
+    "nose": (4,),
+    "leftEyeLeft": (2,),
+    "leftEyeRight": (3,),
+    "rightEyeLeft": (1,),
+    "rightEyeRight": (0,),
+    "leftPupil": (2, 3),
+    "rightPupil": (0, 1),
+}
+# The 68-point index of each 5-point index (the same anatomical point; pose.py's head model
+# is indexed the 68-point way).
+DLIB5_AS_DLIB68 = {0: 45, 1: 42, 2: 36, 3: 39, 4: 33}
+
+
 def shape_to_array(shape):
     """A dlib full_object_detection as an (N, 2) float64 array of pixel coordinates."""
     import numpy as np
@@ -97,11 +130,15 @@ def shape_to_array(shape):
 
 
 def rekognition_landmarks(points, detailed: bool) -> dict[str, tuple[float, float]]:
-    """Landmark type -> (x, y) from the 68 dlib points, in Rekognition's output order."""
+    """Landmark type -> (x, y) from the 68 (or 5) dlib points, in Rekognition's output
+    order; with 5 points, only the types they measure."""
     names = ALL_LANDMARKS if detailed else DEFAULT_LANDMARKS
+    mapping = DLIB5_POINTS if len(points) == 5 else DLIB68_POINTS
     result = {}
     for name in names:
-        indices = DLIB68_POINTS[name]
+        indices = mapping.get(name)
+        if indices is None:
+            continue
         x = float(sum(points[i][0] for i in indices) / len(indices))
         y = float(sum(points[i][1] for i in indices) / len(indices))
         result[name] = (x, y)

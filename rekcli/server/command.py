@@ -71,6 +71,10 @@ def main(args: list[str]) -> int:
     region = (options.region or os.environ.get("AWS_REGION")
               or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
     ServiceContext(region=region)  # refuses a malformed region before binding
+    from rekcli.cli.settings import check_face_model
+
+    # The workers inherit REKCLI_FACE_MODEL; a value they cannot use is refused here (253).
+    check_face_model()
     verifier = None
     if options.auth_keys:
         from rekcli.server.auth import SignatureVerifier, read_keys

@@ -26,7 +26,7 @@ from rekcli.service.errors import InternalServerError, ThrottlingException
 # The operations that run the face engine; everything else is metadata work done in the
 # front process, where it needs no numpy or dlib.
 ENGINE_OPERATIONS = {"CompareFaces", "DetectFaces", "IndexFaces", "SearchFacesByImage",
-                     "SearchUsersByImage"}
+                     "SearchUsersByImage", "RecognizeCelebrities"}
 # Each worker keeps the face boxes of this many recent images, so a reference photo sent
 # with every call is scanned once (engine/detection.py, "remembered detections").
 REMEMBERED_IMAGES = 64
@@ -44,8 +44,9 @@ def _load_models() -> None:
     from rekcli.engine import detection, models
 
     detection.remember_detections(REMEMBERED_IMAGES)
-    for loader in ("hog_detector", "shape_predictor_68", "shape_predictor_5",
-                   "face_recognition_model"):
+    # The landmark model of the current mode only: in the licence-clean mode the 68-point
+    # file is never opened (REKCLI_FACE_MODEL, inherited from the server's environment).
+    for loader in ("hog_detector", "shape_predictor", "face_recognition_model"):
         try:
             getattr(models, loader)()
         except Exception:  # a missing optional model must not stop the worker; the request

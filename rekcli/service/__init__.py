@@ -39,6 +39,8 @@ IMPLEMENTATIONS = {
     "AssociateFaces": "rekcli.service.users:associate_faces",
     "DisassociateFaces": "rekcli.service.users:disassociate_faces",
     "SearchUsers": "rekcli.service.users:search_users",
+    "RecognizeCelebrities": "rekcli.service.celebrities:recognize_celebrities",
+    "GetCelebrityInfo": "rekcli.service.celebrities:get_celebrity_info",
     "StartFaceDetection": "rekcli.service.video:start_face_detection",
     "GetFaceDetection": "rekcli.service.video:get_face_detection",
     "StartFaceSearch": "rekcli.service.video:start_face_search",
@@ -80,3 +82,50 @@ def invoke(operation_name: str, request: dict, ctx: ServiceContext | None = None
     function = implementation(operation_name)
     response = function(ctx or ServiceContext(), with_defaults(operation_name, request))
     return shape_response(response, model.operation(operation_name)["output"])
+
+
+# ---- rekcli's own questions, not AWS operations ----------------------------------------------
+# What the batch jobs (rekcli/batch) ask besides the operations: entry points of the service
+# like invoke, so that no caller reaches into its modules.
+
+def collection_state(collection_id: str, ctx: ServiceContext | None = None) -> tuple[float, int]:
+    """(creation time, generation) of a collection, one snapshot; the generation changes
+    whenever its faces or users change. ResourceNotFoundException when it does not exist."""
+    from rekcli.service.collections import collection_state as state
+
+    return state(ctx or ServiceContext(), collection_id)
+
+
+def reason_to_skip_indexing(request: dict, image_bytes: bytes,
+                            ctx: ServiceContext | None = None) -> str | None:
+    """Why this IndexFaces request (its image's bytes given) would store nothing new:
+    ALREADY_INDEXED, ALREADY_ANALYSED_NO_FACES, or None. Asked before any face analysis."""
+    from rekcli.service.faces_by_image import reason_to_skip_indexing as reason
+
+    request = with_defaults("IndexFaces", request)
+    return reason(ctx or ServiceContext(), request["CollectionId"], image_bytes,
+                  request.get("ExternalImageId"), request["QualityFilter"])
+
+
+def require_source_face(request: dict, ctx: ServiceContext | None = None) -> None:
+    """The check a CompareFaces request makes of its source image, alone (the AWS exception
+    when it cannot be read or has no usable face): made once before comparing it with many."""
+    from rekcli.service.faces_by_image import require_source_face as require
+
+    require(ctx or ServiceContext(), request)
+
+
+def image_id(image_bytes: bytes) -> str:
+    """The ImageId IndexFaces gives faces found in these bytes (the same bytes, the same id)."""
+    from rekcli.service.faces_by_image import image_id_for
+
+    return image_id_for(image_bytes)
+
+
+def local_s3_object_file(s3_object: dict, ctx: ServiceContext | None = None):
+    """The file that stands for an S3Object under REKCLI_S3_ROOT (for telling its versions
+    apart, as batch resume does), or None when objects are read from S3 itself."""
+    from rekcli.service.images import local_s3_object_path
+
+    ctx = ctx or ServiceContext()
+    return None if ctx.s3_root is None else local_s3_object_path(ctx.s3_root, s3_object)

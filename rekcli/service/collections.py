@@ -19,7 +19,8 @@ from __future__ import annotations
 from rekcli.service import pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException, ResourceNotFoundException
-from rekcli.store import Store
+from rekcli.service.face_model import current_face_model_version
+from rekcli.service.store_errors import open_store
 from rekcli.store.journals import drop_journals_of
 
 STATUS_OK = 200
@@ -27,8 +28,9 @@ STATUS_OK = 200
 
 def create_collection(ctx: ServiceContext, request: dict) -> dict:
     collection_id = request["CollectionId"]
-    with Store(ctx) as store:
-        info = store.create_collection(collection_id, request.get("Tags") or {})
+    with open_store(ctx) as store:
+        info = store.create_collection(collection_id, request.get("Tags") or {},
+                                       face_model_version=current_face_model_version())
     return {
         "StatusCode": STATUS_OK,
         # CreateCollection's ARN lacks the "arn:" prefix, as the real service answers (§1.5).
@@ -38,7 +40,7 @@ def create_collection(ctx: ServiceContext, request: dict) -> dict:
 
 
 def delete_collection(ctx: ServiceContext, request: dict) -> dict:
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         store.delete_collection(request["CollectionId"])
     # Interrupted batch jobs' results about it (who matched whom) go with it.
     drop_journals_of(ctx.data_dir, ctx.region, request["CollectionId"])
@@ -47,7 +49,7 @@ def delete_collection(ctx: ServiceContext, request: dict) -> dict:
 
 def describe_collection(ctx: ServiceContext, request: dict) -> dict:
     collection_id = request["CollectionId"]
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(collection_id)
         face_count, user_count = collection.counts()
     return {
@@ -67,14 +69,14 @@ def collection_state(ctx: ServiceContext, collection_id: str) -> tuple[float, in
     changed since (for search-folder), is a new job whose saved results must not be replayed.
     ResourceNotFoundException when the collection does not exist.
     """
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         return store.open_collection(collection_id).state()
 
 
 def list_collections(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"),
                                  pagination.DEFAULT_LIST_COLLECTIONS_PAGE)
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         secret = store.pagination_secret()
         after_pk, offset = None, 0
         if request.get("NextToken"):  # an empty token means the first page
@@ -104,20 +106,20 @@ def _collection_id_from_arn(ctx: ServiceContext, arn: str) -> str:
 
 def tag_resource(ctx: ServiceContext, request: dict) -> dict:
     collection_id = _collection_id_from_arn(ctx, request["ResourceArn"])
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         store.set_tags(collection_id, dict(request.get("Tags") or {}))
     return {}
 
 
 def untag_resource(ctx: ServiceContext, request: dict) -> dict:
     collection_id = _collection_id_from_arn(ctx, request["ResourceArn"])
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         store.remove_tags(collection_id, list(request.get("TagKeys") or []))
     return {}
 
 
 def list_tags_for_resource(ctx: ServiceContext, request: dict) -> dict:
     collection_id = _collection_id_from_arn(ctx, request["ResourceArn"])
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         tags = store.get_tags(collection_id)
     return {"Tags": tags}

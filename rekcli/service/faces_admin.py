@@ -19,7 +19,9 @@ from rekcli.service.face_details import f32
 from rekcli.service import model, pagination
 from rekcli.service.context import ServiceContext
 from rekcli.service.errors import InvalidParameterException
-from rekcli.store import Collection, Store, face_record
+from rekcli.service.face_model import require_current_face_model
+from rekcli.service.store_errors import open_store
+from rekcli.store import Collection, face_record
 from rekcli.store.journals import drop_journals_of
 
 _SEARCH_DEFAULTS = model.operation("SearchFaces")["defaults"]
@@ -46,6 +48,7 @@ def match_faces(collection: Collection, descriptor, max_faces: int | None = None
                 threshold: float | None = None, exclude_face_ids=()) -> list[dict]:
     """FaceMatches for `descriptor`: [{Similarity, Face}], Similarity descending, only
     matches with Similarity >= threshold (default 80), at most max_faces (default 4096)."""
+    require_current_face_model(collection)  # its Similarity would mean nothing otherwise
     threshold = DEFAULT_FACE_MATCH_THRESHOLD if threshold is None else float(threshold)
     max_faces = DEFAULT_MAX_FACES if max_faces is None else int(max_faces)
     nearest = collection.nearest_faces(descriptor, max_faces, distance_limit(threshold),
@@ -60,7 +63,7 @@ def match_faces(collection: Collection, descriptor, max_faces: int | None = None
 
 def list_faces(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"), pagination.DEFAULT_LIST_FACES_PAGE)
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         secret, scope, after = pagination.collection_page_start(
             store, collection, request.get("NextToken"), pagination.read_faces_token)
@@ -77,7 +80,7 @@ def list_faces(ctx: ServiceContext, request: dict) -> dict:
 
 def delete_faces(ctx: ServiceContext, request: dict) -> dict:
     face_ids = unique(request["FaceIds"])
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         with collection.write() as tx:
             faces = tx.get_faces(face_ids)
@@ -98,7 +101,7 @@ def delete_faces(ctx: ServiceContext, request: dict) -> dict:
 
 def search_faces(ctx: ServiceContext, request: dict) -> dict:
     face_id = request["FaceId"]
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         descriptor = collection.descriptors([face_id]).get(face_id)
         if descriptor is None:

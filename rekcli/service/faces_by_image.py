@@ -35,6 +35,14 @@ def _analyze(image, **options):
     return engine.analyze_faces(image.pixels, **options)
 
 
+def _estimate_age_and_gender(image, faces, wanted) -> None:
+    """AgeRange and Gender for the faces, when asked for and the models are installed."""
+    if wanted.needs_age_gender and faces:
+        from rekcli import engine
+
+        engine.estimate_age_and_gender(image.pixels, faces)
+
+
 def _compute_descriptors(image, faces) -> None:
     from rekcli import engine
 
@@ -122,6 +130,7 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
     wanted = face_details.AttributeRequest(request.get("Attributes"))
     faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
                      descriptors=False)
+    _estimate_age_and_gender(image, faces, wanted)
     return {"FaceDetails": [face_details.face_detail(f, image.width, image.height, wanted)
                             for f in faces]}
 
@@ -131,40 +140,65 @@ def detect_faces(ctx: ServiceContext, request: dict) -> dict:
 
 @contextmanager
 def _collection(ctx: ServiceContext, collection_id: str):
-    """The open collection (ResourceNotFoundException at once if it does not exist)."""
-    from rekcli.store import Store
+    """The open collection (ResourceNotFoundException at once if it does not exist, and
+    InvalidParameterException if another face model made it: face_model.py)."""
+    from rekcli.service.face_model import require_current_face_model
+    from rekcli.service.store_errors import open_store
 
-    with Store(ctx) as store:
-        yield store.open_collection(collection_id)
+    with open_store(ctx) as store:
+        collection = store.open_collection(collection_id)
+        require_current_face_model(collection)
+        yield collection
+
+
+open_collection = _collection  # for pixel_work.finish, which opens it as these operations do
 
 
 def index_faces(ctx: ServiceContext, request: dict) -> dict:
+    with _collection(ctx, request["CollectionId"]) as collection:
+        analysed = analyse_for_indexing(load_image(ctx, request["Image"]), request)
+        return store_indexed(collection, analysed, request)
+
+
+def analyse_for_indexing(image, request: dict) -> dict:
+    """IndexFaces' pixel work: the faces to store (their FaceDetails and descriptors) and
+    the faces not indexed. A function of the image and the request alone (no store), so a
+    batch job may run it on another machine (see analyse_image_request)."""
+    wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
+                     descriptors=False)
+    chosen, unindexed = _select_faces_to_index(faces, image, request)
+    _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
+    _estimate_age_and_gender(image, faces, wanted)
+    return {
+        "ImageId": image_id_for(image.data),
+        "Details": [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen],
+        "Descriptors": [f.descriptor for f in chosen],
+        "UnindexedFaces": [
+            {"Reasons": reasons,
+             "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
+            for f, reasons in unindexed],
+    }
+
+
+def store_indexed(collection, analysed: dict, request: dict) -> dict:
+    """IndexFaces' store work, given its pixel work (analyse_for_indexing)."""
     from rekcli.store import NewFace, face_record
 
-    with _collection(ctx, request["CollectionId"]) as collection:
-        image = load_image(ctx, request["Image"])
-        wanted = face_details.AttributeRequest(request.get("DetectionAttributes"))
-        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, detailed=wanted.needs_detail,
-                         descriptors=False)
-        chosen, unindexed = _select_faces_to_index(faces, image, request)
-        _compute_descriptors(image, chosen)  # only for the faces stored: the costly step
-        details = [face_details.face_detail(f, image.width, image.height, wanted) for f in chosen]
-        new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"],
-                             descriptor=f.descriptor) for f, d in zip(chosen, details)]
-        image_id, external_image_id = image_id_for(image.data), request.get("ExternalImageId")
-        stored = collection.add_faces(image_id, external_image_id, new_faces) if new_faces else []
-        if not stored and external_image_id is not None:
-            _remember_image_without_faces(collection, image_id, external_image_id,
-                                          request["QualityFilter"])
-        return {
-            "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
-                            for s, d in _pair_by_box(stored, details)],
-            "FaceModelVersion": collection.face_model_version,
-            "UnindexedFaces": [
-                {"Reasons": reasons,
-                 "FaceDetail": face_details.face_detail(f, image.width, image.height, wanted)}
-                for f, reasons in unindexed],
-        }
+    details = analysed["Details"]
+    new_faces = [NewFace(bounding_box=d["BoundingBox"], confidence=d["Confidence"], descriptor=v)
+                 for d, v in zip(details, analysed["Descriptors"])]
+    image_id, external_image_id = analysed["ImageId"], request.get("ExternalImageId")
+    stored = collection.add_faces(image_id, external_image_id, new_faces) if new_faces else []
+    if not stored and external_image_id is not None:
+        _remember_image_without_faces(collection, image_id, external_image_id,
+                                      request["QualityFilter"])
+    return {
+        "FaceRecords": [{"Face": face_record(s), "FaceDetail": d}
+                        for s, d in _pair_by_box(stored, details)],
+        "FaceModelVersion": collection.face_model_version,
+        "UnindexedFaces": analysed["UnindexedFaces"],
+    }
 
 
 def _select_faces_to_index(faces, image, request):
@@ -203,47 +237,77 @@ def _pair_by_box(stored, details):
 
 
 def search_faces_by_image(ctx: ServiceContext, request: dict) -> dict:
+    with _collection(ctx, request["CollectionId"]) as collection:
+        analysed = analyse_for_search(load_image(ctx, request["Image"]), request)
+        return search_with(collection, analysed, request)
+
+
+def analyse_for_search(image, request: dict) -> dict:
+    """SearchFacesByImage's pixel work: the searched face's box, confidence and descriptor
+    (InvalidParameterException when there is no usable face). No store: see index's."""
+    face = _largest_usable_face(image, request["QualityFilter"])
+    if face is None:
+        raise InvalidParameterException(NO_FACES_MESSAGE)
+    return {
+        "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
+        "SearchedFaceConfidence": face_details.f32(face.confidence),
+        "Descriptor": face.descriptor,
+    }
+
+
+def search_with(collection, analysed: dict, request: dict) -> dict:
+    """SearchFacesByImage's store work, given its pixel work (analyse_for_search)."""
     from rekcli.service.faces_admin import match_faces
 
-    with _collection(ctx, request["CollectionId"]) as collection:
-        image = load_image(ctx, request["Image"])
-        face = _largest_usable_face(image, request["QualityFilter"])
-        if face is None:
-            raise InvalidParameterException(NO_FACES_MESSAGE)
-        matches = match_faces(collection, face.descriptor, request.get("MaxFaces"),
-                              request.get("FaceMatchThreshold"))
-        return {
-            "SearchedFaceBoundingBox": face_details.bounding_box(face, image.width, image.height),
-            "SearchedFaceConfidence": face_details.f32(face.confidence),
-            "FaceMatches": matches,
-            "FaceModelVersion": collection.face_model_version,
-        }
+    matches = match_faces(collection, analysed["Descriptor"], request.get("MaxFaces"),
+                          request.get("FaceMatchThreshold"))
+    return {
+        "SearchedFaceBoundingBox": analysed["SearchedFaceBoundingBox"],
+        "SearchedFaceConfidence": analysed["SearchedFaceConfidence"],
+        "FaceMatches": matches,
+        "FaceModelVersion": collection.face_model_version,
+    }
 
 
 def search_users_by_image(ctx: ServiceContext, request: dict) -> dict:
+    with _collection(ctx, request["CollectionId"]) as collection:
+        analysed = analyse_for_user_search(load_image(ctx, request["Image"]), request)
+        return search_users_with(collection, analysed, request)
+
+
+def analyse_for_user_search(image, request: dict) -> dict:
+    """SearchUsersByImage's pixel work: the searched face's box and descriptor (absent when
+    the largest face is filtered out or there is none) and the faces not searched."""
+    quality_filter = request["QualityFilter"]
+    faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=False,
+                     landmarks=quality_filter != "NONE")  # boxes suffice otherwise
+    if not faces:
+        return {}  # no usable face is a success with no matches (reference §3.18)
+    largest, others = faces[0], faces[1:]
+    unsearched = [_unsearched(f, image, ["FACE_NOT_LARGEST"]) for f in others]
+    reasons = _quality_reasons(largest, quality_filter, image)
+    if reasons:
+        return {"UnsearchedFaces": [_unsearched(largest, image, reasons)] + unsearched}
+    _compute_descriptors(image, [largest])  # only the largest face is searched
+    return {"Descriptor": largest.descriptor,
+            "SearchedFace": {"FaceDetail": {"BoundingBox": face_details.bounding_box(
+                largest, image.width, image.height)}},
+            "UnsearchedFaces": unsearched}
+
+
+def search_users_with(collection, analysed: dict, request: dict) -> dict:
+    """SearchUsersByImage's store work, given its pixel work (analyse_for_user_search)."""
     from rekcli.service.users import match_users
 
-    with _collection(ctx, request["CollectionId"]) as collection:
-        image = load_image(ctx, request["Image"])
-        quality_filter = request["QualityFilter"]
-        faces = _analyze(image, max_faces=MAX_DETECTED_FACES, descriptors=False,
-                         landmarks=quality_filter != "NONE")  # boxes suffice otherwise
-        response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
-        if not faces:
-            return response  # no usable face is a success with no matches (reference §3.18)
-        largest, others = faces[0], faces[1:]
-        unsearched = [_unsearched(f, image, ["FACE_NOT_LARGEST"]) for f in others]
-        reasons = _quality_reasons(largest, quality_filter, image)
-        if reasons:
-            response["UnsearchedFaces"] = [_unsearched(largest, image, reasons)] + unsearched
-            return response
-        _compute_descriptors(image, [largest])  # only the largest face is searched
-        response["UserMatches"] = match_users(collection, largest.descriptor, request.get("MaxUsers"),
+    response = {"UserMatches": [], "FaceModelVersion": collection.face_model_version}
+    if "Descriptor" in analysed:
+        response["UserMatches"] = match_users(collection, analysed["Descriptor"],
+                                              request.get("MaxUsers"),
                                               request.get("UserMatchThreshold"))
-        response["SearchedFace"] = {"FaceDetail": {"BoundingBox": face_details.bounding_box(
-            largest, image.width, image.height)}}
-        response["UnsearchedFaces"] = unsearched
-        return response
+        response["SearchedFace"] = analysed["SearchedFace"]
+    if "UnsearchedFaces" in analysed:
+        response["UnsearchedFaces"] = analysed["UnsearchedFaces"]
+    return response
 
 
 def _unsearched(face, image, reasons: list[str]) -> dict:
@@ -281,12 +345,12 @@ def _remember_image_without_faces(collection, image_id: str, external_image_id: 
                                   quality_filter: str) -> None:
     """Best effort: the note only saves a later index-folder some work, so a busy or full
     store must not fail the IndexFaces call that has already done its job."""
-    from rekcli.service.errors import ServiceError
+    from rekcli.store.errors import StoreError
 
     try:
         collection.remember_image_without_faces(image_id, external_image_id, quality_filter,
                                                 _analysed_by(quality_filter))
-    except ServiceError:
+    except StoreError:
         pass
 
 

@@ -1,7 +1,7 @@
 """The Rekognition face API as data: every operation, its input and output shapes.
 
-This is the one description of the API in rekcli. From it come the Click options and their
-types, client-side validation (required, types, minimums), the service-side checks (maximums,
+This is the one description of the API in rekcli. From it come the command-line options and
+their types, client-side validation (required, types, minimums), the service-side checks (maximums,
 patterns, enums), `--generate-cli-skeleton`, the order of keys in responses, help text,
 completions and man pages. Facts are taken from the botocore service model as summarised in
 `shared/reference/rekognition-face-api.md`; the help sentences are our own.
@@ -97,6 +97,8 @@ SHAPES: dict[str, dict] = {
     "UnsuccessfulFaceDeletionReason": {"type": "string", "enum": [
         "ASSOCIATED_TO_AN_EXISTING_USER", "FACE_NOT_FOUND"]},
     "UserStatus": {"type": "string", "enum": USER_STATUS_VALUES},
+    "RekognitionUniqueId": {"type": "string", "pattern": "[0-9A-Za-z]*"},
+    "KnownGenderType": {"type": "string", "enum": ["Male", "Female", "Nonbinary", "Unlisted"]},
     # ---- input structures and lists -------------------------------------------------------
     "S3Object": _struct("Bucket:S3Bucket", "Name:S3ObjectName", "Version:S3ObjectVersion"),
     "Image": _struct("Bytes:ImageBlob", "S3Object:S3Object"),
@@ -173,6 +175,12 @@ SHAPES: dict[str, dict] = {
     "UnsearchedFaceReasons": _list("UnsearchedFaceReason"),
     "UnsearchedFace": _struct("FaceDetails:FaceDetail", "Reasons:UnsearchedFaceReasons"),
     "UnsearchedFacesList": _list("UnsearchedFace"),
+    "Urls": _list("String"),
+    "KnownGender": _struct("Type:KnownGenderType"),
+    "Celebrity": _struct("Urls:Urls", "Name:String", "Id:RekognitionUniqueId",
+                         "Face:ComparedFace", "MatchConfidence:Percent",
+                         "KnownGender:KnownGender"),
+    "CelebrityList": _list("Celebrity"),
     "Empty": _struct(),
     # ---- stored video (service/video.py) --------------------------------------------------
     "Video": _struct("S3Object:S3Object"),
@@ -258,7 +266,8 @@ OPERATIONS: dict[str, dict] = {
         "Detect up to the 100 largest faces in an image, with landmarks, pose and quality.",
         [("Image", "Image", _IMAGE_HELP),
          ("Attributes", "Attributes", "Which facial attributes to return: DEFAULT, ALL, or "
-                                      "named attributes.")],
+                                      "named attributes. AGE_RANGE and GENDER need "
+                                      "pip install 'rekcli[age-gender]'.")],
         ["FaceDetails:FaceDetailList", "OrientationCorrection:OrientationCorrection"],
         required=("Image",), defaults={"Attributes": ["DEFAULT"]}, kind="image"),
     "IndexFaces": _operation(
@@ -268,7 +277,9 @@ OPERATIONS: dict[str, dict] = {
          ("ExternalImageId", "ExternalImageId", "Your own id for the image, stored with every "
                                                 "face indexed from it."),
          ("DetectionAttributes", "Attributes", "Which facial attributes to return in "
-                                               "FaceDetail: DEFAULT, ALL, or named ones."),
+                                               "FaceDetail: DEFAULT, ALL, or named ones. "
+                                               "AGE_RANGE and GENDER need "
+                                               "pip install 'rekcli[age-gender]'."),
          ("MaxFaces", "MaxFacesToIndex", "Index at most this many faces, largest first."),
          ("QualityFilter", "QualityFilter", _QUALITY_HELP)],
         ["FaceRecords:FaceRecordList", "OrientationCorrection:OrientationCorrection",
@@ -416,6 +427,20 @@ OPERATIONS: dict[str, dict] = {
         "List the tags of a collection.",
         [("ResourceArn", "ResourceArn", "ARN of the collection (from describe-collection).")],
         ["Tags:TagMap"], required=("ResourceArn",)),
+    # Celebrities: the user's own gallery (rekcli add-celebrity); rekcli knows no others.
+    "RecognizeCelebrities": _operation(
+        "Recognize the people of your own celebrity gallery among the 64 largest faces of an "
+        "image.",
+        [("Image", "Image", _IMAGE_HELP)],
+        ["CelebrityFaces:CelebrityList", "UnrecognizedFaces:ComparedFaceList",
+         "OrientationCorrection:OrientationCorrection"],
+        required=("Image",), kind="image"),
+    "GetCelebrityInfo": _operation(
+        "Show the name, URLs and known gender of a celebrity of your own gallery.",
+        [("Id", "RekognitionUniqueId", "Id of the celebrity, as recognize-celebrities or "
+                                       "add-celebrity printed it.")],
+        ["Urls:Urls", "Name:String", "KnownGender:KnownGender"],
+        required=("Id",)),
     # Stored video: Start* answers a JobId at once, a background process does the work.
     "StartFaceDetection": _operation(
         "Start finding the faces of a stored video; get-face-detection reads the result.",
@@ -423,7 +448,9 @@ OPERATIONS: dict[str, dict] = {
          _TOKEN_VIDEO,
          _NOTIFICATION,
          ("FaceAttributes", "FaceAttributes", "DEFAULT (box, confidence, pose, quality, five "
-                                              "landmarks) or ALL facial attributes per face."),
+                                              "landmarks) or ALL facial attributes per face "
+                                              "(AgeRange and Gender need pip install "
+                                              "'rekcli[age-gender]')."),
          _JOB_TAG],
         ["JobId:JobId"], required=("Video",), defaults={"FaceAttributes": "DEFAULT"},
         kind="video"),

@@ -9,10 +9,13 @@ imported only here, only when an S3Object is read.
 
 Rekognition's contract: `Version` selects the object version; an object over 15 MB is
 ImageTooLargeException, decided on the response's Content-Length before its body is read; a
-missing key or bucket or a refused access is InvalidS3ObjectException with AWS's message. (A
-bucket in another region is read anyway: botocore follows S3's redirect, where Rekognition
-would refuse.) botocore retries transient errors as it does for the aws CLI. Nothing here
-logs or echoes a credential: botocore's own loggers are not enabled by `--debug`.
+missing key or bucket or a refused access is InvalidS3ObjectException with AWS's message, and
+so is a bucket in another region: Rekognition reads only buckets of its own region, so the
+redirect S3 answers with (301 PermanentRedirect, or 400 AuthorizationHeaderMalformed naming
+the bucket's region), which botocore would follow, is refused (`_refuse_other_regions`). A
+store that names no region (MinIO, Ceph) is read as before. botocore retries transient errors
+as it does for the aws CLI. Nothing here logs or echoes a credential: botocore's own loggers
+are not enabled by `--debug`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,15 @@ NO_CREDENTIALS_MESSAGE = (
     "Unable to get object metadata from S3: no AWS credentials were found. Configure them as "
     "for the aws CLI (aws configure, AWS_PROFILE, AWS_ACCESS_KEY_ID), or set REKCLI_S3_ROOT "
     "to read buckets from local folders.")
+
+class BucketInAnotherRegion(Exception):
+    """S3 says the bucket is in `bucket_region`, not the region rekcli (Rekognition) is in."""
+
+    def __init__(self, bucket_region: str, region: str):
+        super().__init__(f"the bucket is in {bucket_region}, not in {region}")
+        self.bucket_region = bucket_region
+        self.region = region
+
 
 # One client per (profile, region) per process: creating one costs ~50 ms, and a batch
 # worker or a server worker reads many objects.
@@ -69,6 +81,9 @@ def list_objects(bucket: str, prefix: str, recursive: bool, region: str,
         code = error.response.get("Error", {}).get("Code", "")
         raise InvalidS3ObjectException(f"Unable to list s3://{bucket}/{prefix}: {code or error}") \
             from None
+    except BucketInAnotherRegion as error:
+        raise InvalidS3ObjectException(f"Unable to list s3://{bucket}/{prefix}: {error}") \
+            from None
     except botocore_exceptions.NoCredentialsError:
         raise InvalidS3ObjectException(NO_CREDENTIALS_MESSAGE) from None
     except botocore_exceptions.BotoCoreError as error:
@@ -96,8 +111,28 @@ def _client(region: str, profile: str | None):
 
             session = botocore.session.Session(profile=profile)
             client = session.create_client("s3", region_name=region)
+            client.meta.events.register("before-sign.s3", _refuse_other_regions)
             _clients[(profile, region)] = client
         return client
+
+
+def _refuse_other_regions(request, **kwargs) -> None:
+    """Stop a request about to be signed for another region than the client's.
+
+    That is botocore following S3's answer for a bucket of another region (a 301
+    PermanentRedirect or a 400 AuthorizationHeaderMalformed, naming the region in the
+    x-amz-bucket-region header or the error's Region), or going straight there for a bucket
+    it was redirected for before. Rekognition refuses such a bucket, so rekcli does. A
+    request in the client's own region (us-east-1 through the global endpoint included) and
+    a store that names no region (MinIO, Ceph: nothing to follow) are untouched.
+    """
+    region = kwargs["request_signer"].region_name
+    signing_region = request.context.get("signing", {}).get("region")
+    if signing_region and region and signing_region != region:
+        bucket = request.context.get("s3_redirect", {}).get("bucket")
+        _log.debug("s3://%s is in %s, not in %s: refused, as Rekognition refuses a bucket of "
+                   "another region", bucket, signing_region, region)
+        raise BucketInAnotherRegion(signing_region, region)
 
 
 def _botocore_exceptions():
@@ -153,6 +188,8 @@ def _s3_errors():
     except botocore_exceptions.ClientError:
         # NoSuchKey, NoSuchBucket, AccessDenied, a redirect to another region, ...: AWS
         # answers all of them with this one message.
+        raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
+    except BucketInAnotherRegion:
         raise InvalidS3ObjectException(S3_OBJECT_MESSAGE) from None
     except botocore_exceptions.NoCredentialsError:
         raise InvalidS3ObjectException(NO_CREDENTIALS_MESSAGE) from None

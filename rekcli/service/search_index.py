@@ -11,10 +11,10 @@ from rekcli.service.context import ServiceContext
 def search_index(ctx: ServiceContext, collection_id: str, rebuild: bool = False) -> dict:
     """The index's state ({"CollectionId", "State", ...}); with `rebuild`, built anew
     first ("Rebuilt": false when another builder was already at it)."""
-    from rekcli.store import Store
+    from rekcli.service.store_errors import open_store
     from rekcli.store import search_index as index
 
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(collection_id)
         try:
             result: dict = {"CollectionId": collection_id}

@@ -7,8 +7,8 @@ from rekcli.service.context import ServiceContext
 
 def check_store(ctx: ServiceContext, collection_id: str | None = None) -> dict:
     """The damage report of the region's store (see rekcli/store/check.py)."""
-    from rekcli.store import Store
+    from rekcli.service.store_errors import open_store
     from rekcli.store.check import check_store as check
 
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         return check(store, collection_id)

@@ -38,8 +38,10 @@ from rekcli.service.errors import (
     ResourceNotFoundException,
     ServiceQuotaExceededException,
 )
+from rekcli.service.face_model import require_current_face_model
 from rekcli.service.faces_admin import FACE_NOT_FOUND_MESSAGE, distance_limit, unique
-from rekcli.store import Collection, CollectionTransaction, Store
+from rekcli.service.store_errors import open_store
+from rekcli.store import Collection, CollectionTransaction
 from rekcli.store.constants import MAX_FACES_PER_USER
 
 DEFAULT_ASSOCIATE_THRESHOLD = model.operation("AssociateFaces")["defaults"]["UserMatchThreshold"]
@@ -88,6 +90,7 @@ def match_users(collection: Collection, descriptors, max_users: int | None = Non
                 threshold: float | None = None, exclude_user_ids=()) -> list[dict]:
     """UserMatches for one descriptor (or several, (m, 128)): [{Similarity, User}],
     Similarity descending, Similarity >= threshold (default 80), at most max_users (500)."""
+    require_current_face_model(collection)  # its Similarity would mean nothing otherwise
     threshold = DEFAULT_SEARCH_USER_THRESHOLD if threshold is None else float(threshold)
     max_users = DEFAULT_MAX_USERS if max_users is None else int(max_users)
     nearest = collection.nearest_users(descriptors, max_users, distance_limit(threshold),
@@ -108,7 +111,7 @@ def _idempotent_change(ctx: ServiceContext, operation: str, request: dict, chang
     """Run `change(tx)` in one write transaction of the request's collection, at most once per
     ClientRequestToken: a retry with the same token and parameters gets the recorded response,
     the same token with other parameters is IdempotentParameterMismatchException."""
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         with collection.write() as tx:
             replayed = _replay(tx, operation, request)
@@ -149,7 +152,7 @@ def delete_user(ctx: ServiceContext, request: dict) -> dict:
 
 def list_users(ctx: ServiceContext, request: dict) -> dict:
     limit = pagination.page_size(request.get("MaxResults"), pagination.DEFAULT_LIST_USERS_PAGE)
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         secret, scope, after = pagination.collection_page_start(
             store, collection, request.get("NextToken"), pagination.read_users_token)
@@ -170,6 +173,7 @@ def associate_faces(ctx: ServiceContext, request: dict) -> dict:
     import numpy  # noqa: F401  - load it before taking the collection's write lock
 
     def change(tx) -> dict:
+        require_current_face_model(tx.collection)  # faces are compared with the user's
         _existing_user(tx, user_id)
         faces = tx.get_faces(face_ids)
         current = tx.user_faces(user_id)
@@ -248,7 +252,7 @@ def search_users(ctx: ServiceContext, request: dict) -> dict:
     user_id, face_id = request.get("UserId"), request.get("FaceId")
     if (user_id is None) == (face_id is None):
         raise InvalidParameterException("Exactly one of UserId or FaceId must be specified.")
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(request["CollectionId"])
         if face_id is not None:
             descriptor = collection.descriptors([face_id]).get(face_id)

@@ -140,10 +140,12 @@ def start_face_detection(ctx: ServiceContext, request: dict) -> dict:
 
 
 def start_face_search(ctx: ServiceContext, request: dict) -> dict:
-    from rekcli.store import Store
+    from rekcli.service.face_model import require_current_face_model
+    from rekcli.service.store_errors import open_store
 
-    with Store(ctx) as store:
-        store.open_collection(request["CollectionId"])  # ResourceNotFoundException at once
+    with open_store(ctx) as store:
+        # ResourceNotFoundException, or another face model's collection, refused at once
+        require_current_face_model(store.open_collection(request["CollectionId"]))
     return _start(ctx, "StartFaceSearch", request, "get-face-search")
 
 

@@ -66,6 +66,8 @@ def detect_in_frames(frames, face_attributes: str | None) -> list[dict]:
     for timestamp, image in frames:
         faces = engine.analyze_faces(image, max_faces=MAX_FACES_PER_FRAME,
                                      detailed=wanted.needs_detail, descriptors=False)
+        if wanted.needs_age_gender:
+            engine.estimate_age_and_gender(image, faces)
         results.extend({"Timestamp": timestamp,
                         "Face": face_details.face_detail(f, image.width, image.height, wanted)}
                        for f in faces)
@@ -76,12 +78,12 @@ def search_in_frames(ctx: ServiceContext, frames, collection_id: str,
                      threshold: float | None) -> list[dict]:
     from rekcli import engine
     from rekcli.service.faces_admin import match_faces
-    from rekcli.store import Store
+    from rekcli.service.store_errors import open_store
 
     wanted = face_details.AttributeRequest(None)
     tracker = PersonTracker()
     results = []
-    with Store(ctx) as store:
+    with open_store(ctx) as store:
         collection = store.open_collection(collection_id)
         for timestamp, image in frames:
             faces = engine.analyze_faces(image, max_faces=MAX_FACES_PER_FRAME, descriptors=True)

@@ -4,7 +4,7 @@ Importing this package is cheap (no numpy); vector code imports numpy inside fun
 
     from rekcli.store import Store, NewFace, face_record, FACE_MODEL_VERSION
     with Store(ctx) as store:
-        collection = store.open_collection("family")      # ResourceNotFoundException
+        collection = store.open_collection("family")      # CollectionNotFound
         stored = collection.add_faces(image_id, "photo.jpg", [NewFace(box, 99.9, vec)])
         matches = collection.nearest_faces(vec, k=10, max_distance=0.6)
 

@@ -29,11 +29,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from rekcli.service.errors import (
-    ResourceAlreadyExistsException,
-    ServiceError,
-    ServiceQuotaExceededException,
-)
 from rekcli.store import constants
 from rekcli.store.collection import (
     LOCK_FILE,
@@ -42,6 +37,7 @@ from rekcli.store.collection import (
     initialise_collection_dir,
     not_found,
 )
+from rekcli.store.errors import CollectionExists, StoreError, TooManyTags
 from rekcli.store.files import create_private_file, make_private_dir, tighten_tree
 from rekcli.store.locking import WriteLock
 from rekcli.store.migrations import CATALOG_MIGRATIONS
@@ -186,8 +182,12 @@ class Store:
 
     # -- collections ------------------------------------------------------------------------
 
-    def create_collection(self, collection_id: str, tags: dict | None = None) -> CollectionInfo:
-        """Create an empty collection, atomically. ResourceAlreadyExistsException if taken."""
+    def create_collection(self, collection_id: str, tags: dict | None = None,
+                          face_model_version: str | None = None) -> CollectionInfo:
+        """Create an empty collection, atomically. CollectionExists if taken.
+
+        face_model_version: what made the faces it will hold (default FACE_MODEL_VERSION);
+        recorded once, never changed."""
         tags = dict(tags or {})
         if len(tags) > constants.MAX_TAGS_PER_RESOURCE:
             raise too_many_tags()
@@ -196,7 +196,7 @@ class Store:
             with transaction(conn, write=False):
                 if self._lookup(conn, collection_id) is not None:
                     raise already_exists(collection_id)
-            face_model_version = constants.FACE_MODEL_VERSION
+            face_model_version = face_model_version or constants.FACE_MODEL_VERSION
             created_at = self._now()
             dir_name = uuid.uuid4().hex
             staging = self.collections_dir / f"{STAGING_PREFIX}{dir_name}"
@@ -233,7 +233,7 @@ class Store:
         On a full disk the catalog cannot log the change; the collection's own files are then
         removed first (the user asked for them to go, and deleting a collection is how a user
         frees space), and the change is recorded in the space they leave. Dying in between
-        leaves the collection listed without files: it answers ResourceNotFoundException and
+        leaves the collection listed without files: it answers CollectionNotFound and
         the next delete-collection removes it from the list.
         """
         with storage_errors(self.region_dir / CATALOG_DB):
@@ -250,7 +250,7 @@ class Store:
                 dir_name = self._forget(conn, collection_id)
             try:
                 self._remove_dir(dir_name, wait=True)
-            except ServiceError:
+            except StoreError:
                 pass  # a stuck writer holds it: the next sweep removes the directory
             self._sweep(conn)
 
@@ -334,7 +334,7 @@ class Store:
                       and now - entry.stat().st_mtime > constants.STALE_STAGING_SECONDS):
                     # Young staging directories may belong to a create in progress.
                     shutil.rmtree(entry.path, ignore_errors=True)
-        except (OSError, sqlite3.Error, ServiceError):
+        except (OSError, sqlite3.Error, StoreError):
             pass
 
     @staticmethod
@@ -359,7 +359,7 @@ class Store:
         return info
 
     def open_collection(self, collection_id: str) -> Collection:
-        """The collection, ready to read and write. ResourceNotFoundException if missing."""
+        """The collection, ready to read and write. CollectionNotFound if missing."""
         info = self.collection_info(collection_id)
         collection = Collection(self, info, self.collections_dir / info.dir_name)
         self._open.append(collection)
@@ -410,7 +410,7 @@ class Store:
         return dict(rows)
 
     def set_tags(self, collection_id: str, tags: dict[str, str]) -> None:
-        """Add or overwrite tags; ServiceQuotaExceededException past MAX_TAGS_PER_RESOURCE."""
+        """Add or overwrite tags; TooManyTags past MAX_TAGS_PER_RESOURCE."""
         with storage_errors(self.region_dir / CATALOG_DB):
             conn = self._catalog()
             if conn is None:
@@ -447,13 +447,12 @@ class Store:
         return row[0]
 
 
-def already_exists(collection_id: str) -> ResourceAlreadyExistsException:
-    return ResourceAlreadyExistsException(f"The collection id: {collection_id} already exists.")
+def already_exists(collection_id: str) -> CollectionExists:
+    return CollectionExists(collection_id)
 
 
-def too_many_tags() -> ServiceQuotaExceededException:
-    return ServiceQuotaExceededException(
-        f"A resource can have at most {constants.MAX_TAGS_PER_RESOURCE} tags.")
+def too_many_tags() -> TooManyTags:
+    return TooManyTags(constants.MAX_TAGS_PER_RESOURCE)
 
 
 def _crash_leftover(path: str) -> bool:

@@ -9,8 +9,8 @@ evidence stays as it was found.
 
 from __future__ import annotations
 
-from rekcli.service.errors import ServiceError
 from rekcli.store.catalog import CATALOG_DB, Store
+from rekcli.store.errors import CollectionNotFound, StoreError
 
 
 def check_store(store: Store, collection_id: str | None = None) -> dict:
@@ -20,8 +20,8 @@ def check_store(store: Store, collection_id: str | None = None) -> dict:
               "Healthy": True, "Catalog": catalog, "Collections": []}
     try:
         infos = _catalog_problems(store, catalog["Problems"])
-    except ServiceError as exc:
-        catalog["Problems"].append(exc.message)
+    except StoreError as exc:
+        catalog["Problems"].append(str(exc))
         infos = []
     if collection_id is not None:
         infos = _the_collection(store, collection_id, catalog["Problems"])
@@ -34,16 +34,14 @@ def check_store(store: Store, collection_id: str | None = None) -> dict:
 
 def _the_collection(store: Store, collection_id: str, problems: list) -> list:
     """[its info]; [] with the problem noted when a damaged catalog cannot say (the report
-    is still printed). A collection the catalog does not list is ResourceNotFoundException."""
-    from rekcli.service.errors import ResourceNotFoundException
-
+    is still printed). A collection the catalog does not list is CollectionNotFound."""
     try:
         return [store.collection_info(collection_id)]
-    except ResourceNotFoundException:
+    except CollectionNotFound:
         raise
-    except ServiceError as exc:
-        if exc.message not in problems:
-            problems.append(exc.message)
+    except StoreError as exc:
+        if str(exc) not in problems:
+            problems.append(str(exc))
         return []
 
 
@@ -73,8 +71,8 @@ def _check_collection(store: Store, info) -> dict:
     try:
         collection = store.open_collection(info.collection_id)
         result = collection.verify()
-    except ServiceError as exc:
-        entry["Problems"].append(exc.message)
+    except StoreError as exc:
+        entry["Problems"].append(str(exc))
         return entry
     finally:
         if collection is not None:

@@ -39,12 +39,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from rekcli.service.errors import (
-    InternalServerError,
-    ResourceNotFoundException,
-    ServiceQuotaExceededException,
-)
 from rekcli.store import constants, search_index
+from rekcli.store.errors import CollectionFull, CollectionNotFound, NewerFormat, StoreFailure
 from rekcli.store.files import open_private
 from rekcli.store.locking import WriteLock
 from rekcli.store.migrations import COLLECTION_MIGRATIONS, COLLECTION_SCHEMA_VERSION
@@ -89,8 +85,8 @@ _USER_SCAN_LIMIT = 20_000
 _BUILDS_STARTED: dict[str, float] = {}
 
 
-def not_found(collection_id: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"The collection id: {collection_id} does not exist")
+def not_found(collection_id: str) -> CollectionNotFound:
+    return CollectionNotFound(collection_id)
 
 
 def _face_from_row(row: Sequence) -> StoredFace:
@@ -222,9 +218,7 @@ class Collection:
             elif schema_version(conn) > COLLECTION_SCHEMA_VERSION:
                 version = schema_version(conn)
                 conn.close()
-                raise InternalServerError(
-                    f"The collection id: {self.collection_id} was written by a newer rekcli "
-                    f"(schema {version}); upgrade rekcli to use it.")
+                raise NewerFormat(self.collection_id, version)
             self._conn = conn
         return self._conn
 
@@ -282,7 +276,7 @@ class Collection:
 
         AWS idempotency (reference §1.9): if faces of the same image_id with the same
         non-None external_image_id are already stored, nothing is stored and those faces
-        are returned. ServiceQuotaExceededException past MAX_FACES_PER_COLLECTION.
+        are returned. CollectionFull past MAX_FACES_PER_COLLECTION.
         """
         from rekcli.store.vectors import augmented_rows
 
@@ -713,7 +707,7 @@ class CollectionTransaction:
         vector file if due; runs first in every write."""
         info = self.info()
         if info["row_floats"] != constants.ROW_FLOATS:
-            raise InternalServerError("vectors.f32 has an unknown row layout")
+            raise StoreFailure("vectors.f32 has an unknown row layout")
         vectors = self.collection.vector_file(info)
         vectors.check(info["committed_rows"])
         if vectors.size_bytes() > info["committed_rows"] * constants.ROW_BYTES:
@@ -804,7 +798,7 @@ class CollectionTransaction:
         # "CREATE TABLE faces (...)", or with the name quoted once a rebuild renamed it.
         head = re.match(r'CREATE TABLE\s+("faces"|faces)\s*\(', table_sql)
         if head is None:
-            raise InternalServerError("unexpected schema of the faces table")
+            raise StoreFailure("unexpected schema of the faces table")
         conn.execute("CREATE TABLE faces_compacting (" + table_sql[head.end():])
         conn.execute(f"INSERT INTO faces_compacting (row, {others}) SELECT "
                      f"ROW_NUMBER() OVER (ORDER BY row) - 1, {others} FROM faces ORDER BY row")
@@ -854,7 +848,7 @@ class CollectionTransaction:
                 if compaction_due(self.info()):
                     self.recover()
             self._remove_obsolete_vectors()
-        except (OSError, sqlite3.Error, InternalServerError):
+        except (OSError, sqlite3.Error, StoreFailure):
             # The delete is committed: a failed wipe is redone, and damage that stopped
             # the compaction is reported, by the next write.
             pass
@@ -879,9 +873,8 @@ class CollectionTransaction:
         self._require_writable()
         info = self.info()
         if info["face_count"] + len(entries) > constants.MAX_FACES_PER_COLLECTION:
-            raise ServiceQuotaExceededException(
-                f"The collection id: {self.collection.collection_id} would exceed the limit of "
-                f"{constants.MAX_FACES_PER_COLLECTION} faces per collection.")
+            raise CollectionFull(self.collection.collection_id,
+                                 constants.MAX_FACES_PER_COLLECTION)
         start = info["committed_rows"]
         version = self.collection.face_model_version
         try:

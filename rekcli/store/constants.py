@@ -42,7 +42,7 @@ MAX_FACES_PER_COLLECTION = 20_000_000
 # Faces per user (reference §1.11).
 MAX_FACES_PER_USER = 100
 # Tags per resource: the AWS-wide tagging convention (reference §1.11, unverified for
-# Rekognition). Going past it is a ServiceQuotaExceededException.
+# Rekognition). Going past it is TooManyTags.
 MAX_TAGS_PER_RESOURCE = 50
 
 # Idempotency tokens (ClientRequestToken) are remembered this long, then forgotten, so the
@@ -50,7 +50,7 @@ MAX_TAGS_PER_RESOURCE = 50
 REQUEST_TOKEN_TTL_SECONDS = 24 * 3600
 
 # How long a writer waits for another process's write lock on the same collection before
-# giving up with ThrottlingException (retryable). Writers hold it for milliseconds.
+# giving up with StoreBusy (retryable). Writers hold it for milliseconds.
 WRITE_LOCK_TIMEOUT_SECONDS = 120.0
 # SQLite busy timeout, seconds.
 BUSY_TIMEOUT_SECONDS = 60.0

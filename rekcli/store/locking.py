@@ -11,8 +11,8 @@ import os
 import time
 from pathlib import Path
 
-from rekcli.service.errors import ThrottlingException
 from rekcli.store.constants import WRITE_LOCK_TIMEOUT_SECONDS
+from rekcli.store.errors import StoreBusy
 from rekcli.store.files import open_private
 
 
@@ -38,7 +38,7 @@ class WriteLock:
                         os.close(fd)
                         return False
                     if time.monotonic() >= deadline:
-                        raise ThrottlingException(
+                        raise StoreBusy(
                             "Timed out waiting for another writer of this collection; "
                             "try again.") from None
                     time.sleep(delay)

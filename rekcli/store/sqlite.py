@@ -28,26 +28,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from rekcli.service.errors import InternalServerError, ThrottlingException
 from rekcli.store.constants import BUSY_TIMEOUT_SECONDS
+from rekcli.store.errors import (  # noqa: F401 - DISK_FULL_MESSAGE: where callers looked
+    DISK_FULL_MESSAGE,
+    DiskFull,
+    StoreBusy,
+    StoreDamaged,
+    StoreFailure,
+)
 from rekcli.store.files import create_private_file
 
 Migration = Callable[[sqlite3.Connection], None]
-
-DISK_FULL_MESSAGE = (
-    "Not enough free disk space to store the request; nothing was written. "
-    "Free some space and try again."
-)
-
-
-class StoreDamaged(InternalServerError):
-    """A store file is missing, empty, truncated or not what it should be."""
-
-    def __init__(self, path: Path, problem: str):
-        self.path = Path(path)
-        super().__init__(
-            f"The store file {path} is damaged ({problem}). Nothing was changed. Restore the "
-            f"file from a backup, or delete the collection and index its faces again.")
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -225,13 +216,13 @@ def is_disk_full(exc: BaseException) -> bool:
 
 @contextmanager
 def storage_errors(database: Path | None = None) -> Iterator[None]:
-    """Turn OS and SQLite failures into the service errors the CLI reports.
+    """Turn OS and SQLite failures into the store's errors (store/errors.py).
 
-    - disk full (ENOSPC, EDQUOT, SQLITE_FULL) -> InternalServerError (a server-side fault,
-      retryable once space is freed; nothing of the request was kept);
-    - database busy past the timeout -> ThrottlingException (retryable);
+    - disk full (ENOSPC, EDQUOT, SQLITE_FULL) -> DiskFull (retryable once space is freed;
+      nothing of the request was kept);
+    - database busy past the timeout -> StoreBusy (retryable);
     - a corrupt `database` -> StoreDamaged naming it;
-    - any other I/O or database failure -> InternalServerError.
+    - any other I/O or database failure -> StoreFailure.
     """
     try:
         yield
@@ -239,8 +230,7 @@ def storage_errors(database: Path | None = None) -> Iterator[None]:
         if database is not None and is_damage(exc):
             raise StoreDamaged(database, str(exc)) from exc
         if is_disk_full(exc):
-            raise InternalServerError(DISK_FULL_MESSAGE) from exc
+            raise DiskFull() from exc
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            raise ThrottlingException(
-                "The collection is busy with another writer; try again.") from exc
-        raise InternalServerError(f"Local storage error: {exc}") from exc
+            raise StoreBusy("The collection is busy with another writer; try again.") from exc
+        raise StoreFailure(f"Local storage error: {exc}") from exc

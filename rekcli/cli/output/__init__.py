@@ -11,17 +11,22 @@ Every formatter class takes ``(*, operation_name, color, terminal_width)`` and h
 * ``write(response, stream)``: the same, written to ``stream``.
 
 The streaming formats (text, yaml-stream, listed in :data:`PAGED_FORMATS`) also
-have ``render_page(page)``/``write_page(page, stream)``.
+have ``render_page(page)``/``write_page(page, stream)`` and
+``write_pages(response, stream, shown)``.
 
-How the CLI drives them (reference §1.1, §5):
+How the CLI drives them (reference §1.1, §5): a non-paginated response goes, with
+``--query`` applied, to :func:`write_output`. A paginated one goes to
+:func:`write_paged` as a ``PagedResponse`` (``rekcli/cli/paginate.py``, what
+botocore's PageIterator is to the aws CLI's formatters), pages not fetched yet, with
+``shown`` (timestamps and ``--query``):
 
-* json, table, yaml, off: merge all pages, drop ``ResponseMetadata``, apply
-  ``--query``, then call :func:`write_output` once.
-* text, yaml-stream: apply ``--query`` to each page and call :func:`write_page`
-  once per page. For text, when ``--max-items`` truncated the result, finish with
-  one more page, ``next_token_page(token)`` (also passed through ``--query``),
-  which prints ``NEXTTOKEN<TAB>token``. A non-paginated response is written with
-  :func:`write_output`, which for these formats is the same as one page.
+* json, table, yaml, off: the merged ``full_result()``, shown, written once;
+* text, yaml-stream: the formatter walks the pages itself (``write_pages``) and
+  prints each as it arrives, shown on its own. text gives the non-aggregate keys
+  with the first page only and, when ``--max-items`` truncated the result, ends
+  with one more page, ``next_token_page(token)`` (also shown), which prints
+  ``NEXTTOKEN<TAB>token``; yaml-stream prints each page as the service returned
+  it, its own NextToken included.
 
 :func:`write_error_document` renders ``--cli-error-format json|yaml|text|table``.
 Table output may raise ``ValueError`` (``Row should have N elements, instead it
@@ -31,18 +36,10 @@ has M``) for shapes aws cannot draw either; the CLI maps it to exit 255.
 from __future__ import annotations
 
 import importlib
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
-#: Valid ``--output`` values, in the order aws lists them.
-FORMATS: tuple[str, ...] = ("json", "text", "table", "yaml", "yaml-stream", "off")
-
-#: Formats written page by page (``--query`` applies to each page).
-PAGED_FORMATS: frozenset[str] = frozenset({"text", "yaml-stream"})
-
-#: Valid structured ``--cli-error-format`` values (``enhanced``/``legacy`` are plain text).
-ERROR_DOCUMENT_FORMATS: tuple[str, ...] = ("json", "yaml", "text", "table")
-
-#: Format name -> (module, class). ``None`` means: write nothing (``off``).
+#: Format name -> (module, class), in the order aws lists the ``--output`` values.
+#: ``None`` means: write nothing (``off``).
 FORMATTERS: dict[str, tuple[str, str] | None] = {
     "json": ("rekcli.cli.output.json_format", "JSONFormatter"),
     "text": ("rekcli.cli.output.text_format", "TextFormatter"),
@@ -51,6 +48,24 @@ FORMATTERS: dict[str, tuple[str, str] | None] = {
     "yaml-stream": ("rekcli.cli.output.yaml_format", "YAMLStreamFormatter"),
     "off": None,
 }
+
+#: Valid ``--output`` values: the one list, which settings, validation, help and
+#: completions read.
+FORMATS: tuple[str, ...] = tuple(FORMATTERS)
+
+#: Formats written page by page (``--query`` applies to each page).
+PAGED_FORMATS: frozenset[str] = frozenset({"text", "yaml-stream"})
+
+#: Valid structured ``--cli-error-format`` values (``enhanced``/``legacy`` are plain text).
+ERROR_DOCUMENT_FORMATS: tuple[str, ...] = ("json", "yaml", "text", "table")
+
+#: Every valid ``--cli-error-format`` value, the plain-text ones first: the one list.
+ERROR_FORMATS: tuple[str, ...] = ("enhanced", "legacy") + ERROR_DOCUMENT_FORMATS
+
+
+def spoken_list(words: tuple[str, ...]) -> str:
+    """``a, b or c``: a list of formats as help text names it."""
+    return ", ".join(words[:-1]) + " or " + words[-1]
 
 
 class OffFormatter:
@@ -132,6 +147,22 @@ def write_page(page: Any, output_format: str, *, operation_name: str, stream: Te
     _write(stream, formatter.render_page(page))
 
 
+def write_paged(response: Any, output_format: str, *, operation_name: str, stream: TextIO,
+                shown: Callable[[Any], Any] = lambda value: value, color: bool = False,
+                terminal_width: int | None = None) -> None:
+    """Write a paginated response (a ``PagedResponse``): a formatter that prints page by
+    page walks the pages itself; any other gets the merged result, as the aws CLI's
+    base Formatter builds the full result of a paginator. ``shown`` turns a page (or the
+    merged result) into what is printed: timestamps rendered, ``--query`` applied."""
+    formatter = get_formatter(output_format, operation_name=operation_name, color=color,
+                              terminal_width=terminal_width)
+    write_pages = getattr(formatter, "write_pages", None)
+    if write_pages is not None:
+        write_pages(response, stream, shown)
+        return
+    _write(stream, formatter.render(shown(response.full_result())))
+
+
 def next_token_page(token: str) -> dict:
     """The synthetic last page aws formats in text mode when output was truncated.
 
@@ -168,7 +199,8 @@ def write_error_document(error: dict, error_format: str, stream: TextIO, *,
     _write(stream, render_error_document(error, error_format, terminal_width=terminal_width))
 
 
-def _write(stream: TextIO, text: str) -> None:
+def emit(stream: TextIO, text: str) -> None:
+    """Write `text` (if any) and flush, so a page shows as soon as it is formatted."""
     if text:
         stream.write(text)
     flush = getattr(stream, "flush", None)
@@ -176,8 +208,12 @@ def _write(stream: TextIO, text: str) -> None:
         flush()
 
 
+_write = emit
+
+
 __all__ = [
-    "ERROR_DOCUMENT_FORMATS", "FORMATS", "FORMATTERS", "PAGED_FORMATS", "OffFormatter",
-    "error_document", "get_formatter", "next_token_page", "render_error_document",
-    "render_output", "write_error_document", "write_output", "write_page",
+    "ERROR_DOCUMENT_FORMATS", "ERROR_FORMATS", "FORMATS", "FORMATTERS", "PAGED_FORMATS",
+    "OffFormatter", "emit", "error_document", "get_formatter", "next_token_page",
+    "render_error_document", "render_output", "spoken_list", "write_error_document",
+    "write_output", "write_page", "write_paged",
 ]

@@ -19,7 +19,7 @@ Paginated output is just the concatenation of each page's rendering.
 from __future__ import annotations
 
 import base64
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 
 def _is_container(value: Any) -> bool:
@@ -108,12 +108,12 @@ def _write_dict(item: dict, out: list[str], identifier: Any, columns: list | Non
 class TextFormatter:
     """Formatter for ``--output text``; streams page by page.
 
-    For paginated operations the CLI calls :meth:`render_page` once per page (with
-    ``--query`` already applied to that page). When ``--max-items`` truncated the
-    result, the CLI passes one more synthetic page, ``{"NextToken": {"NextToken":
-    token}}`` (see :func:`rekcli.cli.output.next_token_page`), also through the
-    query, which renders as ``NEXTTOKEN<TAB>token`` -- or ``None`` when the query
-    does not match it, as in aws.
+    A paginated response it walks itself (:meth:`write_pages`), as the aws CLI's
+    TextFormatter walks the paginator: each page printed as it arrives, with
+    ``--query`` applied to that page. When ``--max-items`` truncated the result, one
+    more synthetic page, ``{"NextToken": {"NextToken": token}}`` (see
+    :func:`rekcli.cli.output.next_token_page`), also through the query, renders as
+    ``NEXTTOKEN<TAB>token`` -- or ``None`` when the query does not match it, as in aws.
     """
 
     name = "text"
@@ -135,3 +135,17 @@ class TextFormatter:
 
     def write_page(self, page: Any, stream: TextIO) -> None:
         self.write(page, stream)
+
+    def write_pages(self, response: Any, stream: TextIO, shown: Callable[[Any], Any]) -> None:
+        """Every page of a ``PagedResponse``; the non-aggregate keys (FaceModelVersion)
+        with the first page only, as aws prints them."""
+        from rekcli.cli.output import emit, next_token_page
+
+        for number, page in enumerate(response.pages()):
+            token = page.pop("NextToken", None)  # only a truncated output's last page has one
+            if number > 0:
+                for key in response.non_aggregate_keys:
+                    page.pop(key, None)
+            emit(stream, self.render_page(shown(page)))
+            if token is not None:
+                emit(stream, self.render_page(shown(next_token_page(token))))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 import yaml
 from yaml.emitter import Emitter
@@ -181,3 +181,11 @@ class YAMLStreamFormatter:
 
     def write_page(self, page: Any, stream: TextIO) -> None:
         stream.write(self.render_page(page))
+
+    def write_pages(self, response: Any, stream: TextIO, shown: Callable[[Any], Any]) -> None:
+        """Every page of a ``PagedResponse`` as the service returned it, its own
+        NextToken included, as the aws CLI prints them."""
+        from rekcli.cli.output import emit
+
+        for page in response.pages(raw=True):
+            emit(stream, self.render_page(shown(page)))

@@ -1,0 +1,237 @@
+"""The batch commands' face analysis on an existing Dask cluster (`--cluster ADDRESS`).
+
+Same interface as runner._parallel: a generator of (index, result) for the pending tasks,
+in the order they finish; run_in_order puts them back in input order and journals them.
+
+One writer: this process (the driver) reads each task's images (local files, S3) and
+checks it (validation, index-folder's skip), ships the image bytes and the request's
+options to the cluster, where a worker turns them into faces and descriptors
+(service.pixel_work.analyse: a pure function of those), and then does the store work
+itself (service.pixel_work.finish). So the store's lock, crash safety and idempotence are
+the local run's, and the cluster's machines need neither the files nor the collections.
+
+Failures:
+- a worker that dies: the scheduler runs its tasks again elsewhere; nothing was written,
+  so nothing is lost or stored twice;
+- an image that ends workers repeatedly: after the scheduler's allowed-failures (3 by
+  default) it gives up the task (KilledWorker), which becomes that image's error line;
+- the scheduler gone: ClusterUnavailable, after the results already in hand are yielded
+  (and journaled), so running the same command again resumes;
+- Ctrl-C / SIGTERM (should_stop) or any other exception: the tasks in flight are
+  cancelled on the cluster;
+- a worker whose engine differs from this process's (analysis_fingerprint: releases,
+  detector, face model): ClusterUnavailable, before its answer is used.
+
+Backpressure: at most 2 tasks per worker thread of the cluster are in flight (at most
+MAX_IN_FLIGHT), so a million photos never hold more than that many images in memory.
+
+dask.distributed is the `cluster` extra, imported only here and only when a cluster is
+given: a local run never imports it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+CONNECT_TIMEOUT_SECONDS = 10
+MAX_IN_FLIGHT = 256
+# How long the driver lets the scheduler be unreachable before it gives the job up.
+LOST_SCHEDULER_SECONDS = 10.0
+
+
+class ClusterUnavailable(Exception):
+    """The cluster cannot be reached, or went away during the job; `message` says which."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ClusterExtraMissing(ClusterUnavailable):
+    """--cluster was given, but dask.distributed is not installed."""
+
+
+def connect(address: str):
+    """A client of the Dask scheduler at `address` (tcp://host:8786, or host:8786)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterExtraMissing("--cluster needs dask.distributed: pip install "
+                                  "'rekcli[cluster]'") from None
+    _quiet_dask_logs()
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ClusterUnavailable(f'Could not connect to the cluster scheduler: "{address}" '
+                                 f"({error})") from None
+
+
+def _quiet_dask_logs() -> None:
+    """Dask's client logs a lost connection with a traceback on stderr; the job reports it
+    in its own words (ClusterUnavailable). With --debug, Dask's logs stay."""
+    import logging
+
+    if logging.getLogger("rekcli").isEnabledFor(logging.DEBUG):
+        return
+    for name in list(logging.root.manager.loggerDict):  # Dask's config gives some their own level
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
+                   analyse=None):
+    """Yield (index, result) for each pending task, its pixel work done on the cluster.
+
+    analyse: the function the workers run (service.pixel_work.analyse by default; tests
+    give one that ends its worker on a chosen image)."""
+    from rekcli.batch.runner import Stopped
+    from rekcli.batch.worker import Shipment, finish, prepare
+
+    analyse = analyse or analyse_on_worker
+    client = connect(address)
+    in_flight: dict = {}  # future -> (index, shipment)
+    try:
+        limit = _InFlightLimit(client)
+        queue = iter(pending)
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < limit.now():
+                index = next(queue, None)
+                if index is None:
+                    exhausted = True
+                    break
+                if should_stop():
+                    raise Stopped
+                prepared = prepare(tasks[index])
+                if not isinstance(prepared, Shipment):
+                    yield index, prepared
+                elif prepared.outcome is not None:
+                    yield index, finish(prepared, prepared.outcome)
+                else:
+                    future = client.submit(analyse, prepared.operation, prepared.request,
+                                           prepared.images, key=f"rekcli-{index}-{uuid.uuid4().hex}",
+                                           pure=False)
+                    in_flight[future] = (index, prepared)
+            if not in_flight:
+                break
+            for future in _finished(client, in_flight, should_stop, address):
+                index, shipment = in_flight.pop(future)
+                outcome = _outcome(future)
+                _require_same_engine(outcome.pop("Engine", None), address)
+                yield index, finish(shipment, outcome)
+    except BaseException:
+        _cancel(client, in_flight)
+        raise
+    finally:
+        _close(client)
+
+
+def analyse_on_worker(operation: str, request: dict, images: dict) -> dict:
+    """What a cluster worker runs for one image: service.pixel_work.analyse, with detection
+    on one thread (a Dask worker gives each of its threads a core already)."""
+    from rekcli.engine import analysis_fingerprint, detection
+    from rekcli.service import pixel_work
+
+    detection.scan_in_parallel(False)
+    outcome = pixel_work.analyse(operation, request, images)
+    outcome["Engine"] = analysis_fingerprint()  # the driver checks it is its own
+    return outcome
+
+
+class _InFlightLimit:
+    """Twice the cluster's worker threads (workers may join or leave during a job), asked
+    of the scheduler at most once a second, between 2 and MAX_IN_FLIGHT."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.asked_at = float("-inf")
+        self.limit = 2
+
+    def now(self) -> int:
+        if time.monotonic() - self.asked_at >= 1.0:
+            self.asked_at = time.monotonic()
+            try:
+                threads = sum(self.client.nthreads().values())
+            except Exception:  # noqa: BLE001 - the scheduler's state is checked while waiting
+                threads = 0
+            self.limit = max(2, min(MAX_IN_FLIGHT, 2 * threads))
+        return self.limit
+
+
+def _finished(client, in_flight: dict, should_stop, address: str) -> list:
+    """The futures of in_flight that are done, waiting for at least one; should_stop asked
+    several times a second; ClusterUnavailable when the scheduler is gone for good."""
+    from distributed import wait
+
+    from rekcli.batch.runner import Stopped
+
+    unreachable_since = None
+    while True:
+        try:
+            with client.as_current():
+                done, _ = wait(list(in_flight), timeout=0.2, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = ()
+        except Exception:  # noqa: BLE001 - FuturesCancelledError: the scheduler was lost
+            done = [future for future in in_flight if future.status in ("cancelled", "lost")]
+        if should_stop():
+            raise Stopped
+        lost = [future for future in done if future.status in ("cancelled", "lost")]
+        if client.status == "running" and not lost:
+            if done:
+                return list(done)
+            unreachable_since = None
+            continue
+        unreachable_since = unreachable_since or time.monotonic()
+        if lost or client.status in ("closed", "closing") or \
+                time.monotonic() - unreachable_since > LOST_SCHEDULER_SECONDS:
+            raise ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
+                                     "the results printed so far are kept: run the same command "
+                                     "again to resume")
+
+
+def _require_same_engine(theirs: str | None, address: str) -> None:
+    """Stop the job when a worker analyses faces otherwise than this process would (another
+    rekcli, dlib or OpenCV release, REKCLI_DETECTOR, REKCLI_FACE_MODEL, ...): its faces and
+    descriptors would not be the local run's, and would not match the collection's."""
+    from rekcli.engine import analysis_fingerprint
+
+    if theirs is not None and theirs != analysis_fingerprint():
+        raise ClusterUnavailable(
+            f'A worker of the cluster at "{address}" analyses faces with another engine than '
+            f"this machine's (worker: {theirs}; here: {analysis_fingerprint()}); install the "
+            "same rekcli on every machine and give the workers the same REKCLI_* settings")
+
+
+def _outcome(future) -> dict:
+    """The analysis a worker returned, or an error for an image whose task the scheduler
+    gave up (it ended the workers that ran it, KilledWorker)."""
+    from rekcli.service.errors import InternalServerError
+
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if type(error).__name__ == "KilledWorker":
+        return {"Error": InternalServerError(
+            "The analysis of this image ended every cluster worker that ran it; it was "
+            "given up after the scheduler's allowed failures")}
+    return {"Error": InternalServerError(f"{type(error).__name__}: {error}")}
+
+
+def _cancel(client, in_flight: dict) -> None:
+    """Cancel the job's tasks on the cluster (best effort: the scheduler may be gone)."""
+    if not in_flight:
+        return
+    try:
+        client.cancel(list(in_flight), force=True)
+    except Exception:  # noqa: BLE001 - nothing more to do for a cluster that cannot be reached
+        pass
+
+
+def _close(client) -> None:
+    try:
+        client.close(timeout=5)
+    except Exception:  # noqa: BLE001 - closing a client whose scheduler is gone
+        pass

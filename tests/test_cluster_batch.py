@@ -1,0 +1,346 @@
+"""The batch commands on a real local Dask cluster (issue 13): a scheduler and two worker
+nodes as separate processes on 127.0.0.1. The cluster's output must be the local run's,
+byte for byte (FaceIds aside: they are random in both), and worker deaths, a lost
+scheduler, a killed driver and Ctrl-C must leave the collection as a local run would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cli_helpers import run_subprocess
+
+pytestmark = pytest.mark.e2e
+try:
+    import distributed  # noqa: F401 - the cluster extra
+except ImportError:
+    if os.environ.get("CI"):  # CI installs the test extra, which includes it: never a green skip
+        raise
+    pytest.skip("the cluster extra is not installed: pip install -e '.[cluster]'",
+                allow_module_level=True)
+
+from cluster_helpers import POISON, LocalCluster, analyse_or_die  # noqa: E402
+
+PHOTOS = ["people/obama/obama.jpg", "people/biden/biden.jpg", "people/alex_lacamoire/img1.jpg",
+          "people/kit_harington/john1.jpeg", "people/rose_leslie/img1.jpg",
+          "people/obama/obama2.jpg", "people/biden/biden2.jpg", "people/rose_leslie/img2.jpg",
+          "groups/two_people.jpg", "noface/dog.jpg"]
+FACE_ID = re.compile(rb'"FaceId": "[0-9a-f-]{36}"')
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A scheduler and two worker nodes, one thread each, for the whole session."""
+    started = LocalCluster(workers=2)
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def photo_folder(tmp_path, faces_dir):
+    """Links to the shared photos (used in place), a truncated JPEG and a file that is no
+    image among them."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for number, photo in enumerate(PHOTOS):
+        (folder / f"{number:02d}-{os.path.basename(photo)}").symlink_to(faces_dir / photo)
+    (folder / "03b-truncated.jpg").symlink_to(faces_dir / "edge/obama_truncated.jpg")
+    (folder / "04b-not-an-image.jpg").symlink_to(faces_dir / "edge/not_an_image.jpg")
+    return folder
+
+
+def data_env(tmp_path, name: str) -> dict:
+    env = {"REKCLI_DATA_DIR": str(tmp_path / name)}
+    assert run_subprocess("create-collection", "--collection-id", "c", env=env).returncode == 0
+    return env
+
+
+def without_face_ids(output: bytes) -> bytes:
+    return FACE_ID.sub(b'"FaceId": "-"', output)
+
+
+def faces_of(env) -> list[dict]:
+    return json.loads(run_subprocess("list-faces", "--collection-id", "c", env=env).stdout)["Faces"]
+
+
+def test_index_search_and_compare_folder_print_what_the_local_run_prints(cluster, photo_folder,
+                                                                          tmp_path, faces_dir):
+    local, remote = data_env(tmp_path, "local"), data_env(tmp_path, "remote")
+    index = ["index-folder", "--collection-id", "c", "--images", str(photo_folder)]
+    by_pool = run_subprocess(*index, "--workers", "2", env=local)
+    by_cluster = run_subprocess(*index, "--cluster", cluster.address, env=remote)
+    assert by_pool.returncode == by_cluster.returncode == 254  # the two bad files
+    assert by_cluster.stderr == by_pool.stderr == b""
+    assert without_face_ids(by_cluster.stdout) == without_face_ids(by_pool.stdout)
+    printed = [json.loads(line) for line in by_cluster.stdout.splitlines()]
+    assert [line["Image"] for line in printed] == sorted(str(p) for p in photo_folder.iterdir())
+    assert {line["Error"]["Code"] for line in printed if "Error" in line} == {
+        "InvalidImageFormatException"}
+    # Same faces stored, once each.
+    assert sorted(map(without_face_ids, (json.dumps(f).encode() for f in faces_of(remote)))) == \
+        sorted(map(without_face_ids, (json.dumps(f).encode() for f in faces_of(local))))
+
+    search = ["search-folder", "--collection-id", "c", "--images", str(photo_folder)]
+    assert run_subprocess(*search, "--cluster", cluster.address, env=local).stdout == \
+        run_subprocess(*search, "--workers", "2", env=local).stdout
+
+    # compare-folder in text output with a --query, and the address from Dask's variable.
+    compare = ["compare-folder", "--source-image-bytes", f"fileb://{faces_dir}/people/obama/obama.jpg",
+               "--images", str(photo_folder), "--output", "text", "--query",
+               "FaceMatches[].Similarity"]
+    by_pool = run_subprocess(*compare, "--workers", "2", env=local)
+    by_cluster = run_subprocess(*compare, env=dict(local, DASK_SCHEDULER_ADDRESS=cluster.address))
+    assert (by_cluster.returncode, by_cluster.stdout, by_cluster.stderr) == \
+        (by_pool.returncode, by_pool.stdout, by_pool.stderr)
+
+
+def test_batch_json_lines_on_the_cluster(cluster, tmp_path, faces_dir):
+    env = data_env(tmp_path, "data")
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps(line) for line in [
+        {"Image": {"Bytes": f"fileb://{faces_dir}/people/biden/biden.jpg"}},
+        {"Image": {"Bytes": f"fileb://{faces_dir}/edge/not_an_image.jpg"}},
+        {"Image": {"Bytes": f"fileb://{faces_dir}/groups/two_people.jpg"}, "Attributes": ["ALL"]},
+    ]) + "\n")
+    batch = ["batch", "detect-faces", "--input-file", str(requests)]
+    by_pool = run_subprocess(*batch, "--workers", "2", env=env)
+    by_cluster = run_subprocess(*batch, "--cluster", cluster.address, env=env)
+    assert (by_cluster.returncode, by_cluster.stdout) == (by_pool.returncode, by_pool.stdout)
+    assert by_cluster.returncode == 254
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_stores_nothing_twice(cluster, photo_folder,
+                                                                        tmp_path):
+    local, remote = data_env(tmp_path, "local"), data_env(tmp_path, "remote")
+    index = ["index-folder", "--collection-id", "c", "--images", str(photo_folder)]
+    process = subprocess.Popen([sys.executable, "-m", "rekcli", *index, "--cluster", cluster.address],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, **remote))
+    first = process.stdout.readline()           # the workers are busy...
+    os.kill(cluster.worker_pids()[0], signal.SIGKILL)  # ...and one of them dies
+    rest, err = process.stdout.read(), process.stderr.read()
+    assert process.wait(timeout=300) == 254
+    assert err == b""
+    by_pool = run_subprocess(*index, "--workers", "2", env=local)
+    assert without_face_ids(first + rest) == without_face_ids(by_pool.stdout)
+    faces = faces_of(remote)
+    assert len(faces) == len(faces_of(local))
+    assert len({f["FaceId"] for f in faces}) == len(faces)
+    cluster.wait_for_workers(2)  # its nanny starts it again, for the next tests
+
+
+def test_an_image_that_keeps_killing_workers_becomes_an_error_line(tmp_path):
+    """Bounded retries: the scheduler gives the task up after its allowed failures."""
+    from rekcli.batch.cluster import run_on_cluster
+    from rekcli.batch.worker import Task
+
+    poison = tmp_path / "poison.jpg"
+    poison.write_bytes(POISON + bytes(200))
+    own = LocalCluster(workers=1, scheduler_env={
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"})
+    try:
+        tasks = [Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                      image_files={"Image": str(poison)})]
+        results = list(run_on_cluster(tasks, [0], own.address, lambda: False,
+                                      analyse=analyse_or_die))
+    finally:
+        own.close()
+    assert len(results) == 1
+    index, result = results[0]
+    assert index == 0 and result["Error"]["Code"] == "InternalServerError"
+    assert "ended every cluster worker" in result["Error"]["Message"]
+
+
+def test_resume_on_the_cluster_after_the_driver_is_killed(cluster, photo_folder, tmp_path):
+    env = data_env(tmp_path, "data")
+    index = ["index-folder", "--collection-id", "c", "--images", str(photo_folder),
+             "--cluster", cluster.address]
+    process = subprocess.Popen([sys.executable, "-m", "rekcli", *index], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    first = json.loads(process.stdout.readline())
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    kept = {f["FaceId"] for f in faces_of(env)}
+    assert {r["Face"]["FaceId"] for r in first["Response"]["FaceRecords"]} <= kept
+
+    resumed = run_subprocess(*index, env=env)
+    assert resumed.returncode == 254
+    printed = [json.loads(line) for line in resumed.stdout.splitlines()]
+    assert len(printed) == len(PHOTOS) + 2
+    assert printed[0] == first                   # replayed from the journal
+    faces = faces_of(env)
+    assert len({(f["ImageId"], f["ExternalImageId"], json.dumps(f["BoundingBox"])) for f in faces}) \
+        == len(faces)                            # no face stored twice
+
+
+def test_ctrl_c_cancels_the_cluster_tasks_and_exits_130(cluster, photo_folder, tmp_path):
+    env = data_env(tmp_path, "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rekcli", "index-folder", "--collection-id", "c", "--images",
+         str(photo_folder), "--cluster", cluster.address], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    rest, err = process.stdout.read(), process.stderr.read()
+    assert process.wait(timeout=60) == 130
+    assert b"Traceback" not in err
+    assert len(rest.splitlines()) < len(PHOTOS) + 1
+    for _ in range(100):  # the scheduler forgets the cancelled tasks
+        if cluster.tasks_on_scheduler() == 0:
+            break
+        time.sleep(0.1)
+    assert cluster.tasks_on_scheduler() == 0
+
+
+def test_a_lost_scheduler_stops_the_job_with_a_resumable_journal(cluster, photo_folder, tmp_path):
+    env = data_env(tmp_path, "data")
+    doomed = LocalCluster(workers=1)
+    try:
+        index = ["index-folder", "--collection-id", "c", "--images", str(photo_folder)]
+        process = subprocess.Popen([sys.executable, "-m", "rekcli", *index, "--cluster", doomed.address],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=dict(os.environ, **env))
+        first = process.stdout.readline()
+        doomed.stop_scheduler()
+        rest, err = process.stdout.read(), process.stderr.read()
+        assert process.wait(timeout=120) == 255
+    finally:
+        doomed.close()
+    assert b"Traceback" not in err
+    assert f'Lost the connection to the cluster scheduler "{doomed.address}"'.encode() in err
+    done = [first] + rest.splitlines()
+    resumed = run_subprocess(*index, "--cluster", cluster.address, env=env)
+    assert resumed.stdout.splitlines()[:len(done)] == [line.rstrip(b"\n") for line in done]
+    assert len(resumed.stdout.splitlines()) == len(PHOTOS) + 2
+    faces = faces_of(env)
+    assert len({(f["ImageId"], json.dumps(f["BoundingBox"])) for f in faces}) == len(faces)
+
+
+def test_an_unreachable_cluster_is_a_clean_error(tmp_path, photo_folder):
+    from cluster_helpers import free_port
+
+    env = data_env(tmp_path, "data")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                            "--cluster", address, env=env)
+    assert result.returncode == 255
+    assert f'Could not connect to the cluster scheduler: "{address}"'.encode() in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_a_local_run_never_imports_the_cluster_engine(tmp_path, faces_dir):
+    env = dict(os.environ, **data_env(tmp_path, "data"))
+    script = ("import sys\n"
+              "from rekcli.cli.main import main\n"
+              f"code = main(['index-folder', '--collection-id', 'c', '--images', "
+              f"{str(faces_dir / 'people/obama/obama.jpg')!r}, '--workers', '1'])\n"
+              "print(code, sorted(m for m in sys.modules if m.split('.')[0] in "
+              "('distributed', 'dask', 'tornado', 'ray')), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=120)
+    assert result.stderr.decode().strip().splitlines()[-1] == "0 []"
+
+
+def test_without_the_extra_cluster_says_what_to_install(tmp_path, photo_folder):
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "distributed.py").write_text("raise ImportError('not installed')\n")
+    env = data_env(tmp_path, "data")
+    result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                            "--cluster", "tcp://127.0.0.1:1",
+                            env=dict(env, PYTHONPATH=str(blocker)))
+    assert result.returncode == 255
+    assert b"pip install 'rekcli[cluster]'" in result.stderr
+
+
+def test_the_driver_reads_no_more_images_ahead_than_the_in_flight_bound(cluster, tmp_path,
+                                                                        faces_dir):
+    """Backpressure: 2 images per worker thread in flight (2 threads here), whatever the
+    number of images; an image is read only when its task is about to be shipped."""
+    from rekcli.batch.cluster import run_on_cluster
+    from rekcli.batch.worker import Task
+
+    class CountedReads(list):
+        reads = 0
+
+        def __getitem__(self, index):
+            CountedReads.reads += 1
+            return super().__getitem__(index)
+
+    photo = faces_dir / "edge/obama-240p.jpg"
+    tasks = CountedReads(Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                              image_files={"Image": str(photo)}) for _ in range(24))
+    ahead = []
+    for answered, (_, result) in enumerate(run_on_cluster(tasks, list(range(24)), cluster.address,
+                                                          lambda: False), start=1):
+        assert "Response" in result
+        ahead.append(CountedReads.reads - answered)
+    assert len(ahead) == 24
+    assert max(ahead) <= 4
+
+
+def test_batch_search_users_by_image_on_the_cluster(cluster, tmp_path, faces_dir):
+    """The third operation split in pixel work and store work: a match, a photo without a
+    face, and a group whose smaller face is not searched."""
+    env = data_env(tmp_path, "data")
+    indexed = json.loads(run_subprocess(
+        "index-faces", "--collection-id", "c", "--image-bytes",
+        f"fileb://{faces_dir}/people/obama/obama.jpg", env=env).stdout)
+    face_id = indexed["FaceRecords"][0]["Face"]["FaceId"]
+    assert run_subprocess("create-user", "--collection-id", "c", "--user-id", "obama",
+                          env=env).returncode == 0
+    assert run_subprocess("associate-faces", "--collection-id", "c", "--user-id", "obama",
+                          "--face-ids", face_id, env=env).returncode == 0
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps({"CollectionId": "c", "Image": {"Bytes": f"fileb://{path}"}})
+                                  for path in (faces_dir / "people/obama/obama2.jpg",
+                                               faces_dir / "noface/dog.jpg",
+                                               faces_dir / "groups/obama_and_biden.jpg")) + "\n")
+    batch = ["batch", "search-users-by-image", "--input-file", str(requests)]
+    by_pool = run_subprocess(*batch, "--workers", "2", env=env)
+    by_cluster = run_subprocess(*batch, "--cluster", cluster.address, env=env)
+    assert (by_cluster.returncode, by_cluster.stdout) == (by_pool.returncode, by_pool.stdout)
+    first = json.loads(by_cluster.stdout.splitlines()[0])
+    assert first["UserMatches"][0]["User"]["UserId"] == "obama"
+
+
+def test_a_worker_with_another_engine_stops_the_job(tmp_path, photo_folder):
+    """Its descriptors would not be comparable with the collection's: nothing it computed is
+    stored, and the job stops as for a lost scheduler (resumable, exit 255)."""
+    env = data_env(tmp_path, "data")
+    other = LocalCluster(workers=1, worker_env={"REKCLI_DETECTOR": "cnn"})
+    try:
+        result = run_subprocess("index-folder", "--collection-id", "c", "--images", str(photo_folder),
+                                "--cluster", other.address, env=env)
+    finally:
+        other.close()
+    assert result.returncode == 255
+    assert b"analyses faces with another engine than this machine's" in result.stderr
+    assert b"detector cnn" in result.stderr
+    assert faces_of(env) == []
+
+
+def test_s3_objects_are_read_by_the_driver_and_shipped_as_bytes(cluster, tmp_path, faces_dir):
+    """S3Object images (here a local bucket root, which only this process is given) are read
+    here: the workers have neither the files nor the setting."""
+    bucket = tmp_path / "s3" / "photos"
+    bucket.mkdir(parents=True)
+    # a copy in the test's own folder: the bucket root follows no symlink
+    (bucket / "obama.jpg").write_bytes((faces_dir / "people/obama/obama.jpg").read_bytes())
+    env = dict(data_env(tmp_path, "data"), REKCLI_S3_ROOT=str(tmp_path / "s3"))
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps({"Image": {"S3Object": {"Bucket": "photos", "Name": name}}})
+                                  for name in ("obama.jpg", "missing.jpg")) + "\n")
+    batch = ["batch", "detect-faces", "--input-file", str(requests)]
+    by_pool = run_subprocess(*batch, "--workers", "2", env=env)
+    by_cluster = run_subprocess(*batch, "--cluster", cluster.address, env=env)
+    assert (by_cluster.returncode, by_cluster.stdout) == (by_pool.returncode, by_pool.stdout)
+    first, second = (json.loads(line) for line in by_cluster.stdout.splitlines())
+    assert len(first["FaceDetails"]) == 1
+    assert second["Error"]["Code"] == "InvalidS3ObjectException"
