@@ -1,17 +1,29 @@
-"""Search benchmark: synthetic collections of 100,000 and 1,000,000 faces.
+"""Search benchmark: synthetic collections of 1e5, 1e6 (and 1e7) faces, exact search against
+the search index (store/search_index.py).
 
 Prints one JSON line per measurement:
-- build: time to bulk-load the collection (Collection.bulk_add_faces);
-- size: bytes on disk per face (vectors.f32 + meta.sqlite);
-- warm search: per-query latency of Collection.nearest_faces in a process that already has
-  the collection open (median and p95 over the queries), for a thresholded search
-  (FaceMatchThreshold 80, MaxFaces 10) and an unthresholded top-100;
-- cold search_faces: wall time of a fresh `python -c` process answering
-  rekcli.service.faces_admin.search_faces (import, open, map, search, build the response),
-  with the page cache warm (one unmeasured run first).
+- load: time to bulk-load the collection (Collection.bulk_add_faces) and bytes per face;
+- index_build: `rekcli search-index --rebuild` in its own process: wall time, peak RSS;
+- warm_search: per-query latency of Collection.nearest_faces (the search step alone) in a
+  process that already has the collection open (median and p95), thresholded search
+  (FaceMatchThreshold 80, MaxFaces 10), exact and through the index;
+- recall: match recall against exact search at FaceMatchThreshold 80 over new photos of
+  stored identities (share of exact matches the index also returns), the share of
+  queries whose answer is identical (ids, similarities, order), and for --real, the
+  real faces of ../shared/faces (stored among the synthetic ones) searched by themselves;
+- add_1000: 1,000 faces added by 1,000 single writes (IndexFaces-like) after the build,
+  then warm searches with those rows in the tail;
+- cold_search_faces: a whole `rekcli search-faces` process (argv to printed JSON), page
+  cache warm (median of 5 after one unmeasured run) and cold (`echo 3 >
+  /proc/sys/vm/drop_caches` before each of 3 runs, root only), exact and with the index,
+  with the process's peak RSS.
 
-Timings are printed, never asserted. Usage:
-    python benchmarks/bench_search.py [--sizes 100000,1000000] [--queries 50] [--keep DIR]
+Descriptors: --model dlib (default: benchmarks/face_model.py fitted to the real faces,
+--real NPZ from benchmarks/real_descriptors.py; without it the parametric dlib-like
+shape) or --model isotropic (the worst case of vector-search.md). Timings are printed,
+never asserted. Usage:
+    python benchmarks/bench_search.py [--sizes 100000,1000000] [--model dlib]
+        [--real /work/bench-data/real.npz] [--queries 100] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -30,123 +42,204 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
+import face_model  # noqa: E402
 from rekcli.service.context import ServiceContext  # noqa: E402
 from rekcli.service.faces_admin import distance_limit  # noqa: E402
-from rekcli.store import NewFace, Store  # noqa: E402
+from rekcli.store import NewFace, Store, search_index  # noqa: E402
 
 BOX = {"Width": 0.2, "Height": 0.3, "Left": 0.4, "Top": 0.1}
+CHUNK = 100_000
+LIMIT = distance_limit(80.0)
 
 
 def emit(**fields) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def synthetic_descriptors(rng, n: int) -> np.ndarray:
-    """Unit-ish random vectors, scaled like dlib descriptors (norm about 1)."""
-    x = rng.standard_normal((n, 128), dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x
+class Exact:
+    """Within this block searches are exhaustive (the index threshold out of reach)."""
+
+    def __enter__(self):
+        os.environ[search_index.MIN_FACES_ENV] = str(10 ** 12)
+
+    def __exit__(self, *exc):
+        os.environ[search_index.MIN_FACES_ENV] = "1"
 
 
-def build(ctx: ServiceContext, collection_id: str, n: int, rng) -> tuple[float, np.ndarray]:
+def load(collection, model, n: int, rng, real) -> tuple[float, np.ndarray]:
+    """Bulk-load n faces (identities per chunk, ~5 faces each); the real faces first.
+    Returns (seconds, centres of the identities probes are drawn from)."""
+    start = time.perf_counter()
+    probe_centres = []
+    done = 0
+    if real is not None:
+        collection.bulk_add_faces([("real", None, NewFace(BOX, 99.9, v)) for v in real])
+        done = len(real)
+    while done < n:
+        size = min(CHUNK, n - done)
+        vectors, who, centres = face_model.collection(model, rng, size)
+        probe_centres.append(centres[who[:4]])
+        collection.bulk_add_faces([("img", None, NewFace(BOX, 99.9, v)) for v in vectors],
+                                  batch_size=CHUNK)
+        done += size
+    return time.perf_counter() - start, np.concatenate(probe_centres)
+
+
+def probes(model, rng, centres, count: int) -> np.ndarray:
+    chosen = centres[rng.integers(0, len(centres), count)]
+    return model.faces(rng, chosen)
+
+
+def timed_searches(collection, queries) -> tuple[dict, list]:
+    collection.nearest_faces(queries[0], 10, LIMIT)  # open / map once
+    times, results = [], []
+    for q in queries:
+        start = time.perf_counter()
+        found = collection.nearest_faces(q, 10, LIMIT)
+        times.append(time.perf_counter() - start)
+        results.append([(face.face_id, round(d, 9)) for face, d in found])
+    times.sort()
+    return ({"median_ms": round(statistics.median(times) * 1e3, 2),
+             "p95_ms": round(times[int(0.95 * (len(times) - 1))] * 1e3, 2)}, results)
+
+
+def recall(exact: list, indexed: list) -> dict:
+    wanted = sum(len(e) for e in exact)
+    got = sum(len({f for f, _ in e} & {f for f, _ in i}) for e, i in zip(exact, indexed))
+    return {"match_recall": round(got / max(1, wanted), 5), "matches": wanted,
+            "identical_answers": f"{sum(e == i for e, i in zip(exact, indexed))}/{len(exact)}"}
+
+
+# Runs a command and prints its peak RSS (KB): a child forked from this big benchmark
+# process would count the benchmark's own pages, from before its exec, as its peak.
+_RSS_WRAPPER = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
+                "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); "
+                "print(time.perf_counter() - start, "
+                "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
+
+
+def run_measured(argv, env) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of a child process, measured by a small wrapper."""
+    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *argv], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv} failed: {done.returncode} {done.stderr[-2000:]}")
+    wall, rss_kb = done.stdout.split()[-2:]
+    return float(wall), int(rss_kb) / 1024
+
+
+def drop_caches() -> bool:
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def cold_search(data_dir: Path, collection_id: str, face_id: str, exact: bool) -> dict:
+    argv = [sys.executable, "-m", "rekcli", "search-faces", "--collection-id", collection_id,
+            "--face-id", face_id, "--output", "json"]
+    env = dict(os.environ, PYTHONPATH=str(REPO), REKCLI_DATA_DIR=str(data_dir))
+    env[search_index.BUILD_ENV] = "off"
+    if exact:
+        env[search_index.MIN_FACES_ENV] = str(10 ** 12)
+    run_measured(argv, env)
+    warm = [run_measured(argv, env) for _ in range(5)]
+    result = {"warm_cache_s": round(statistics.median(w for w, _ in warm), 3),
+              "rss_mb": round(max(r for _, r in warm))}
+    cold = []
+    for _ in range(3):
+        if not drop_caches():
+            break
+        cold.append(run_measured(argv, env)[0])
+    if cold:
+        result["cold_cache_s"] = round(statistics.median(cold), 3)
+    return result
+
+
+def measure(ctx, n: int, args, model, real) -> None:
+    rng = np.random.default_rng(42)
+    collection_id = f"bench-{args.model}-{n}"
+    env = dict(os.environ, PYTHONPATH=str(REPO), REKCLI_DATA_DIR=str(ctx.data_dir))
     with Store(ctx) as store:
         store.create_collection(collection_id)
         collection = store.open_collection(collection_id)
+        seconds, centres = load(collection, model, n, rng, real)
+        size = sum(p.stat().st_size for p in collection.path.iterdir() if p.is_file())
+        emit(faces=n, metric="load", seconds=round(seconds, 1),
+             bytes_per_face=round(size / n, 1))
+
+        build_s, build_rss = run_measured(
+            [sys.executable, "-m", "rekcli", "search-index", "--collection-id", collection_id,
+             "--rebuild"], env)
+        status = search_index.status(collection)
+        emit(faces=n, metric="index_build", seconds=round(build_s, 1),
+             peak_rss_mb=round(build_rss), lists=status["Lists"],
+             probed_lists=status["ProbedLists"], index_mb=round(status["Bytes"] / 2**20))
+
+        queries = probes(model, rng, centres, args.queries)
+        with Exact():
+            exact_times, exact = timed_searches(collection, queries)
+        index_times, indexed = timed_searches(collection, queries)
+        emit(faces=n, metric="warm_search", exact=exact_times, index=index_times)
+        emit(faces=n, metric="recall", model=args.model, **recall(exact, indexed))
+        default_fraction = search_index.SEARCH_INDEX_PROBE_FRACTION
+        for fraction in (0.06, 0.1, 0.15, 0.3, 1.0):  # what other probe shares would give
+            search_index.SEARCH_INDEX_PROBE_FRACTION = fraction
+            times, swept = timed_searches(collection, queries)
+            emit(faces=n, metric="recall_by_probe_fraction", probe_fraction=fraction,
+                 index=times, **recall(exact, swept))
+        search_index.SEARCH_INDEX_PROBE_FRACTION = default_fraction
+        if real is not None:
+            with Exact():
+                _, exact_real = timed_searches(collection, real)
+            _, index_real = timed_searches(collection, real)
+            emit(faces=n, metric="recall_real_faces", **recall(exact_real, index_real))
+
+        added = model.faces(rng, centres[rng.integers(0, len(centres), 1000)])
         start = time.perf_counter()
-        sample = None
-        batch = 100_000
-        for offset in range(0, n, batch):
-            vectors = synthetic_descriptors(rng, min(batch, n - offset))
-            if sample is None:
-                sample = vectors[:200].copy()
-            records = [(f"img-{offset + i}", None, NewFace(BOX, 99.9, vectors[i]))
-                       for i in range(vectors.shape[0])]
-            collection.bulk_add_faces(records, batch_size=batch)
-        elapsed = time.perf_counter() - start
-    return elapsed, sample
-
-
-def disk_bytes(ctx: ServiceContext, collection_id: str) -> int:
-    with Store(ctx) as store:
-        path = store.open_collection(collection_id).path
-    return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
-
-
-def warm_search(ctx, collection_id, sample, rng, queries: int, k: int, threshold) -> dict:
-    limit = distance_limit(threshold) if threshold is not None else float("inf")
-    times = []
-    with Store(ctx) as store:
-        collection = store.open_collection(collection_id)
-        collection.nearest_faces(sample[0], k, limit)  # map the file once
-        for i in range(queries):
-            # A perturbed copy of a stored face (it has a match) - like a real probe.
-            probe = sample[i % len(sample)] + rng.standard_normal(128, dtype=np.float32) * 0.01
-            start = time.perf_counter()
-            result = collection.nearest_faces(probe, k, limit)
-            times.append(time.perf_counter() - start)
-            assert result, "the perturbed face should match itself"
-    times.sort()
-    return {"median_ms": round(statistics.median(times) * 1e3, 3),
-            "p95_ms": round(times[int(0.95 * (len(times) - 1))] * 1e3, 3)}
-
-
-COLD_SCRIPT = """
-import sys
-from rekcli.service.context import ServiceContext
-from rekcli.service.faces_admin import search_faces
-r = search_faces(ServiceContext(), {"CollectionId": sys.argv[1], "FaceId": sys.argv[2]})
-assert r["SearchedFaceId"] == sys.argv[2]
-"""
-
-
-def cold_search(ctx: ServiceContext, collection_id: str, runs: int = 5, cli: bool = False) -> dict:
-    """Wall time of a fresh process answering SearchFaces: the service function alone, or
-    (cli=True) the whole `rekcli search-faces` command, argv to printed JSON."""
-    with Store(ctx) as store:
-        collection = store.open_collection(collection_id)
+        for i, vector in enumerate(added):
+            collection.add_faces(f"added-{i}", None, [NewFace(BOX, 99.9, vector)])
+        add_s = time.perf_counter() - start
+        queries = np.concatenate([added[:args.queries // 2], queries[:args.queries // 2]])
+        with Exact():
+            _, exact = timed_searches(collection, queries)
+        index_times, indexed = timed_searches(collection, queries)
+        emit(faces=n, metric="add_1000", seconds=round(add_s, 2), tail_rows=1000,
+             index=index_times, **recall(exact, indexed))
         with collection.read() as tx:
-            face_id = tx.list_faces(None, 1)[0].face_id
-    if cli:
-        argv = [sys.executable, "-m", "rekcli", "search-faces", "--collection-id", collection_id,
-                "--face-id", face_id, "--output", "off"]
-    else:
-        argv = [sys.executable, "-c", COLD_SCRIPT, collection_id, face_id]
-    env = dict(os.environ, PYTHONPATH=str(REPO), REKCLI_DATA_DIR=str(ctx.data_dir))
-    subprocess.run(argv, check=True, env=env)  # warm the page cache
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, env=env)
-        times.append(time.perf_counter() - start)
-    return {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3)}
+            face_id = tx.faces_at_rows([len(real) if real is not None else 0])
+            face_id = next(iter(face_id.values())).face_id
+        collection.close()
+    for exact_search in (True, False):
+        emit(faces=n, metric="cold_search_faces", exact=exact_search,
+             **cold_search(ctx.data_dir, collection_id, face_id, exact_search))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--model", choices=["dlib", "isotropic"], default="dlib")
+    parser.add_argument("--real", help="real descriptors (benchmarks/real_descriptors.py)")
+    parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--keep", help="build in this directory and keep it")
     args = parser.parse_args()
-    rng = np.random.default_rng(42)
+    # The index is measured at every size (its default threshold is 2e6 faces).
+    os.environ[search_index.MIN_FACES_ENV] = "1"
+    os.environ[search_index.BUILD_ENV] = "off"
+    real = np.load(args.real)["descriptors"] if args.real else None
+    if args.model == "isotropic":
+        model = face_model.isotropic()
+    else:
+        model = face_model.fit(real) if real is not None else face_model.parametric()
     with tempfile.TemporaryDirectory(prefix="rekcli-bench-") as tmp:
-        data_dir = Path(args.keep or tmp)
-        ctx = ServiceContext(data_dir=data_dir)
+        ctx = ServiceContext(data_dir=Path(args.keep or tmp))
         for n in [int(s) for s in args.sizes.split(",")]:
-            collection_id = f"bench-{n}"
-            build_s, sample = build(ctx, collection_id, n, rng)
-            emit(faces=n, metric="build", seconds=round(build_s, 2),
-                 faces_per_s=round(n / build_s))
-            size = disk_bytes(ctx, collection_id)
-            emit(faces=n, metric="disk", bytes_per_face=round(size / n, 1),
-                 total_mb=round(size / 2**20, 1))
-            for k, threshold in ((10, 80.0), (100, None)):
-                stats = warm_search(ctx, collection_id, sample, rng, args.queries, k, threshold)
-                emit(faces=n, metric="warm_search", k=k, threshold=threshold,
-                     queries=args.queries, **stats)
-            emit(faces=n, metric="cold_search_faces_process", **cold_search(ctx, collection_id))
-            emit(faces=n, metric="cold_rekcli_search_faces_command",
-                 **cold_search(ctx, collection_id, cli=True))
+            measure(ctx, n, args, model, real)
 
 
 if __name__ == "__main__":

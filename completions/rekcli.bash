@@ -3,10 +3,10 @@
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/rekcli (bash-completion loads it then).
 
-_rekcli_commands='add-celebrity associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-celebrity delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces index-folder list-celebrities list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
+_rekcli_commands='add-celebrity associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-celebrity delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces index-folder list-celebrities list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job help rekognition'
 _rekcli_alias='rekognition'
 # Commands with options of their own only (no API globals).
-_rekcli_standalone=' serve check-store '
+_rekcli_standalone=' serve check-store search-index '
 _rekcli_globals='--debug --endpoint-url --no-verify-ssl --no-paginate --output --query --profile --region --version --color --no-sign-request --ca-bundle --cli-read-timeout --cli-connect-timeout --cli-binary-format --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt --cli-error-format'
 
 # The words command $1 takes as its first argument (batch: an API command).
@@ -14,7 +14,7 @@ _rekcli_command_arguments()
 {
     case $1 in
         batch) _rekcli_reply='associate-faces compare-faces create-collection create-user delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-users search-users-by-image start-face-detection start-face-search tag-resource untag-resource' ;;
-        help) _rekcli_reply='add-celebrity associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-celebrity delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces index-folder list-celebrities list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-folder search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
+        help) _rekcli_reply='add-celebrity associate-faces batch check-store compare-faces compare-folder create-collection create-user delete-celebrity delete-collection delete-faces delete-user describe-collection detect-faces disassociate-faces get-celebrity-info get-face-detection get-face-search index-faces index-folder list-celebrities list-collections list-faces list-tags-for-resource list-users recognize-celebrities search-faces search-faces-by-image search-folder search-index search-users search-users-by-image serve start-face-detection start-face-search tag-resource untag-resource wait-video-job' ;;
         *) _rekcli_reply='' ;;
     esac
 }
@@ -52,6 +52,7 @@ _rekcli_command_options()
         search-faces) _rekcli_reply='--collection-id --face-id --max-faces --face-match-threshold --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces-by-image) _rekcli_reply='--collection-id --image --image-bytes --max-faces --face-match-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress --cluster' ;;
+        search-index) _rekcli_reply='--collection-id --rebuild --region' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         serve) _rekcli_reply='--host --port --region --workers --queue-size --max-body-bytes --auth-keys --log-requests' ;;
@@ -86,6 +87,7 @@ _rekcli_option_kind()
         *:--attributes) _rekcli_reply=list ;;
         *:--detection-attributes) _rekcli_reply=list ;;
         *:--hide-skipped) _rekcli_reply=flag ;;
+        *:--rebuild) _rekcli_reply=flag ;;
         *:--log-requests) _rekcli_reply=flag ;;
         *:--tag-keys) _rekcli_reply=list ;;
         *) _rekcli_reply=value ;;
@@ -104,7 +106,7 @@ _rekcli_option_values()
         add-celebrity:--images) _rekcli_reply='' ;;
         *:--images) _rekcli_reply='path' ;;
         *:--known-gender) _rekcli_reply='words:Male Female Nonbinary Unlisted' ;;
-        check-store:--collection-id|create-collection:--collection-id) _rekcli_reply='' ;;
+        check-store:--collection-id|create-collection:--collection-id|search-index:--collection-id) _rekcli_reply='' ;;
         *:--collection-id) _rekcli_reply='collection-id' ;;
         *:--cli-input-json) _rekcli_reply='file' ;;
         *:--cli-input-yaml) _rekcli_reply='file' ;;

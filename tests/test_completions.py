@@ -35,7 +35,7 @@ FISH = shutil.which("fish")
 BASH_SCRIPT = REPO_ROOT / "completions" / "rekcli.bash"
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 ALL_COMMANDS = sorted(list(model.COMMANDS) + list(BATCH_COMMANDS)
-                      + ["serve", "check-store", "wait-video-job"]
+                      + ["serve", "check-store", "search-index", "wait-video-job"]
                       + ["add-celebrity", "list-celebrities", "delete-celebrity"])
 
 

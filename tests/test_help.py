@@ -87,7 +87,8 @@ def test_main_help_lists_every_command_with_its_summary(capsys, args):
         assert f"\n       {name}\n" in "\n" + commands
     listed = [line.strip() for line in commands.splitlines() if line.startswith("       ")
               and not line.startswith("        ")]
-    assert listed == sorted(COMMANDS + BATCH + ["serve", "check-store", "wait-video-job"]
+    assert listed == sorted(COMMANDS + BATCH + ["serve", "check-store", "search-index",
+                                               "wait-video-job"]
                             + ["add-celebrity", "list-celebrities", "delete-celebrity"])
     assert BATCH_COMMANDS["index-folder"].summary.split(";")[0] in " ".join(commands.split())
     assert "Compare the largest face of the source image" in commands

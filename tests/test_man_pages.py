@@ -19,7 +19,8 @@ import generate_docs  # noqa: E402
 MAN_DIR = REPO_ROOT / "man"
 BATCH_PAGES = [f"rekcli-{command}.1" for command in sorted(BATCH_COMMANDS)]
 PAGES = ["rekcli.1"] + sorted([f"rekcli-{command}.1" for command in model.COMMANDS] + BATCH_PAGES
-                              + ["rekcli-check-store.1", "rekcli-serve.1"])
+                              + ["rekcli-check-store.1", "rekcli-serve.1",
+                                 "rekcli-search-index.1"])
 GROFF = shutil.which("groff")
 
 

@@ -40,6 +40,9 @@ OUTPUT = [
                                  "written before checksums, upgraded by the next write), "
                                  "FaceCount, UserCount, Rows (rows in the vector file), "
                                  "DeletedRows (rows of deleted faces awaiting compaction), "
+                                 "SearchIndex (the state of its search index, as rekcli "
+                                 "search-index shows it: NONE, CURRENT, STALE, OBSOLETE or "
+                                 "DAMAGED; its rows' checksums are checked too), "
                                  "and Problems: each names the damaged file and what is "
                                  "wrong (empty when nothing)."),
 ]

@@ -675,6 +675,34 @@ def check_store_page() -> Page:
     return Page(f"{PROG} check-store", f"{PROG}-check-store", check_store.SUMMARY, sections)
 
 
+def search_index_page() -> Page:
+    """`rekcli search-index`: a customization with its own options."""
+    from rekcli.cli import search_index
+
+    synopsis = "  rekcli search-index\n" + "\n".join(
+        f"[{name}]" if metavar is None else f"{name} <value>" if name == "--collection-id"
+        else f"[{name} <value>]" for name, metavar, _ in search_index.OPTIONS)
+    sections = [
+        Section("DESCRIPTION", [Para(text) for text in search_index.DESCRIPTION]),
+        Section("SYNOPSIS", [Code(synopsis)]),
+        Section("OPTIONS", [Entry(name, "(boolean)" if metavar is None else "(string)",
+                                  [Para(text)])
+                            for name, metavar, text in search_index.OPTIONS]),
+        Section("GLOBAL OPTIONS", [Para("None: search-index reads no AWS settings besides "
+                                        "the region, and always prints JSON.")]),
+        Section("EXAMPLES", [Para("To rebuild the index of a collection", label=True),
+                             Code(search_index.EXAMPLE_COMMAND)]),
+        Section("OUTPUT", [Para("A JSON object on stdout with these members:")]
+                + [Entry(name, detail, [Para(text)])
+                   for name, detail, text in search_index.OUTPUT]
+                + [Para(search_index.EXIT_STATUS)]),
+        Section("SEE ALSO", [Para(f"{PROG}(1); {PROG}-search-faces(1); "
+                                  f"{PROG}-check-store(1).")]),
+    ]
+    return Page(f"{PROG} search-index", f"{PROG}-search-index", search_index.SUMMARY,
+                sections)
+
+
 def standalone_summaries() -> dict[str, str]:
     """The commands with options of their own (serve, wait-video-job): their own help pages
     document them."""
@@ -740,7 +768,8 @@ def serve_page() -> Page:
 
 def standalone_pages() -> dict:
     """The standalone commands' man pages."""
-    return {"check-store": check_store_page, "serve": serve_page}
+    return {"check-store": check_store_page, "serve": serve_page,
+            "search-index": search_index_page}
 
 
 def main_page() -> Page:

@@ -149,6 +149,8 @@ STANDALONE_COMMANDS = {
               "Serve the local Rekognition operations over HTTP (AWS JSON 1.1)."),
     "check-store": ("rekcli.cli.check_store",
                     "Check the local store of a region and report what is damaged."),
+    "search-index": ("rekcli.cli.search_index",
+                     "Show or rebuild the search index of a large collection."),
 }
 
 # rekcli's own commands that take the API's global options (--region ...) but are not API

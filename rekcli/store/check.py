@@ -83,7 +83,8 @@ def _check_collection(store: Store, info) -> dict:
                       "VectorFormat": result["vector_format"],
                       "FaceCount": result["face_count"], "UserCount": result["user_count"],
                       "Rows": result["committed_rows"],
-                      "DeletedRows": result["committed_rows"] - result["faces"]})
+                      "DeletedRows": result["committed_rows"] - result["faces"],
+                      "SearchIndex": result["search_index"]})
     else:
         entry["VectorFile"] = result.get("vector_file")
     entry["Problems"] = problems + result["problems"]

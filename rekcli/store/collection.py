@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from rekcli.store import constants
+from rekcli.store import constants, search_index
 from rekcli.store.errors import CollectionFull, CollectionNotFound, NewerFormat, StoreFailure
 from rekcli.store.files import open_private
 from rekcli.store.locking import WriteLock
@@ -80,6 +80,9 @@ _COMPACT_CHUNK = 65536
 # Below this many user-associated faces, nearest_users reads all of them at once instead of
 # walking the nearest faces in distance order (cheaper when associations are sparse).
 _USER_SCAN_LIMIT = 20_000
+
+# Collection folder -> when this process last started a background index build for it.
+_BUILDS_STARTED: dict[str, float] = {}
 
 
 def not_found(collection_id: str) -> CollectionNotFound:
@@ -341,15 +344,91 @@ class Collection:
 
     def _distances(self, vectors: VectorFile, n: int, query, eps: float):
         """(matrix, squared distances) of the first n rows to `query`; damaged rows raise."""
-        from rekcli.store import vectors as vec
-
         matrix = vectors.matrix(n)
+        return matrix, self._scan(vectors, matrix, 0, n, query, eps)
+
+    @staticmethod
+    def _scan(vectors: VectorFile, matrix, start: int, end: int, query, eps: float):
+        """Squared distances of rows start..end of `matrix` to `query` (damage raises)."""
+        from rekcli.store import vectors as vec
 
         def check(d2):
             vec.check_distances(d2, eps, vectors.fmt,
-                                lambda rows: vectors.verify(matrix, rows, live=False))
+                                lambda rows: vectors.verify(matrix, rows + start, live=False))
 
-        return matrix, vec.approx_squared_distances(matrix, query, check=check)
+        return vec.approx_squared_distances(matrix[start:end], query, check=check)
+
+    def _candidates(self, info: dict, vectors: VectorFile, query, eps: float):
+        """(matrix, rows, squared distances): every row exactly (rows None), or, when the
+        collection has a usable search index, the rows of the lists nearest to `query` plus
+        every row added since the index was built (the tail, scanned exactly)."""
+        import numpy as np
+
+        n = info["committed_rows"]
+        index = self._search_index(info)
+        if index is not None:
+            matrix = vectors.matrix(n, populate=False)
+            try:
+                rows, d2 = index.candidates(query, eps)
+            except (search_index.IndexDamaged, ValueError, IndexError) as exc:
+                self._index_damaged(exc)
+            else:
+                covered = index.covered_rows
+                tail = self._scan(vectors, matrix, covered, n, query, eps)
+                return (matrix, np.concatenate([rows, np.arange(covered, n)]),
+                        np.concatenate([d2, tail]))
+        matrix, d2 = self._distances(vectors, n, query, eps)
+        return matrix, None, d2
+
+    def _index_eligible(self, info: dict) -> bool:
+        return (info["face_count"] >= search_index.min_faces()
+                and info["vector_format"] == constants.VECTOR_FORMAT)
+
+    def _search_index(self, info: dict):
+        """The usable search index, or None (exact search). Starts a background build
+        when the collection is past the threshold and its index is missing, obsolete,
+        damaged or stale."""
+        if not self._index_eligible(info):
+            return None
+        try:
+            index = search_index.open_index(self.path)
+        except (search_index.IndexDamaged, OSError, ValueError) as exc:
+            self._index_damaged(exc)
+            return None
+        state = "NONE" if index is None else search_index.usable_state(index, info)
+        if state != "CURRENT":
+            self._start_index_build()
+        return index if state in ("CURRENT", "STALE") else None
+
+    def _index_damaged(self, exc: Exception) -> None:
+        """A damaged index is a cache miss: say so on stderr, answer exactly, rebuild."""
+        search_index.forget(self.path)
+        self.store.ctx.notify(f"rekcli: warning: the search index of the collection "
+                              f"{self.collection_id} is damaged ({exc}); searching exactly "
+                              "and rebuilding it")
+        self._start_index_build()
+
+    def _start_index_build(self) -> None:
+        """Start `rekcli search-index --rebuild` for this collection in its own session
+        (unless builds are off, one is running, or this process started one recently)."""
+        import subprocess
+        import sys
+        import time
+
+        if not search_index.background_builds():
+            return
+        key = str(self.path)
+        if time.monotonic() - _BUILDS_STARTED.get(key, -math.inf) < 60:
+            return
+        if search_index.BuildLock(self.path).held_elsewhere():
+            return
+        _BUILDS_STARTED[key] = time.monotonic()
+        env = dict(os.environ, REKCLI_DATA_DIR=str(self.store.region_dir.parent))
+        subprocess.Popen(
+            [sys.executable, "-m", "rekcli", "search-index", "--collection-id",
+             self.collection_id, "--region", self.store.ctx.region, "--rebuild"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
 
     def nearest_faces(self, descriptor, k: int, max_distance: float = math.inf,
                       exclude_face_ids: Iterable[str] = ()) -> list[tuple[StoredFace, float]]:
@@ -376,18 +455,18 @@ class Collection:
 
         from rekcli.store import vectors as vec
 
-        n = tx.info()["committed_rows"]
-        if n == 0:
+        info = tx.info()
+        if info["committed_rows"] == 0:
             return [], np.empty(0)
-        matrix, d2 = self._distances(vectors, n, query, eps)
+        matrix, ids, d2 = self._candidates(info, vectors, query, eps)
         excluded = [face.row for face in tx.get_faces(exclude_face_ids).values()]
         if excluded:
-            d2[excluded] = np.inf
+            d2[excluded if ids is None else np.isin(ids, excluded)] = np.inf
         limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
         found: list[StoredFace] = []
         cutoff = math.inf
         for rows, values in vec.ranked_rows(d2, limit, first_chunk=k + 16,
-                                            ceiling=vec.match_ceiling(vectors.fmt)):
+                                            ceiling=vec.match_ceiling(vectors.fmt), ids=ids):
             keep = values <= cutoff
             rows, values = rows[keep], values[keep]
             if rows.size == 0:
@@ -443,11 +522,11 @@ class Collection:
         from rekcli.store import vectors as vec
 
         nothing = ([], np.empty(0))
-        n = tx.info()["committed_rows"]
+        info = tx.info()
+        n = info["committed_rows"]
         associated = tx.associated_face_count()
         if n == 0 or associated == 0:
             return nothing
-        matrix, d2 = self._distances(vectors, n, query, eps)
         limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
         limit = min(limit, float(np.nextafter(np.float32(vec.match_ceiling(vectors.fmt)),
                                               np.float32(0))))
@@ -455,7 +534,14 @@ class Collection:
             pairs = [(row, user) for row, user in tx.associated_rows() if user not in exclude]
             rows = np.array([row for row, _ in pairs], dtype=np.int64)
             users = [user for _, user in pairs]
-            keep = np.flatnonzero(d2[rows] <= limit) if rows.size else rows
+            if self._index_eligible(info):
+                # A large collection: measure only the users' faces, exactly.
+                matrix = vectors.matrix(n, populate=False)
+                d2_users = self._rows_distances(vectors, matrix, rows, query, eps)
+            else:
+                matrix, d2 = self._distances(vectors, n, query, eps)
+                d2_users = d2[rows]
+            keep = np.flatnonzero(d2_users <= limit) if rows.size else rows
             rows = rows[keep]
             users = [users[i] for i in keep.tolist()]
         else:
@@ -463,7 +549,9 @@ class Collection:
             users = []
             first_seen: dict[str, float] = {}
             cutoff = math.inf
-            for chunk_rows, values in vec.ranked_rows(d2, limit, first_chunk=8 * k + 64):
+            matrix, ids, d2 = self._candidates(info, vectors, query, eps)
+            for chunk_rows, values in vec.ranked_rows(d2, limit, first_chunk=8 * k + 64,
+                                                      ids=ids):
                 keep = values <= cutoff
                 chunk_rows, values = chunk_rows[keep], values[keep]
                 if chunk_rows.size == 0:
@@ -486,6 +574,22 @@ class Collection:
             return nothing
         vectors.verify(matrix, rows)
         return users, vec.exact_distances(matrix, rows, query)
+
+    @staticmethod
+    def _rows_distances(vectors: VectorFile, matrix, rows, query, eps: float):
+        """Squared distances of some rows of `matrix` to `query` (damage raises)."""
+        import numpy as np
+
+        from rekcli.store import vectors as vec
+
+        if rows.size == 0:
+            return np.empty(0, dtype=np.float32)
+
+        def check(d2):
+            vec.check_distances(d2, eps, vectors.fmt,
+                                lambda found: vectors.verify(matrix, rows[found], live=False))
+
+        return vec.approx_squared_distances(matrix[rows], query, check=check)
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -554,7 +658,8 @@ class Collection:
             problems.append("a user's face_count disagrees with its faces")
         if orphans:
             problems.append(f"{orphans} faces point to missing users")
-        return {"problems": problems, "face_count": info["face_count"],
+        index_state = search_index.verify(self.path, info, face_rows, problems)
+        return {"problems": problems, "search_index": index_state, "face_count": info["face_count"],
                 "user_count": info["user_count"], "faces": face_rows_count,
                 "live_vectors": len(live_vectors), "committed_rows": committed,
                 "file_rows": size // constants.ROW_BYTES, "vector_file": str(vectors.path),
@@ -610,8 +715,10 @@ class CollectionTransaction:
         pending = [row for (row,) in self.conn.execute("SELECT row FROM pending_tombstones")]
         if pending:
             vectors.tombstone(pending)
+            search_index.wipe_rows(self.collection.path, pending, info["vector_generation"])
             self.conn.execute("DELETE FROM pending_tombstones")
         self._remove_other_vector_files(vectors.path.name)
+        search_index.remove_if_obsolete(self.collection.path, info["vector_generation"])
         if compaction_due(info):
             try:
                 self.compact()
@@ -732,6 +839,8 @@ class CollectionTransaction:
         try:
             fault_point("delete-committed")
             self.vectors.tombstone(rows)
+            search_index.wipe_rows(self.collection.path, rows,
+                                   self.info()["vector_generation"])
             with transaction(self.conn):
                 self.conn.execute(
                     "DELETE FROM pending_tombstones WHERE row IN "
@@ -750,6 +859,8 @@ class CollectionTransaction:
             return
         fault_point("compact-committed")
         try:
+            # The rows were renumbered: the search index no longer fits them.
+            search_index.remove(self.collection.path)
             os.unlink(path)
             fsync_path(path.parent)
         except OSError:

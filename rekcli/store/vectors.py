@@ -217,15 +217,17 @@ class VectorFile:
 
     # -- reading ------------------------------------------------------------------------
 
-    def matrix(self, rows: int):
+    def matrix(self, rows: int, populate: bool = True):
         """The first `rows` rows as a read-only (rows, ROW_FLOATS) float32 array.
 
         Memory-mapped (MAP_POPULATE pre-faults the pages in one go when the file is in the
-        page cache); nothing is parsed. The mapping is reused while `rows` is unchanged.
+        page cache; `populate=False` for readers that touch only some rows, like a search
+        through the search index); nothing is parsed. The mapping is reused while `rows`
+        is unchanged.
         """
         import numpy as np
 
-        if self._mapped is not None and self._mapped[0] == rows:
+        if self._mapped is not None and self._mapped[0] == (rows, populate):
             return self._mapped[1]
         if rows == 0:
             view = np.empty((0, ROW_FLOATS), dtype="<f4")
@@ -234,12 +236,12 @@ class VectorFile:
             fd = self._open(os.O_RDONLY)
             try:
                 self._check_holds(fd, rows)
-                flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+                flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
                 mapping = mmap.mmap(fd, length, flags=flags, prot=mmap.PROT_READ)
             finally:
                 os.close(fd)
             view = np.frombuffer(mapping, dtype="<f4").reshape(rows, ROW_FLOATS)
-        self._mapped = (rows, view)
+        self._mapped = ((rows, populate), view)
         return view
 
     def read_rows(self, rows: Sequence[int]):
@@ -467,11 +469,14 @@ def exact_distances(matrix, rows, queries) -> "np.ndarray":  # noqa: F821
     return best
 
 
-def ranked_rows(d2, limit: float, first_chunk: int, ceiling: float | None = None) -> Iterator[tuple["np.ndarray", "np.ndarray"]]:  # noqa: F821
+def ranked_rows(d2, limit: float, first_chunk: int, ceiling: float | None = None,
+                ids=None) -> Iterator[tuple["np.ndarray", "np.ndarray"]]:  # noqa: F821
     """Rows with d2 <= limit in ascending (d2, row) order, yielded in growing chunks.
 
-    Each chunk costs one argpartition over the candidates; callers usually stop after the
-    first. Values within a chunk never fall below those of the chunk before.
+    d2[i] is the distance of row i, or of row ids[i] when `ids` is given (a search
+    through the index scores only some rows). Each chunk costs one argpartition over the
+    candidates; callers usually stop after the first. Values within a chunk never fall
+    below those of the chunk before.
     """
     import numpy as np
 
@@ -481,6 +486,8 @@ def ranked_rows(d2, limit: float, first_chunk: int, ceiling: float | None = None
         limit = min(limit, float(np.nextafter(np.float32(ceiling), np.float32(0))))
     candidates = np.flatnonzero(d2 <= limit)
     values = d2[candidates]
+    if ids is not None:
+        candidates = np.asarray(ids, dtype=np.int64)[candidates]
     total = candidates.size
     if total == 0:
         return
