@@ -37,8 +37,13 @@ class LocalCluster:
         # As the README says to start them: without Dask's sampling profiler, which costs
         # a worker ~40% of its throughput on this work (benchmarks/bench_batch.py --cluster).
         worker_env = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False", **(worker_env or {})}
-        self.workers = [self._start_worker(dict(env, **worker_env)) for _ in range(workers)]
-        self.wait_for_workers(workers)
+        self.workers = []
+        try:
+            self.workers += [self._start_worker(dict(env, **worker_env)) for _ in range(workers)]
+            self.wait_for_workers(workers)
+        except BaseException:  # a start-up that timed out must not leave its processes behind
+            self.close()
+            raise
 
     def _start_worker(self, env: dict) -> subprocess.Popen:
         return subprocess.Popen(
@@ -52,8 +57,9 @@ class LocalCluster:
         return Client(self.address, timeout=30, set_as_default=False)
 
     def wait_for_workers(self, count: int, timeout: float = 120) -> None:
-        with self.client() as client:
-            client.wait_for_workers(count, timeout=timeout)
+        with self.client() as client:  # connecting waits for the scheduler
+            if count:
+                client.wait_for_workers(count, timeout=timeout)
 
     def worker_pids(self) -> list[int]:
         """The pids of the worker processes (the nannies' children, which run the tasks)."""

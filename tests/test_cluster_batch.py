@@ -344,3 +344,23 @@ def test_s3_objects_are_read_by_the_driver_and_shipped_as_bytes(cluster, tmp_pat
     first, second = (json.loads(line) for line in by_cluster.stdout.splitlines())
     assert len(first["FaceDetails"]) == 1
     assert second["Error"]["Code"] == "InvalidS3ObjectException"
+
+
+def test_a_cluster_without_workers_stops_the_job_instead_of_waiting_forever(tmp_path, faces_dir,
+                                                                           monkeypatch):
+    """A scheduler whose workers are all gone (or never came) runs nothing: a nightly job
+    must not wait for them forever, but stop as for a lost scheduler (resumable)."""
+    from rekcli.batch import cluster as cluster_module
+    from rekcli.batch.cluster import ClusterUnavailable, run_on_cluster
+    from rekcli.batch.worker import Task
+
+    monkeypatch.setattr(cluster_module, "NO_WORKERS_SECONDS", 3.0)
+    empty = LocalCluster(workers=0)
+    try:
+        tasks = [Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                      image_files={"Image": str(faces_dir / "edge/obama-240p.jpg")})]
+        with pytest.raises(ClusterUnavailable) as stopped:
+            list(run_on_cluster(tasks, [0], empty.address, lambda: False))
+    finally:
+        empty.close()
+    assert f'The cluster at "{empty.address}" has no workers' in stopped.value.message

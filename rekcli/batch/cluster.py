@@ -39,6 +39,9 @@ CONNECT_TIMEOUT_SECONDS = 10
 MAX_IN_FLIGHT = 256
 # How long the driver lets the scheduler be unreachable before it gives the job up.
 LOST_SCHEDULER_SECONDS = 10.0
+# How long the driver waits for a cluster that has no worker at all (all gone, or none
+# started): longer than a nanny takes to restart a dead worker on a loaded machine.
+NO_WORKERS_SECONDS = 120.0
 
 
 class ClusterUnavailable(Exception):
@@ -168,6 +171,7 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
     from rekcli.batch.runner import Stopped
 
     unreachable_since = None
+    workers = _WorkerWatch(client)
     while True:
         try:
             with client.as_current():
@@ -183,6 +187,11 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
             if done:
                 return list(done)
             unreachable_since = None
+            if workers.gone_for() > NO_WORKERS_SECONDS:
+                raise ClusterUnavailable(
+                    f'The cluster at "{address}" has no workers to run the analysis; the '
+                    "results printed so far are kept: start its workers and run the same "
+                    "command again to resume")
             continue
         unreachable_since = unreachable_since or time.monotonic()
         if lost or client.status in ("closed", "closing") or \
@@ -190,6 +199,30 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
             raise ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
                                      "the results printed so far are kept: run the same command "
                                      "again to resume")
+
+
+class _WorkerWatch:
+    """How long the cluster has had no worker (0 while it has some), asked of the scheduler
+    at most once a second, each question bounded (an unanswered one counts as none)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.asked_at = float("-inf")
+        self.none_since: float | None = None
+
+    def gone_for(self) -> float:
+        now = time.monotonic()
+        if now - self.asked_at >= 1.0:
+            self.asked_at = now
+            try:
+                threads = sum(self.client.nthreads(callback_timeout=5).values())
+            except Exception:  # noqa: BLE001 - the scheduler's own loss is checked apart
+                threads = 0
+            if threads:
+                self.none_since = None
+            elif self.none_since is None:
+                self.none_since = now
+        return 0.0 if self.none_since is None else now - self.none_since
 
 
 def _require_same_engine(theirs: str | None, address: str) -> None:
