@@ -364,3 +364,25 @@ def test_a_cluster_without_workers_stops_the_job_instead_of_waiting_forever(tmp_
     finally:
         empty.close()
     assert f'The cluster at "{empty.address}" has no workers' in stopped.value.message
+
+
+def test_a_large_s3_image_ships_without_dask_warnings_on_stderr(cluster, tmp_path, faces_dir):
+    """An S3Object may be 15 MB: shipping one over Dask's large-graph threshold (10 MB) must
+    not print Dask's advice on stderr, which a local run never prints."""
+    import cv2
+
+    bucket = tmp_path / "s3" / "photos"
+    bucket.mkdir(parents=True)
+    photo = cv2.imread(str(faces_dir / "people/obama/obama.jpg"))
+    large = cv2.resize(photo, (2200, 1800))
+    assert cv2.imwrite(str(bucket / "large.png"), large, [cv2.IMWRITE_PNG_COMPRESSION, 0])
+    assert 10 * 2**20 < (bucket / "large.png").stat().st_size < 15 * 2**20
+    env = dict(data_env(tmp_path, "data"), REKCLI_S3_ROOT=str(tmp_path / "s3"))
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(json.dumps({"Image": {"S3Object": {"Bucket": "photos", "Name": "large.png"}}})
+                        + "\n")
+    by_cluster = run_subprocess("batch", "detect-faces", "--input-file", str(requests),
+                                "--cluster", cluster.address, env=env)
+    assert by_cluster.stderr == b""
+    assert by_cluster.returncode == 0
+    assert len(json.loads(by_cluster.stdout)["FaceDetails"]) == 1

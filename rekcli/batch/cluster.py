@@ -64,11 +64,21 @@ def connect(address: str):
         raise ClusterExtraMissing("--cluster needs dask.distributed: pip install "
                                   "'rekcli[cluster]'") from None
     _quiet_dask_logs()
+    _no_large_task_warning()
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterUnavailable(f'Could not connect to the cluster scheduler: "{address}" '
                                  f"({error})") from None
+
+
+def _no_large_task_warning() -> None:
+    """Dask warns on stderr ("Sending large graph ...") for a task over 10 MB; an S3Object
+    image may be 15 MB, and shipping the image is the design, so the warning would only be
+    noise the local run never prints. One task carries one request's images (3 at most)."""
+    import dask
+
+    dask.config.set({"distributed.admin.large-graph-warning-threshold": "64MB"})
 
 
 def _quiet_dask_logs() -> None:
