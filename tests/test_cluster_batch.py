@@ -386,3 +386,24 @@ def test_a_large_s3_image_ships_without_dask_warnings_on_stderr(cluster, tmp_pat
     assert by_cluster.stderr == b""
     assert by_cluster.returncode == 0
     assert len(json.loads(by_cluster.stdout)["FaceDetails"]) == 1
+
+
+def test_a_test_cluster_ends_with_the_process_that_started_it(tmp_path):
+    """A test run killed before its teardown (a CI timeout) leaves no scheduler running."""
+    script = ("import os, sys\n"
+              f"sys.path.insert(0, {str(os.path.dirname(__file__))!r})\n"
+              "from cluster_helpers import LocalCluster\n"
+              "started = LocalCluster(workers=0)\n"
+              "print(started.scheduler.pid, flush=True)\n"
+              "os._exit(0)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    scheduler = int(result.stdout)
+    for _ in range(300):
+        try:
+            os.kill(scheduler, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(scheduler, signal.SIGKILL)
+        pytest.fail("the scheduler outlived the process that started it")
