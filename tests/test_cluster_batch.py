@@ -407,3 +407,40 @@ def test_a_test_cluster_ends_with_the_process_that_started_it(tmp_path):
     else:
         os.kill(scheduler, signal.SIGKILL)
         pytest.fail("the scheduler outlived the process that started it")
+
+
+def test_a_scheduler_that_stops_answering_does_not_hang_the_driver(tmp_path, faces_dir,
+                                                                   monkeypatch):
+    """A frozen scheduler (its machine hung, a network that drops packets without closing
+    the connection) answers nothing and closes nothing: the job must still stop, resumable."""
+    import threading
+
+    from rekcli.batch import cluster as cluster_module
+    from rekcli.batch.cluster import ClusterUnavailable, run_on_cluster
+    from rekcli.batch.worker import Task
+
+    monkeypatch.setattr(cluster_module, "NO_WORKERS_SECONDS", 3.0)
+    own = LocalCluster(workers=1)
+    ended = []
+    try:
+        tasks = [Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                      image_files={"Image": str(faces_dir / "edge/obama-240p.jpg")})
+                 for _ in range(40)]
+        results = run_on_cluster(tasks, list(range(40)), own.address, lambda: False)
+        assert next(results)[0] == 0
+        os.kill(own.scheduler.pid, signal.SIGSTOP)
+
+        def take_the_rest():
+            try:
+                list(results)
+            except ClusterUnavailable as error:
+                ended.append(error.message)
+
+        taker = threading.Thread(target=take_the_rest, daemon=True)
+        taker.start()
+        taker.join(timeout=120)
+        assert not taker.is_alive(), "the driver waits for ever for a frozen scheduler"
+    finally:
+        os.kill(own.scheduler.pid, signal.SIGCONT)
+        own.close()
+    assert ended and own.address in ended[0]

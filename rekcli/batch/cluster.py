@@ -42,6 +42,10 @@ LOST_SCHEDULER_SECONDS = 10.0
 # How long the driver waits for a cluster that has no worker at all (all gone, or none
 # started): longer than a nanny takes to restart a dead worker on a loaded machine.
 NO_WORKERS_SECONDS = 120.0
+# Fetching a finished task's answer (a few KB) through the scheduler: how long one try may
+# take, and how many tries in a row may fail before the scheduler is taken as lost.
+FETCH_SECONDS = 5.0
+MAX_UNFETCHED = 3
 
 
 class ClusterUnavailable(Exception):
@@ -109,6 +113,7 @@ def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
         limit = _InFlightLimit(client)
         queue = iter(pending)
         exhausted = False
+        unfetched = 0  # answers in a row that could not be fetched
         while True:
             while not exhausted and len(in_flight) < limit.now():
                 index = next(queue, None)
@@ -130,8 +135,14 @@ def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
             if not in_flight:
                 break
             for future in _finished(client, in_flight, should_stop, address):
-                index, shipment = in_flight.pop(future)
                 outcome = _outcome(future)
+                if outcome is None:  # not fetched: waited for again, within a bound
+                    unfetched += 1
+                    if unfetched >= MAX_UNFETCHED:
+                        raise _lost(address)
+                    continue
+                unfetched = 0
+                index, shipment = in_flight.pop(future)
                 _require_same_engine(outcome.pop("Engine", None), address)
                 yield index, finish(shipment, outcome)
     except BaseException:
@@ -166,7 +177,7 @@ class _InFlightLimit:
         if time.monotonic() - self.asked_at >= 1.0:
             self.asked_at = time.monotonic()
             try:
-                threads = sum(self.client.nthreads().values())
+                threads = sum(self.client.nthreads(callback_timeout=5).values())
             except Exception:  # noqa: BLE001 - the scheduler's state is checked while waiting
                 threads = 0
             self.limit = max(2, min(MAX_IN_FLIGHT, 2 * threads))
@@ -206,9 +217,13 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
         unreachable_since = unreachable_since or time.monotonic()
         if lost or client.status in ("closed", "closing") or \
                 time.monotonic() - unreachable_since > LOST_SCHEDULER_SECONDS:
-            raise ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
-                                     "the results printed so far are kept: run the same command "
-                                     "again to resume")
+            raise _lost(address)
+
+
+def _lost(address: str) -> ClusterUnavailable:
+    return ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
+                              "the results printed so far are kept: run the same command "
+                              "again to resume")
 
 
 class _WorkerWatch:
@@ -250,12 +265,16 @@ def _require_same_engine(theirs: str | None, address: str) -> None:
 
 def _outcome(future) -> dict:
     """The analysis a worker returned, or an error for an image whose task the scheduler
-    gave up (it ended the workers that ran it, KilledWorker)."""
+    gave up (it ended the workers that ran it, KilledWorker); None when it could not be
+    fetched within FETCH_SECONDS (fetching goes through the scheduler, which may not answer)."""
     from rekcli.service.errors import InternalServerError
 
-    error = future.exception()
-    if error is None:
-        return future.result()
+    try:
+        error = future.exception(timeout=FETCH_SECONDS)
+        if error is None:
+            return future.result(timeout=FETCH_SECONDS)
+    except Exception:  # noqa: BLE001 - a scheduler that does not answer, a lost connection,
+        return None    # a result lost with its worker (computed again): None, waited for again
     if type(error).__name__ == "KilledWorker":
         return {"Error": InternalServerError(
             "The analysis of this image ended every cluster worker that ran it; it was "
