@@ -22,6 +22,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Runs `dask ...` so that it ends when the process that started it does (Linux: the
+# parent-death signal survives exec): a test run killed by a CI timeout, or ended before
+# its fixtures' teardown, must not leave a scheduler behind (it never ends by itself).
+_ENDS_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "parent = int(sys.argv[1])\n"
+    "if sys.platform.startswith('linux'):\n"
+    "    ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG\n"
+    "if os.getppid() != parent:\n"
+    "    sys.exit(1)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n")
+
+
+def dask_command(*arguments: str) -> list[str]:
+    """The command line of `dask ARGUMENTS...`, ended with this process."""
+    return [sys.executable, "-c", _ENDS_WITH_PARENT, str(os.getpid()), str(DASK), *arguments]
+
+
 class LocalCluster:
     """`dask scheduler` and `workers` x `dask worker --nthreads 1`, started and waited for."""
 
@@ -31,19 +49,24 @@ class LocalCluster:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(TESTS_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
         self.scheduler = subprocess.Popen(
-            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
-             "--no-dashboard"], env=dict(env, **(scheduler_env or {})),
+            dask_command("scheduler", "--host", "127.0.0.1", "--port",
+                         self.address.rsplit(":", 1)[1], "--no-dashboard"), env=dict(env, **(scheduler_env or {})),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         # As the README says to start them: without Dask's sampling profiler, which costs
         # a worker ~40% of its throughput on this work (benchmarks/bench_batch.py --cluster).
         worker_env = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False", **(worker_env or {})}
-        self.workers = [self._start_worker(dict(env, **worker_env)) for _ in range(workers)]
-        self.wait_for_workers(workers)
+        self.workers = []
+        try:
+            self.workers += [self._start_worker(dict(env, **worker_env)) for _ in range(workers)]
+            self.wait_for_workers(workers)
+        except BaseException:  # a start-up that timed out must not leave its processes behind
+            self.close()
+            raise
 
     def _start_worker(self, env: dict) -> subprocess.Popen:
         return subprocess.Popen(
-            [str(DASK), "worker", self.address, "--nthreads", "1", "--nworkers", "1",
-             "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "30"],
+            dask_command("worker", self.address, "--nthreads", "1", "--nworkers", "1",
+                         "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "30"),
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def client(self):
@@ -52,8 +75,9 @@ class LocalCluster:
         return Client(self.address, timeout=30, set_as_default=False)
 
     def wait_for_workers(self, count: int, timeout: float = 120) -> None:
-        with self.client() as client:
-            client.wait_for_workers(count, timeout=timeout)
+        with self.client() as client:  # connecting waits for the scheduler
+            if count:
+                client.wait_for_workers(count, timeout=timeout)
 
     def worker_pids(self) -> list[int]:
         """The pids of the worker processes (the nannies' children, which run the tasks)."""

@@ -344,3 +344,103 @@ def test_s3_objects_are_read_by_the_driver_and_shipped_as_bytes(cluster, tmp_pat
     first, second = (json.loads(line) for line in by_cluster.stdout.splitlines())
     assert len(first["FaceDetails"]) == 1
     assert second["Error"]["Code"] == "InvalidS3ObjectException"
+
+
+def test_a_cluster_without_workers_stops_the_job_instead_of_waiting_forever(tmp_path, faces_dir,
+                                                                           monkeypatch):
+    """A scheduler whose workers are all gone (or never came) runs nothing: a nightly job
+    must not wait for them forever, but stop as for a lost scheduler (resumable)."""
+    from rekcli.batch import cluster as cluster_module
+    from rekcli.batch.cluster import ClusterUnavailable, run_on_cluster
+    from rekcli.batch.worker import Task
+
+    monkeypatch.setattr(cluster_module, "NO_WORKERS_SECONDS", 3.0)
+    empty = LocalCluster(workers=0)
+    try:
+        tasks = [Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                      image_files={"Image": str(faces_dir / "edge/obama-240p.jpg")})]
+        with pytest.raises(ClusterUnavailable) as stopped:
+            list(run_on_cluster(tasks, [0], empty.address, lambda: False))
+    finally:
+        empty.close()
+    assert f'The cluster at "{empty.address}" has no workers' in stopped.value.message
+
+
+def test_a_large_s3_image_ships_without_dask_warnings_on_stderr(cluster, tmp_path, faces_dir):
+    """An S3Object may be 15 MB: shipping one over Dask's large-graph threshold (10 MB) must
+    not print Dask's advice on stderr, which a local run never prints."""
+    import cv2
+
+    bucket = tmp_path / "s3" / "photos"
+    bucket.mkdir(parents=True)
+    photo = cv2.imread(str(faces_dir / "people/obama/obama.jpg"))
+    large = cv2.resize(photo, (2200, 1800))
+    assert cv2.imwrite(str(bucket / "large.png"), large, [cv2.IMWRITE_PNG_COMPRESSION, 0])
+    assert 10 * 2**20 < (bucket / "large.png").stat().st_size < 15 * 2**20
+    env = dict(data_env(tmp_path, "data"), REKCLI_S3_ROOT=str(tmp_path / "s3"))
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(json.dumps({"Image": {"S3Object": {"Bucket": "photos", "Name": "large.png"}}})
+                        + "\n")
+    by_cluster = run_subprocess("batch", "detect-faces", "--input-file", str(requests),
+                                "--cluster", cluster.address, env=env)
+    assert by_cluster.stderr == b""
+    assert by_cluster.returncode == 0
+    assert len(json.loads(by_cluster.stdout)["FaceDetails"]) == 1
+
+
+def test_a_test_cluster_ends_with_the_process_that_started_it(tmp_path):
+    """A test run killed before its teardown (a CI timeout) leaves no scheduler running."""
+    script = ("import os, sys\n"
+              f"sys.path.insert(0, {str(os.path.dirname(__file__))!r})\n"
+              "from cluster_helpers import LocalCluster\n"
+              "started = LocalCluster(workers=0)\n"
+              "print(started.scheduler.pid, flush=True)\n"
+              "os._exit(0)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    scheduler = int(result.stdout)
+    for _ in range(300):
+        try:
+            os.kill(scheduler, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(scheduler, signal.SIGKILL)
+        pytest.fail("the scheduler outlived the process that started it")
+
+
+def test_a_scheduler_that_stops_answering_does_not_hang_the_driver(tmp_path, faces_dir,
+                                                                   monkeypatch):
+    """A frozen scheduler (its machine hung, a network that drops packets without closing
+    the connection) answers nothing and closes nothing: the job must still stop, resumable."""
+    import threading
+
+    from rekcli.batch import cluster as cluster_module
+    from rekcli.batch.cluster import ClusterUnavailable, run_on_cluster
+    from rekcli.batch.worker import Task
+
+    monkeypatch.setattr(cluster_module, "NO_WORKERS_SECONDS", 3.0)
+    own = LocalCluster(workers=1)
+    ended = []
+    try:
+        tasks = [Task("DetectFaces", {}, "us-east-1", str(tmp_path / "data"),
+                      image_files={"Image": str(faces_dir / "edge/obama-240p.jpg")})
+                 for _ in range(40)]
+        results = run_on_cluster(tasks, list(range(40)), own.address, lambda: False)
+        assert next(results)[0] == 0
+        os.kill(own.scheduler.pid, signal.SIGSTOP)
+
+        def take_the_rest():
+            try:
+                list(results)
+            except ClusterUnavailable as error:
+                ended.append(error.message)
+
+        taker = threading.Thread(target=take_the_rest, daemon=True)
+        taker.start()
+        taker.join(timeout=120)
+        assert not taker.is_alive(), "the driver waits for ever for a frozen scheduler"
+    finally:
+        os.kill(own.scheduler.pid, signal.SIGCONT)
+        own.close()
+    assert ended and own.address in ended[0]

@@ -253,3 +253,17 @@ def test_aws_endpoints_are_checked_by_default():
     assert s3._checks_regions("https://s3.cn-north-1.amazonaws.com.cn")
     assert not s3._checks_regions("http://127.0.0.1:9000")
     assert not s3._checks_regions("https://minio.example.com")
+
+
+def test_an_unknown_region_check_value_is_a_configuration_error_before_any_work(tmp_path):
+    """As an unknown REKCLI_FACE_MODEL: exit 253 at once, not InvalidParameterException
+    (exit 254) for each S3 image."""
+    from cli_helpers import run_subprocess
+
+    result = run_subprocess("detect-faces", "--image",
+                            '{"S3Object": {"Bucket": "photos", "Name": "x.jpg"}}',
+                            env={"REKCLI_S3_REGION_CHECK": "sometimes",
+                                 "REKCLI_DATA_DIR": str(tmp_path / "data"),
+                                 "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"})
+    assert result.returncode == 253, result.stderr
+    assert b"REKCLI_S3_REGION_CHECK='sometimes' is not one of: aws, always, never" in result.stderr

@@ -39,6 +39,13 @@ CONNECT_TIMEOUT_SECONDS = 10
 MAX_IN_FLIGHT = 256
 # How long the driver lets the scheduler be unreachable before it gives the job up.
 LOST_SCHEDULER_SECONDS = 10.0
+# How long the driver waits for a cluster that has no worker at all (all gone, or none
+# started): longer than a nanny takes to restart a dead worker on a loaded machine.
+NO_WORKERS_SECONDS = 120.0
+# Fetching a finished task's answer (a few KB) through the scheduler: how long one try may
+# take, and how many tries in a row may fail before the scheduler is taken as lost.
+FETCH_SECONDS = 5.0
+MAX_UNFETCHED = 3
 
 
 class ClusterUnavailable(Exception):
@@ -61,11 +68,21 @@ def connect(address: str):
         raise ClusterExtraMissing("--cluster needs dask.distributed: pip install "
                                   "'rekcli[cluster]'") from None
     _quiet_dask_logs()
+    _no_large_task_warning()
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterUnavailable(f'Could not connect to the cluster scheduler: "{address}" '
                                  f"({error})") from None
+
+
+def _no_large_task_warning() -> None:
+    """Dask warns on stderr ("Sending large graph ...") for a task over 10 MB; an S3Object
+    image may be 15 MB, and shipping the image is the design, so the warning would only be
+    noise the local run never prints. One task carries one request's images (3 at most)."""
+    import dask
+
+    dask.config.set({"distributed.admin.large-graph-warning-threshold": "64MB"})
 
 
 def _quiet_dask_logs() -> None:
@@ -96,6 +113,7 @@ def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
         limit = _InFlightLimit(client)
         queue = iter(pending)
         exhausted = False
+        unfetched = 0  # answers in a row that could not be fetched
         while True:
             while not exhausted and len(in_flight) < limit.now():
                 index = next(queue, None)
@@ -117,8 +135,14 @@ def run_on_cluster(tasks: list, pending: list, address: str, should_stop,
             if not in_flight:
                 break
             for future in _finished(client, in_flight, should_stop, address):
-                index, shipment = in_flight.pop(future)
                 outcome = _outcome(future)
+                if outcome is None:  # not fetched: waited for again, within a bound
+                    unfetched += 1
+                    if unfetched >= MAX_UNFETCHED:
+                        raise _lost(address)
+                    continue
+                unfetched = 0
+                index, shipment = in_flight.pop(future)
                 _require_same_engine(outcome.pop("Engine", None), address)
                 yield index, finish(shipment, outcome)
     except BaseException:
@@ -153,7 +177,7 @@ class _InFlightLimit:
         if time.monotonic() - self.asked_at >= 1.0:
             self.asked_at = time.monotonic()
             try:
-                threads = sum(self.client.nthreads().values())
+                threads = sum(self.client.nthreads(callback_timeout=5).values())
             except Exception:  # noqa: BLE001 - the scheduler's state is checked while waiting
                 threads = 0
             self.limit = max(2, min(MAX_IN_FLIGHT, 2 * threads))
@@ -168,6 +192,7 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
     from rekcli.batch.runner import Stopped
 
     unreachable_since = None
+    workers = _WorkerWatch(client)
     while True:
         try:
             with client.as_current():
@@ -183,13 +208,46 @@ def _finished(client, in_flight: dict, should_stop, address: str) -> list:
             if done:
                 return list(done)
             unreachable_since = None
+            if workers.gone_for() > NO_WORKERS_SECONDS:
+                raise ClusterUnavailable(
+                    f'The cluster at "{address}" has no workers to run the analysis; the '
+                    "results printed so far are kept: start its workers and run the same "
+                    "command again to resume")
             continue
         unreachable_since = unreachable_since or time.monotonic()
         if lost or client.status in ("closed", "closing") or \
                 time.monotonic() - unreachable_since > LOST_SCHEDULER_SECONDS:
-            raise ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
-                                     "the results printed so far are kept: run the same command "
-                                     "again to resume")
+            raise _lost(address)
+
+
+def _lost(address: str) -> ClusterUnavailable:
+    return ClusterUnavailable(f'Lost the connection to the cluster scheduler "{address}"; '
+                              "the results printed so far are kept: run the same command "
+                              "again to resume")
+
+
+class _WorkerWatch:
+    """How long the cluster has had no worker (0 while it has some), asked of the scheduler
+    at most once a second, each question bounded (an unanswered one counts as none)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.asked_at = float("-inf")
+        self.none_since: float | None = None
+
+    def gone_for(self) -> float:
+        now = time.monotonic()
+        if now - self.asked_at >= 1.0:
+            self.asked_at = now
+            try:
+                threads = sum(self.client.nthreads(callback_timeout=5).values())
+            except Exception:  # noqa: BLE001 - the scheduler's own loss is checked apart
+                threads = 0
+            if threads:
+                self.none_since = None
+            elif self.none_since is None:
+                self.none_since = now
+        return 0.0 if self.none_since is None else now - self.none_since
 
 
 def _require_same_engine(theirs: str | None, address: str) -> None:
@@ -207,12 +265,16 @@ def _require_same_engine(theirs: str | None, address: str) -> None:
 
 def _outcome(future) -> dict:
     """The analysis a worker returned, or an error for an image whose task the scheduler
-    gave up (it ended the workers that ran it, KilledWorker)."""
+    gave up (it ended the workers that ran it, KilledWorker); None when it could not be
+    fetched within FETCH_SECONDS (fetching goes through the scheduler, which may not answer)."""
     from rekcli.service.errors import InternalServerError
 
-    error = future.exception()
-    if error is None:
-        return future.result()
+    try:
+        error = future.exception(timeout=FETCH_SECONDS)
+        if error is None:
+            return future.result(timeout=FETCH_SECONDS)
+    except Exception:  # noqa: BLE001 - a scheduler that does not answer, a lost connection,
+        return None    # a result lost with its worker (computed again): None, waited for again
     if type(error).__name__ == "KilledWorker":
         return {"Error": InternalServerError(
             "The analysis of this image ended every cluster worker that ran it; it was "

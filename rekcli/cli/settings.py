@@ -112,6 +112,7 @@ class Settings:
         if not uses_local_store and remote.configured_endpoint(self) is not None:
             return self  # the endpoint's store is its own business
         check_face_model()
+        check_s3_region_check()
         from rekcli.service.context import default_data_dir
 
         data_dir = default_data_dir()
@@ -205,6 +206,18 @@ def check_face_model() -> None:
         face_model()
     except UnknownFaceModel as error:
         raise ConfigurationError(str(error)) from None
+
+
+def check_s3_region_check() -> None:
+    """A REKCLI_S3_REGION_CHECK typo is local configuration too: exit 253 before any work,
+    not an InvalidParameterException line for every S3 image of a job."""
+    from rekcli.service.errors import ServiceError
+    from rekcli.service.s3 import region_check_setting
+
+    try:
+        region_check_setting()
+    except ServiceError as error:
+        raise ConfigurationError(error.message) from None
 
 
 def error_format(globals_: GlobalOptions, profile_config: dict | None = None) -> str:

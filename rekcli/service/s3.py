@@ -127,16 +127,23 @@ REGION_CHECK_ENV = "REKCLI_S3_REGION_CHECK"
 REGION_CHECKS = ("aws", "always", "never")
 
 
-def _checks_regions(endpoint_url: str) -> bool:
-    """Whether a bucket of another region is refused at this endpoint ($REKCLI_S3_REGION_CHECK:
-    `aws`, the default, refuses on AWS's own endpoints only)."""
-    from urllib.parse import urlsplit
-
+def region_check_setting() -> str:
+    """$REKCLI_S3_REGION_CHECK: `aws` (unset), `always` or `never`; InvalidParameterException
+    for another value (the CLI checks it before any work, as configuration: exit 253)."""
     setting = os.environ.get(REGION_CHECK_ENV, "").strip().lower() or "aws"
     if setting not in REGION_CHECKS:
         raise InvalidParameterException(
             f"{REGION_CHECK_ENV}={os.environ.get(REGION_CHECK_ENV)!r} is not one of: "
             f"{', '.join(REGION_CHECKS)}")
+    return setting
+
+
+def _checks_regions(endpoint_url: str) -> bool:
+    """Whether a bucket of another region is refused at this endpoint ($REKCLI_S3_REGION_CHECK:
+    `aws`, the default, refuses on AWS's own endpoints only)."""
+    from urllib.parse import urlsplit
+
+    setting = region_check_setting()
     if setting != "aws":
         return setting == "always"
     host = (urlsplit(endpoint_url).hostname or "").lower()
