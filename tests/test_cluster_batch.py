@@ -101,6 +101,22 @@ def test_index_search_and_compare_folder_print_what_the_local_run_prints(cluster
         (by_pool.returncode, by_pool.stdout, by_pool.stderr)
 
 
+def test_an_explicit_workers_runs_locally_whatever_dask_scheduler_address_says(tmp_path,
+                                                                                faces_dir):
+    """A flag beats the environment: --workers asks for a local run, so a scheduler address
+    in the environment (here one nobody listens on) is not used; --cluster still is."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "biden.jpg").write_bytes((faces_dir / "people/biden/biden.jpg").read_bytes())
+    env = dict(data_env(tmp_path, "data"), DASK_SCHEDULER_ADDRESS="tcp://127.0.0.1:9")
+    compare = ["compare-folder", "--source-image-bytes",
+               f"fileb://{faces_dir}/people/biden/biden2.jpg", "--images", str(folder)]
+    local = run_subprocess(*compare, "--workers", "1", env=env)
+    assert local.returncode == 0, local.stderr
+    assert json.loads(local.stdout)["Image"] == str(folder / "biden.jpg")
+    assert run_subprocess(*compare, env=env).returncode == 255  # the variable alone: cluster
+
+
 def test_batch_json_lines_on_the_cluster(cluster, tmp_path, faces_dir):
     env = data_env(tmp_path, "data")
     requests = tmp_path / "requests.jsonl"

@@ -91,7 +91,8 @@ _COMMON = {spec.name: spec for spec in (
     _opt("--progress", FLAG, "Show progress on stderr even when it is not a terminal."),
     _opt("--no-progress", FLAG, "Never show progress."),
     _opt("--cluster", VALUE, "Run the face analysis on the Dask cluster whose scheduler is at "
-                             "this address (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS); "
+                             "this address (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS, "
+                             "unless --workers asks for a local run); "
                              "this process reads the images and writes the collection. Needs "
                              "rekcli[cluster]."),
 )}
@@ -383,10 +384,16 @@ def _workers(values: dict) -> int:
 
 
 def _cluster_address(values: dict) -> str | None:
-    """--cluster, else $DASK_SCHEDULER_ADDRESS (Dask's own variable), else None: local."""
+    """--cluster, else $DASK_SCHEDULER_ADDRESS (Dask's own variable), else None: local. An
+    explicit --workers is a request for a local run, so it wins over the variable (a flag
+    beats the environment, as everywhere in the aws CLI)."""
     from rekcli.batch.cluster import ADDRESS_VARIABLE
 
-    return values.get("--cluster") or os.environ.get(ADDRESS_VARIABLE) or None
+    if values.get("--cluster"):
+        return values["--cluster"]
+    if values.get("--workers") is not None:
+        return None
+    return os.environ.get(ADDRESS_VARIABLE) or None
 
 
 def _progress_reporter(total: int, values: dict):
