@@ -31,6 +31,8 @@ given: a local run never imports it.
 
 from __future__ import annotations
 
+import functools
+import sys
 import time
 import uuid
 
@@ -159,9 +161,38 @@ def analyse_on_worker(operation: str, request: dict, images: dict) -> dict:
     from rekcli.service import pixel_work
 
     detection.scan_in_parallel(False)
+    keep_freed_memory()
     outcome = pixel_work.analyse(operation, request, images)
     outcome["Engine"] = analysis_fingerprint()  # the driver checks it is its own
     return outcome
+
+
+_MMAP_THRESHOLD = 32 * 1024 * 1024   # glibc's own ceiling for its dynamic threshold
+_TRIM_THRESHOLD = 2 * _MMAP_THRESHOLD  # what glibc's dynamic rule would pair with it
+
+
+@functools.lru_cache(maxsize=1)
+def keep_freed_memory() -> None:
+    """Let malloc reuse the memory of freed arrays in this worker process, as it does by
+    default.
+
+    Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536 (its
+    distributed.nanny.pre-spawn-environ), which also turns off glibc's dynamic mmap
+    threshold: every array over 128 KB is then mmapped, faulted in and unmapped again, and
+    one face analysis costs about 40% more CPU (measured: 156 against 111 ms a photo, same
+    process, same photos). mallopt at run time restores the usual behaviour. Linux glibc
+    only; elsewhere nothing changes."""
+    import ctypes
+    import os
+
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, _TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 class _InFlightLimit:
