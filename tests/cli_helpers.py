@@ -34,3 +34,19 @@ def run_subprocess(*args: str, env: dict | None = None, input: bytes | None = No
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "rekcli", *args], capture_output=True,
                           env=full_env, input=input, timeout=120)
+
+
+def import_test_extra(module: str):
+    """`module`, which the test extra installs: a test without it skips on a developer's
+    machine, and fails on CI (where $CI is set), since CI installs every extra."""
+    import importlib
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        message = f"{module} (test extra) is not installed: pip install -e '.[test]'"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message, allow_module_level=True)

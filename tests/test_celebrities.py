@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from cli_helpers import run_cli
+from cli_helpers import import_test_extra, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -244,7 +244,7 @@ def test_help_says_the_gallery_is_the_users_own(capsys):
 def test_boto3_recognizes_and_looks_up_through_rekcli_serve(capsys, faces_dir, obama_and_biden):
     """The same gallery through `rekcli serve`: boto3 parses both operations' answers
     against AWS's own model, and the unknown Id is its modelled exception."""
-    pytest.importorskip("boto3")
+    import_test_extra("boto3")
     from pathlib import Path
 
     from test_serve import Server

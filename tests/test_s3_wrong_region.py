@@ -24,7 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-pytest.importorskip("botocore")
+from cli_helpers import import_test_extra
+
+import_test_extra("botocore")
 
 REKCLI = [sys.executable, "-m", "rekcli"]
 AWS_MESSAGE = ("Unable to get object metadata from S3. Check object key, region and/or access "

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
+from cli_helpers import import_test_extra
+
+boto3 = import_test_extra("boto3")
 import botocore  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
