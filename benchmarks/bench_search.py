@@ -3,16 +3,21 @@ the search index (store/search_index.py).
 
 Prints one JSON line per measurement:
 - load: time to bulk-load the collection (Collection.bulk_add_faces) and bytes per face;
-- index_build: `rekcli search-index --rebuild` in its own process: wall time, peak RSS;
+- index_build: `rekcli search-index --rebuild --full` in its own process: wall time, peak
+  RSS, the calibrated margin, the file's size;
 - warm_search: per-query latency of Collection.nearest_faces (the search step alone) in a
   process that already has the collection open (median and p95), thresholded search
-  (FaceMatchThreshold 80, MaxFaces 10), exact and through the index;
+  (FaceMatchThreshold 80, MaxFaces 10), exact and through the index, and the benchmark
+  process's peak RSS;
 - recall: match recall against exact search at FaceMatchThreshold 80 over new photos of
   stored identities (share of exact matches the index also returns), the share of
   queries whose answer is identical (ids, similarities, order), and for --real, the
   real faces of ../shared/faces (stored among the synthetic ones) searched by themselves;
 - add_1000: 1,000 faces added by 1,000 single writes (IndexFaces-like) after the build,
-  then warm searches with those rows in the tail;
+  then warm searches with those rows in the tail; append_1000_to_index: the update
+  (`search-index --rebuild`, which appends their codes) and searches after it;
+- recall_threshold_50_max_faces_100: a wide search (FaceMatchThreshold 50, MaxFaces 100),
+  which needs rows far past the first band;
 - cold_search_faces: a whole `rekcli search-faces` process (argv to printed JSON), page
   cache warm (median of 5 after one unmeasured run) and cold (`echo 3 >
   /proc/sys/vm/drop_caches` before each of 3 runs, root only), exact and with the index,
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -92,12 +98,12 @@ def probes(model, rng, centres, count: int) -> np.ndarray:
     return model.faces(rng, chosen)
 
 
-def timed_searches(collection, queries) -> tuple[dict, list]:
-    collection.nearest_faces(queries[0], 10, LIMIT)  # open / map once
+def timed_searches(collection, queries, k=10, limit=LIMIT) -> tuple[dict, list]:
+    collection.nearest_faces(queries[0], k, limit)  # open / map once
     times, results = [], []
     for q in queries:
         start = time.perf_counter()
-        found = collection.nearest_faces(q, 10, LIMIT)
+        found = collection.nearest_faces(q, k, limit)
         times.append(time.perf_counter() - start)
         results.append([(face.face_id, round(d, 9)) for face, d in found])
     times.sort()
@@ -165,35 +171,47 @@ def measure(ctx, n: int, args, model, real) -> None:
     rng = np.random.default_rng(42)
     collection_id = f"bench-{args.model}-{n}"
     env = dict(os.environ, PYTHONPATH=str(REPO), REKCLI_DATA_DIR=str(ctx.data_dir))
+    saved_centres = Path(ctx.data_dir) / f"{collection_id}-centres.npy"
     with Store(ctx) as store:
-        store.create_collection(collection_id)
-        collection = store.open_collection(collection_id)
-        seconds, centres = load(collection, model, n, rng, real)
-        size = sum(p.stat().st_size for p in collection.path.iterdir() if p.is_file())
-        emit(faces=n, metric="load", seconds=round(seconds, 1),
-             bytes_per_face=round(size / n, 1))
+        if saved_centres.exists():  # loaded by an earlier --keep run: reuse it
+            collection = store.open_collection(collection_id)
+            centres = np.load(saved_centres)
+            rng = np.random.default_rng(43)
+        else:
+            store.create_collection(collection_id)
+            collection = store.open_collection(collection_id)
+            seconds, centres = load(collection, model, n, rng, real)
+            size = sum(p.stat().st_size for p in collection.path.iterdir() if p.is_file())
+            emit(faces=n, metric="load", seconds=round(seconds, 1),
+                 bytes_per_face=round(size / n, 1))
+            if args.keep:
+                np.save(saved_centres, centres)
+        if args.load_only:
+            collection.close()
+            return
 
         build_s, build_rss = run_measured(
             [sys.executable, "-m", "rekcli", "search-index", "--collection-id", collection_id,
-             "--rebuild"], env)
+             "--rebuild", "--full"], env)
         status = search_index.status(collection)
         emit(faces=n, metric="index_build", seconds=round(build_s, 1),
-             peak_rss_mb=round(build_rss), lists=status["Lists"],
-             probed_lists=status["ProbedLists"], index_mb=round(status["Bytes"] / 2**20))
+             peak_rss_mb=round(build_rss), margin=status["Margin"],
+             index_mb=round(status["Bytes"] / 2**20, 1))
 
         queries = probes(model, rng, centres, args.queries)
         with Exact():
             exact_times, exact = timed_searches(collection, queries)
         index_times, indexed = timed_searches(collection, queries)
-        emit(faces=n, metric="warm_search", exact=exact_times, index=index_times)
+        emit(faces=n, metric="warm_search", exact=exact_times, index=index_times,
+             rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
         emit(faces=n, metric="recall", model=args.model, **recall(exact, indexed))
-        default_fraction = search_index.SEARCH_INDEX_PROBE_FRACTION
-        for fraction in (0.06, 0.1, 0.15, 0.3, 1.0):  # what other probe shares would give
-            search_index.SEARCH_INDEX_PROBE_FRACTION = fraction
-            times, swept = timed_searches(collection, queries)
-            emit(faces=n, metric="recall_by_probe_fraction", probe_fraction=fraction,
-                 index=times, **recall(exact, swept))
-        search_index.SEARCH_INDEX_PROBE_FRACTION = default_fraction
+        wide = [q for q in queries[:20]]  # a low threshold and many answers
+        with Exact():
+            _, exact_wide = timed_searches(collection, wide, k=100, limit=distance_limit(50.0))
+        wide_times, index_wide = timed_searches(collection, wide, k=100,
+                                                limit=distance_limit(50.0))
+        emit(faces=n, metric="recall_threshold_50_max_faces_100", index=wide_times,
+             **recall(exact_wide, index_wide))
         if real is not None:
             with Exact():
                 _, exact_real = timed_searches(collection, real)
@@ -211,6 +229,12 @@ def measure(ctx, n: int, args, model, real) -> None:
         index_times, indexed = timed_searches(collection, queries)
         emit(faces=n, metric="add_1000", seconds=round(add_s, 2), tail_rows=1000,
              index=index_times, **recall(exact, indexed))
+        update_s, update_rss = run_measured(
+            [sys.executable, "-m", "rekcli", "search-index", "--collection-id", collection_id,
+             "--rebuild"], env)
+        index_times, indexed = timed_searches(collection, queries)
+        emit(faces=n, metric="append_1000_to_index", seconds=round(update_s, 1),
+             peak_rss_mb=round(update_rss), index=index_times, **recall(exact, indexed))
         with collection.read() as tx:
             face_id = tx.faces_at_rows([len(real) if real is not None else 0])
             face_id = next(iter(face_id.values())).face_id
@@ -226,7 +250,10 @@ def main() -> None:
     parser.add_argument("--model", choices=["dlib", "isotropic"], default="dlib")
     parser.add_argument("--real", help="real descriptors (benchmarks/real_descriptors.py)")
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--keep", help="build in this directory and keep it")
+    parser.add_argument("--keep", help="build in this directory and keep it; a collection "
+                        "loaded there by an earlier run is reused (its load is not re-timed)")
+    parser.add_argument("--load-only", action="store_true",
+                        help="load the collections (into --keep) and stop")
     args = parser.parse_args()
     # The index is measured at every size (its default threshold is 2e6 faces).
     os.environ[search_index.MIN_FACES_ENV] = "1"

@@ -358,31 +358,76 @@ class Collection:
 
         return vec.approx_squared_distances(matrix[start:end], query, check=check)
 
-    def _candidates(self, info: dict, vectors: VectorFile, query, eps: float):
-        """(matrix, rows, squared distances): every row exactly (rows None), or, when the
-        collection has a usable search index, the rows of the lists nearest to `query` plus
-        every row added since the index was built (the tail, scanned exactly)."""
+    def _ranked_rows(self, info: dict, vectors: VectorFile, query, eps: float, limit: float,
+                     first_chunk: int, excluded=()):
+        """(matrix, chunks): rows with squared distance <= limit to `query`, in ascending
+        (distance, row) order, as vec.ranked_rows yields them, without the `excluded`
+        rows. Exactly over every row, or, when the collection has a usable search index,
+        through it (_ranked_through_index); both give the same rows and distances."""
         import numpy as np
+
+        from rekcli.store import vectors as vec
 
         n = info["committed_rows"]
         index = self._search_index(info)
         if index is not None:
             matrix = vectors.matrix(n, populate=False)
-            try:
-                rows, d2 = index.candidates(query, eps)
-            except (search_index.IndexDamaged, ValueError, IndexError) as exc:
-                self._index_damaged(exc)
-            else:
-                covered = index.covered_rows
-                tail = self._scan(vectors, matrix, covered, n, query, eps)
-                return (matrix, np.concatenate([rows, np.arange(covered, n)]),
-                        np.concatenate([d2, tail]))
+            return matrix, self._ranked_through_index(index, vectors, matrix, n, query, eps,
+                                                      limit, first_chunk, excluded)
         matrix, d2 = self._distances(vectors, n, query, eps)
-        return matrix, None, d2
+        if len(excluded):
+            d2[np.asarray(excluded, dtype=np.int64)] = np.inf
+        return matrix, vec.ranked_rows(d2, limit, first_chunk,
+                                       ceiling=vec.match_ceiling(vectors.fmt))
+
+    def _ranked_through_index(self, index, vectors, matrix, n, query, eps, limit,
+                              first_chunk, excluded):
+        """The rows of _ranked_rows, found through the search index, band by band.
+
+        faiss returns the K rows nearest by code distance; they, and the rows added since
+        the build (the tail), are measured exactly. Every covered row nearer than the
+        index's `complete_below` is among them, so the rows up to it are yielded, and only
+        a caller that reads past them (it needs more answers) costs a search with a K four
+        times larger. A K covering a fair share of the rows hands over to an exact scan."""
+        import numpy as np
+
+        from rekcli.store import search_index
+        from rekcli.store import vectors as vec
+
+        covered = index.covered_rows
+        limit = min(float(limit), float(np.nextafter(np.float32(vec.match_ceiling(vectors.fmt)),
+                                                     np.float32(0))))
+        excluded = np.asarray(excluded, dtype=np.int64)
+        tail_rows = np.arange(covered, n, dtype=np.int64)
+        tail_d2 = self._scan(vectors, matrix, covered, n, query, eps)
+        done_below = -math.inf
+        k = search_index.first_k(covered, first_chunk)
+        while True:
+            if k > covered * search_index.EXACT_SCAN_SHARE:
+                rows, complete_below = np.arange(covered, dtype=np.int64), math.inf
+                d2 = self._scan(vectors, matrix, 0, covered, query, eps)
+            else:
+                rows, complete_below = index.nearest_rows(query, k)
+                d2 = self._rows_distances(vectors, matrix, rows, query, eps)
+            upper = min(limit, complete_below)
+            rows = np.concatenate([rows, tail_rows])
+            d2 = np.concatenate([d2, tail_d2])
+            band = (d2 > done_below) & (d2 <= upper)
+            if excluded.size:
+                band &= ~np.isin(rows, excluded)
+            rows, d2 = rows[band], d2[band]
+            order = np.lexsort((rows, d2))
+            if order.size:
+                yield rows[order], d2[order]
+            if upper >= limit:
+                return
+            done_below = upper
+            k *= 4
 
     def _index_eligible(self, info: dict) -> bool:
         return (info["face_count"] >= search_index.min_faces()
-                and info["vector_format"] == constants.VECTOR_FORMAT)
+                and info["vector_format"] == constants.VECTOR_FORMAT
+                and search_index.available())
 
     def _search_index(self, info: dict):
         """The usable search index, or None (exact search). Starts a background build
@@ -392,6 +437,8 @@ class Collection:
             return None
         try:
             index = search_index.open_index(self.path)
+        except search_index.IndexUnavailable:
+            return None
         except (search_index.IndexDamaged, OSError, ValueError) as exc:
             self._index_damaged(exc)
             return None
@@ -458,15 +505,12 @@ class Collection:
         info = tx.info()
         if info["committed_rows"] == 0:
             return [], np.empty(0)
-        matrix, ids, d2 = self._candidates(info, vectors, query, eps)
         excluded = [face.row for face in tx.get_faces(exclude_face_ids).values()]
-        if excluded:
-            d2[excluded if ids is None else np.isin(ids, excluded)] = np.inf
         limit = max_distance * max_distance + eps if math.isfinite(max_distance) else math.inf
+        matrix, ranked = self._ranked_rows(info, vectors, query, eps, limit, k + 16, excluded)
         found: list[StoredFace] = []
         cutoff = math.inf
-        for rows, values in vec.ranked_rows(d2, limit, first_chunk=k + 16,
-                                            ceiling=vec.match_ceiling(vectors.fmt), ids=ids):
+        for rows, values in ranked:
             keep = values <= cutoff
             rows, values = rows[keep], values[keep]
             if rows.size == 0:
@@ -549,9 +593,8 @@ class Collection:
             users = []
             first_seen: dict[str, float] = {}
             cutoff = math.inf
-            matrix, ids, d2 = self._candidates(info, vectors, query, eps)
-            for chunk_rows, values in vec.ranked_rows(d2, limit, first_chunk=8 * k + 64,
-                                                      ids=ids):
+            matrix, ranked = self._ranked_rows(info, vectors, query, eps, limit, 8 * k + 64)
+            for chunk_rows, values in ranked:
                 keep = values <= cutoff
                 chunk_rows, values = chunk_rows[keep], values[keep]
                 if chunk_rows.size == 0:
@@ -658,7 +701,7 @@ class Collection:
             problems.append("a user's face_count disagrees with its faces")
         if orphans:
             problems.append(f"{orphans} faces point to missing users")
-        index_state = search_index.verify(self.path, info, face_rows, problems)
+        index_state = search_index.verify(self.path, info, matrix, face_rows, problems)
         return {"problems": problems, "search_index": index_state, "face_count": info["face_count"],
                 "user_count": info["user_count"], "faces": face_rows_count,
                 "live_vectors": len(live_vectors), "committed_rows": committed,

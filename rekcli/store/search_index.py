@@ -1,34 +1,45 @@
-"""The search index of a large collection: IVF-flat over the collection's own vector rows.
+"""The search index of a large collection: product-quantization codes scanned by faiss,
+every answer re-measured on the collection's own vector rows.
 
 Exact search reads every row (about 35 ms per million faces per query on two cores, memory
-bound), so past SEARCH_INDEX_MIN_FACES a collection gets an index beside its vector file:
+bound: 0.4 s at ten million). Past SEARCH_INDEX_MIN_FACES a collection gets an index beside
+its vector file, which keeps 32 bytes per row instead of 528: each 128-float descriptor cut
+into 64 pairs of floats, each pair replaced by the nearest of 16 trained centres (4 bits),
+in faiss's "fast-scan" layout (32 rows interleaved per block so that one SIMD shuffle looks
+up the distance table for many rows at once). Scanning ten million codes costs ~20 ms.
 
-    search-index.ivf   header (format, the vector generation and row count it covers, the
-                       store generation it was built from, section offsets, a CRC-32 of
-                       the header, centroids and list offsets), then
-                       centroids   nlist x 128 float32 (k-means, Euclidean)
-                       offsets     nlist + 1 int64: list l is slots offsets[l]:offsets[l+1]
-                       row ids     int32 per slot: the vector-file row copied there
-                       slot of row int32 per covered row (-1: not in the index)
-                       rows        a copy of the rows, grouped by list (the on-disk row
-                                   layout, checksums included), so each list is one
-                                   contiguous matrix scanned by one matrix-vector product
+    search-index.pq   header (format, the rows it covers, the vector generation and store
+                      generation it was built from, the calibrated margin, section
+                      offsets, a CRC-32 of the header and codebook; a wipe counter outside
+                      the CRC), then
+                      codebook   64 x 16 x 2 float32 (faiss's ProductQuantizer centroids)
+                      codes      faiss's packed fast-scan blocks, one code per vector-file
+                                 row 0..covered-1 (a row's position is its row number)
 
-A query ranks the centroids by distance, scans the nearest lists completely, and scans the rows added since the
-build exactly (the "tail"). Distances come from the copied float32 rows, i.e. they ARE the
-exact search's distances; the collection re-measures its answers on the vector file itself.
-What the index can cost is recall: a match sitting in a list that was not probed.
-SEARCH_INDEX_PROBE_FRACTION was chosen by measurement (benchmarks/bench_search.py).
+A query asks faiss for the K rows whose codes are nearest and re-measures those rows
+exactly on the vector file. The code distance of a row differs from its true distance by
+a small error (mostly the row's own quantization error); the largest error seen at build
+time, on pairs placed at dlib's decision distance (CALIBRATION_DISTANCE), is the index's
+`margin`. Every row that faiss did not return has a code distance of at least the K-th
+one, so it is (up to that calibrated error) no nearer than `complete_below` = K-th code
+distance - margin: everything nearer has been found and measured exactly. Callers consume
+answers band by band and ask for a larger K only when they need rows past that bound
+(`Collection._ranked_through_index`). What the index can cost is recall, never a wrong
+answer: distances, the threshold and MaxFaces are always applied to exact distances.
 
 It is a derived cache, never the truth. A missing, stale (another vector generation: a
 compaction renumbered the rows), half-written or damaged index means an exact search (and,
 when damaged, a warning and a rebuild). Written to a private temp file, fsynced, and renamed
-into place, so a kill -9 mid-build leaves the old index or none. Deleted faces: their slots
-are overwritten (tombstone rows) in the same step that wipes their vector-file rows, and a
-build that raced with deletes wipes their slots, under the collection's write lock, before
-its rename; an index whose slots cannot be found is removed instead.
+into place, so a kill -9 mid-build leaves the old index or none. Rows appended since the
+build (the tail) are scanned exactly; past UPDATE_TAIL_ROWS a background update appends
+their codes (no retraining). Deleted faces: their codes are overwritten with the all-zero
+code (not the face's) in the same step that wipes their vector-file rows, the wipe counter
+tells resident processes to reload, and a build that raced with deletes wipes their codes
+under the collection's write lock before its rename; an index that cannot be wiped is
+removed instead.
 
-numpy is imported inside functions, like vectors.py.
+faiss (extra `search-index`) and numpy are imported inside functions: without faiss every
+collection is searched exactly, as before.
 """
 
 from __future__ import annotations
@@ -44,53 +55,92 @@ from pathlib import Path
 from rekcli.store.constants import (
     DESCRIPTOR_SIZE,
     NORM_COLUMN,
-    ROW_BYTES,
-    ROW_FLOATS,
     TOMBSTONE_NORM,
     VECTOR_FORMAT,
 )
 from rekcli.store.files import open_private
-from rekcli.store.vectors import fault_point, tombstone_row
+from rekcli.store.vectors import fault_point
 
-INDEX_FILE = "search-index.ivf"
+INDEX_FILE = "search-index.pq"
+# Indexes of earlier formats (an IVF-flat copy of the rows): removed on sight.
+OLD_INDEX_FILES = ("search-index.ivf",)
 BUILD_LOCK_FILE = "search-index.lock"
 TEMP_PREFIX = "search-index.tmp-"
 
-MAGIC = b"REKIVF\x00\x01"
+MAGIC = b"REKPQ\x00\x00\x01"
 INDEX_VERSION = 1
-# magic, version, nlist, covered rows, slots, vector generation, store generation,
-# offsets of: centroids, list offsets, row ids, slot of row, rows; file size; CRC-32.
-_HEADER = struct.Struct("<8sIIQQQQQQQQQQI")
+# magic, version, subquantizers, bits, (unused), covered rows, rows padded to whole blocks,
+# vector generation, store generation, margin, offsets of codebook and codes, codes bytes,
+# file size, CRC-32 (of the header before it and the codebook).
+_HEADER = struct.Struct("<8sIIIIQQQQdQQQQI")
+_VECTOR_GENERATION_FIELD = 7
 _HEADER_BYTES = 4096
+# A uint64 counting wipes, outside the CRC: resident processes reload when it changes.
+_WIPES_AT = _HEADER_BYTES - 8
 _ALIGN = 4096
 
-# Collections with fewer faces are searched exactly: below ~2M faces exact search costs
-# under ~70 ms a query and needs no build (measured, bench_search.py). Tests lower it.
+SUBQUANTIZERS = 64  # 2 floats per subquantizer, 32 bytes a row (measured: 32 lost recall)
+BITS = 4  # fast-scan's code size
+
+# Collections with fewer faces are searched exactly: below ~1M faces exact search costs
+# under ~40 ms a query and needs no build (measured, bench_search.py). Tests lower it.
 MIN_FACES_ENV = "REKCLI_SEARCH_INDEX_MIN_FACES"
-SEARCH_INDEX_MIN_FACES = 2_000_000
+SEARCH_INDEX_MIN_FACES = 1_000_000
 # "background" (default): the first search that finds a collection past the threshold
 # without a current index starts a builder process and answers exactly meanwhile;
 # "off": only `rekcli search-index --rebuild` builds.
 BUILD_ENV = "REKCLI_SEARCH_INDEX_BUILD"
-# Share of the lists each query scans (at least SEARCH_INDEX_MIN_PROBES lists);
-# $REKCLI_SEARCH_INDEX_PROBE_FRACTION overrides it.
-PROBE_ENV = "REKCLI_SEARCH_INDEX_PROBE_FRACTION"
-SEARCH_INDEX_PROBE_FRACTION = 0.2
-SEARCH_INDEX_MIN_PROBES = 16
-# The index is rebuilt once rows added since the build pass this share of the rows it
-# covers (the tail is scanned exactly, so it only costs time).
-SEARCH_INDEX_STALE_FRACTION = 0.10
-# Lists per sqrt(rows).
-LISTS_PER_SQRT_ROWS = 4
-# k-means: training sample per list, iterations.
-_SAMPLE_PER_LIST = 32
-_KMEANS_ITERATIONS = 8
-# Rows handled per step of the assignment and the copy (bounded memory at any size).
+# Rows added since the build are scanned exactly (~0.7 ms per 20,000); past this many a
+# background update appends their codes.
+UPDATE_TAIL_ROWS = 20_000
+# An update retrains instead of appending once the index covers less than this share of
+# the rows (the codebook was trained on a sample of too few of them).
+RETRAIN_BELOW_SHARE = 0.5
+# The distance at which the margin is calibrated: dlib's decision distance, where
+# FaceMatchThreshold 80 (the default) lies. Larger errors at larger distances only matter
+# for lower thresholds.
+CALIBRATION_DISTANCE = 0.6
+# Rows faiss returns to a first query, per million covered rows (at least FIRST_K_MIN): one
+# scan usually settles a default search (MaxFaces 10 at FaceMatchThreshold 80).
+FIRST_K_PER_MILLION = 400
+FIRST_K_MIN = 1024
+# A search that would ask faiss for more than this share of the rows scans them exactly
+# instead (as fast, and exact).
+EXACT_SCAN_SHARE = 0.125
+# Training sample (rows) and calibration pairs.
+_TRAIN_ROWS = 65536
+_CALIBRATION_PAIRS = 2048
+# Rows handled per step of encoding and checking (bounded memory at any size; a multiple
+# of 32, faiss's block).
 _CHUNK_ROWS = 65536
 
 
 class IndexDamaged(Exception):
     """The index file is not a valid index (half written, truncated, corrupted)."""
+
+
+class IndexUnavailable(Exception):
+    """faiss, which reads and builds the index, is not installed."""
+
+
+def faiss_module():
+    """faiss, or None when the `search-index` extra is not installed."""
+    try:
+        import faiss
+    except ImportError:
+        return None
+    return faiss
+
+
+def _require_faiss():
+    faiss = faiss_module()
+    if faiss is None:
+        raise IndexUnavailable("the search index needs faiss: pip install 'rekcli[search-index]'")
+    return faiss
+
+
+def available() -> bool:
+    return faiss_module() is not None
 
 
 def min_faces() -> int:
@@ -102,40 +152,31 @@ def background_builds() -> bool:
     return os.environ.get(BUILD_ENV, "background").strip().lower() != "off"
 
 
-def list_count(rows: int) -> int:
-    """4 sqrt(N) lists: at an equal share of rows scanned, finer lists find more of the
-    matches (measured at 1e5: 0.95 against 0.89 of them scanning ~15% of the rows)."""
-    return max(1, min(rows // 8, int(round(LISTS_PER_SQRT_ROWS * math.sqrt(rows)))))
-
-
-def probe_fraction() -> float:
-    """The share of lists a query scans: $REKCLI_SEARCH_INDEX_PROBE_FRACTION (0 < f <= 1,
-    more recall for more time), else SEARCH_INDEX_PROBE_FRACTION."""
-    try:
-        value = float(os.environ.get(PROBE_ENV, ""))
-    except ValueError:
-        return SEARCH_INDEX_PROBE_FRACTION
-    return value if 0 < value <= 1 else SEARCH_INDEX_PROBE_FRACTION
-
-
-def probe_count(nlist: int) -> int:
-    return min(nlist, max(SEARCH_INDEX_MIN_PROBES, int(math.ceil(nlist * probe_fraction()))))
+def first_k(covered_rows: int, wanted: int) -> int:
+    """How many rows to ask faiss for first: enough for `wanted` answers and, from
+    measurement, for one scan to settle a default search."""
+    return max(FIRST_K_MIN, 16 * wanted, covered_rows // 1_000_000 * FIRST_K_PER_MILLION)
 
 
 def _aligned(offset: int) -> int:
     return (offset + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
+def _padded(rows: int) -> int:
+    return (rows + 31) // 32 * 32
+
+
 # -- the file -----------------------------------------------------------------------------
 
 
 class SearchIndex:
-    """An open index file: memory-mapped, nothing parsed but the header (and a CRC-32 of
-    the header, centroids and list offsets, ~2 MB at 1e7 faces)."""
+    """An open index: the header checked (and a CRC-32 of header and codebook), the codes
+    copied into a faiss IndexPQFastScan (one read of 32 bytes a row)."""
 
     def __init__(self, path: Path):
         import numpy as np
 
+        faiss = _require_faiss()
         self.path = Path(path)
         fd = open_private(self.path, os.O_RDONLY)
         try:
@@ -143,118 +184,94 @@ class SearchIndex:
             self.identity = (st.st_dev, st.st_ino)
             if st.st_size < _HEADER_BYTES:
                 raise IndexDamaged(f"{self.path}: truncated ({st.st_size} bytes)")
-            self._map = mmap.mmap(fd, st.st_size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+            data = mmap.mmap(fd, st.st_size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
         finally:
             os.close(fd)
-        fields = _HEADER.unpack_from(self._map, 0)
-        (magic, version, self.nlist, self.covered_rows, self.slots, self.vector_generation,
-         self.generation, centroids_at, offsets_at, ids_at, slot_of_row_at, rows_at, size,
-         crc) = fields
+        try:
+            self._read_header(data, st.st_size)
+            self.wipes = struct.unpack_from("<Q", data, _WIPES_AT)[0]
+            codebook = np.frombuffer(data, "<f4", self._codebook_floats, self._codebook_at)
+            codes = np.frombuffer(data, np.uint8, self._codes_bytes, self._codes_at)
+            self.index = _fastscan_index(faiss, self.subquantizers, codebook)
+            self.index.codes.resize(self._codes_bytes)
+            faiss.memcpy(self.index.codes.get(), faiss.swig_ptr(codes), self._codes_bytes)
+            self.index.ntotal = self.covered_rows
+            self.index.ntotal2 = _padded(self.covered_rows)
+            del codebook, codes
+        finally:
+            _close_map(data)
+
+    def _read_header(self, data, file_size: int) -> None:
+        (magic, version, self.subquantizers, bits, _, self.covered_rows, padded,
+         self.vector_generation, self.generation, self.margin, self._codebook_at,
+         self._codes_at, self._codes_bytes, size, crc) = _HEADER.unpack_from(data, 0)
         if magic != MAGIC or version != INDEX_VERSION:
             raise IndexDamaged(f"{self.path}: not a search index of this format")
-        if size != st.st_size or rows_at + self.slots * ROW_BYTES > size:
-            raise IndexDamaged(f"{self.path}: {st.st_size} bytes, its header says {size}")
-        buffer = memoryview(self._map)
-        if _checksum(buffer, centroids_at, self.nlist) != crc:
-            raise IndexDamaged(f"{self.path}: the header or the list offsets do not match "
+        self._codebook_floats = (1 << BITS) * DESCRIPTOR_SIZE  # 16 centres of each slice
+        if (bits != BITS or self.subquantizers not in (16, 32, 64, 128)
+                or padded != _padded(self.covered_rows)
+                or self._codes_bytes != padded * self.subquantizers * BITS // 8
+                or size != file_size or self._codes_at + self._codes_bytes != size
+                or self._codebook_at + self._codebook_floats * 4 > self._codes_at
+                or not math.isfinite(self.margin) or self.margin < 0):
+            raise IndexDamaged(f"{self.path}: {file_size} bytes, its header does not fit it")
+        if _checksum(data, self._codebook_at, self._codebook_floats) != crc:
+            raise IndexDamaged(f"{self.path}: the header or the codebook do not match "
                                "their checksum")
-        self.centroids = np.frombuffer(self._map, "<f4", self.nlist * DESCRIPTOR_SIZE,
-                                       centroids_at).reshape(self.nlist, DESCRIPTOR_SIZE)
-        self.offsets = np.frombuffer(self._map, "<i8", self.nlist + 1, offsets_at)
-        self.row_ids = np.frombuffer(self._map, "<i4", self.slots, ids_at)
-        self.slot_of_row = np.frombuffer(self._map, "<i4", self.covered_rows, slot_of_row_at)
-        self.rows = np.frombuffer(self._map, "<f4", self.slots * ROW_FLOATS,
-                                  rows_at).reshape(self.slots, ROW_FLOATS)
-        self._rows_at = rows_at
-        if (self.offsets[0] != 0 or self.offsets[-1] != self.slots
-                or (np.diff(self.offsets) < 0).any()):
-            raise IndexDamaged(f"{self.path}: its list offsets are inconsistent")
 
-    def candidates(self, queries, eps: float):
-        """(vector-file rows, float32 squared distances to the nearest query) of every slot
-        in the lists nearest to `queries`. Wiped slots come out at TOMBSTONE_NORM or more.
-        IndexDamaged if a copied row turns out damaged."""
+    def nearest_rows(self, queries, k: int):
+        """(rows, complete_below): the k rows nearest to each query by code distance (their
+        union, sorted), and the squared distance below which every covered row nearer to
+        one of the queries is among them (up to the calibrated error; +inf when k covers
+        every row)."""
         import numpy as np
 
-        from rekcli.store import vectors as vec
-
-        q = vec.as_descriptors(queries)
-        lists = self.nearest_lists(q)
-        ranges = _merged_ranges(self.offsets[lists], self.offsets[lists + 1])
-        lengths = np.array([end - start for start, end in ranges], dtype=np.int64)
-        total = int(lengths.sum())
-        # One product per run of adjacent lists, straight into one array ([-2q, 1, 0..]
-        # against the rows, as vectors.approx_squared_distances does).
-        weights = np.zeros((ROW_FLOATS, q.shape[0]), dtype=np.float32)
-        weights[:DESCRIPTOR_SIZE] = -2.0 * q.T
-        weights[NORM_COLUMN] = 1.0
-        qq = np.einsum("ij,ij->i", q, q).astype(np.float32)
-        d2 = np.empty(total, dtype=np.float32)
-        at = 0
-        for (start, end), length in zip(ranges, lengths.tolist()):
-            part = self.rows[start:end] @ weights
-            part += qq
-            np.min(part, axis=1, out=d2[at:at + length])
-            at += length
-        # Slot of each position: the runs' slot ranges laid end to end.
-        first = np.array([start for start, _ in ranges], dtype=np.int64)
-        slots = np.arange(total, dtype=np.int64)
-        if len(ranges):
-            slots += np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
-        vec.check_distances(d2, eps, VECTOR_FORMAT, lambda found: self._verify(slots[found]))
-        np.maximum(d2, 0.0, out=d2)
-        rows = self.row_ids[slots].astype(np.int64)
-        if rows.size and (int(rows.max()) >= self.covered_rows or int(rows.min()) < 0):
-            raise IndexDamaged(f"{self.path}: a slot names a row past the rows it covers")
-        return rows, d2
-
-    def nearest_lists(self, queries):
-        """The lists each query probes (their union): the nearest centroids."""
-        import numpy as np
-
-        q = np.asarray(queries, dtype=np.float32).reshape(-1, DESCRIPTOR_SIZE)
-        probes = probe_count(self.nlist)
-        if probes >= self.nlist:
-            return np.arange(self.nlist)
-        return np.unique(assign(q, self.centroids, nearest=probes).ravel())
-
-    def _verify(self, slots) -> None:
-        from rekcli.store import vectors as vec
-
-        bad = vec.bad_rows(self.rows[slots], VECTOR_FORMAT)
-        if bad.size:
-            raise IndexDamaged(f"{self.path}: {bad.size} copied row(s) do not match their "
-                               "checksums")
+        q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, DESCRIPTOR_SIZE)
+        k = max(1, min(int(k), self.covered_rows))
+        distances, found = self.index.search(q, k)
+        rows = np.unique(found[found >= 0]).astype(np.int64)
+        if k >= self.covered_rows:
+            return rows, math.inf
+        return rows, float(distances[:, k - 1].min()) - self.margin
 
     def close(self) -> None:
-        for name in ("centroids", "offsets", "row_ids", "slot_of_row", "rows"):
-            self.__dict__.pop(name, None)
-        try:
-            self._map.close()
-        except (BufferError, ValueError):
-            pass  # a caller still holds a view; the mapping goes with the last one
+        self.__dict__.pop("index", None)
 
 
-def _checksum(buffer, centroids_at: int, nlist: int) -> int:
-    """CRC-32 of the header (without its CRC field), the centroids and the list offsets."""
-    crc = zlib.crc32(buffer[:_HEADER.size - 4])
-    end = centroids_at + nlist * DESCRIPTOR_SIZE * 4
-    crc = zlib.crc32(buffer[centroids_at:end], crc)
-    offsets_at = _aligned(end)
-    return zlib.crc32(buffer[offsets_at:offsets_at + (nlist + 1) * 8], crc)
+def _close_map(data) -> None:
+    try:
+        data.close()
+    except BufferError:
+        pass  # a view is still alive (an exception on the way): it goes with the view
 
 
-def _merged_ranges(starts, ends) -> list[tuple[int, int]]:
-    """Slot ranges of the chosen lists, adjacent ones merged (fewer, longer scans)."""
-    ranges: list[list[int]] = []
-    for start, end in sorted(zip(starts.tolist(), ends.tolist())):
-        if start == end:
-            continue
-        if ranges and ranges[-1][1] == start:
-            ranges[-1][1] = end
-        else:
-            ranges.append([start, end])
-    return [(start, end) for start, end in ranges]
+def _fastscan_index(faiss, subquantizers: int, codebook):
+    """An empty IndexPQFastScan with this codebook (trained)."""
+    index = faiss.IndexPQFastScan(DESCRIPTOR_SIZE, subquantizers, BITS)
+    faiss.copy_array_to_vector(codebook.ravel(), index.pq.centroids)
+    index.is_trained = True
+    return index
+
+
+def _checksum(buffer, codebook_at: int, codebook_floats: int) -> int:
+    """CRC-32 of the header (without its CRC field) and the codebook."""
+    view = memoryview(buffer)
+    crc = zlib.crc32(view[:_HEADER.size - 4])
+    crc = zlib.crc32(view[codebook_at:codebook_at + codebook_floats * 4], crc)
+    view.release()
+    return crc
+
+
+def _wipe_count(path: Path) -> int | None:
+    try:
+        fd = open_private(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.pread(fd, 8, _WIPES_AT)
+    finally:
+        os.close(fd)
+    return struct.unpack("<Q", data)[0] if len(data) == 8 else None
 
 
 # -- resident when warm: one open index per file per process --------------------------------
@@ -265,7 +282,8 @@ _OPEN: dict[str, SearchIndex] = {}
 def open_index(directory: Path) -> SearchIndex | None:
     """The collection's index, or None when there is none. Kept open between calls in
     this process (servers, batch workers) while the file is the same one (same inode: a
-    rebuild renames a new file into place). IndexDamaged when it is not a valid index."""
+    rebuild renames a new file into place) and no face was wiped from it since.
+    IndexDamaged when it is not a valid index, IndexUnavailable without faiss."""
     path = Path(directory) / INDEX_FILE
     try:
         st = os.stat(path, follow_symlinks=False)
@@ -274,7 +292,8 @@ def open_index(directory: Path) -> SearchIndex | None:
         return None
     key = str(path)
     current = _OPEN.get(key)
-    if current is not None and current.identity == (st.st_dev, st.st_ino):
+    if (current is not None and current.identity == (st.st_dev, st.st_ino)
+            and current.wipes == _wipe_count(path)):
         return current
     forget(directory)
     index = SearchIndex(path)
@@ -289,14 +308,19 @@ def forget(directory: Path) -> None:
 
 
 def remove(directory: Path) -> bool:
-    """Delete the index file (a damaged or obsolete one). True if there was one."""
+    """Delete the index file (a damaged or obsolete one) and any of an older format.
+    True if there was one."""
     forget(directory)
-    try:
-        os.unlink(Path(directory) / INDEX_FILE)
-    except FileNotFoundError:
-        return False
-    _fsync_dir(directory)
-    return True
+    removed = False
+    for name in (INDEX_FILE, *OLD_INDEX_FILES):
+        try:
+            os.unlink(Path(directory) / name)
+            removed = True
+        except FileNotFoundError:
+            pass
+    if removed:
+        _fsync_dir(directory)
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -311,36 +335,89 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def wipe_rows(directory: Path, rows, vector_generation: int) -> None:
-    """Overwrite the slots of deleted rows with tombstones (callers hold the collection's
-    write lock and wipe the vector file's rows in the same step). An index of another
-    vector generation, or one whose slots cannot be read, is removed instead: a deleted
-    face's vector must not stay anywhere."""
-    path = Path(directory) / INDEX_FILE
+    """Overwrite the codes of deleted rows with the all-zero code (callers hold the
+    collection's write lock and wipe the vector file's rows in the same step). An index of
+    another vector generation, an unreadable one, one of an older format, or any index
+    when faiss is not installed here, is removed instead: a deleted face's code must not
+    stay anywhere."""
+    directory = Path(directory)
+    if any((directory / name).exists() for name in OLD_INDEX_FILES):
+        remove(directory)
+    path = directory / INDEX_FILE
     if not rows or not path.exists():
         return
+    faiss = faiss_module()
     try:
-        index = SearchIndex(path)
-    except (IndexDamaged, OSError, ValueError, struct.error):
+        if faiss is None:
+            raise IndexUnavailable("faiss is not installed")
+        _wipe_in_place(faiss, path, rows, vector_generation)
+    except (IndexDamaged, IndexUnavailable, OSError, ValueError, struct.error):
         remove(directory)
-        return
+
+
+def _wipe_in_place(faiss, path: Path, rows, vector_generation: int) -> None:
+    import numpy as np
+
+    fd = open_private(path, os.O_RDWR)
     try:
-        if index.vector_generation != vector_generation:
-            remove(directory)
-            return
-        slots = sorted({int(index.slot_of_row[row]) for row in rows
-                        if 0 <= row < index.covered_rows and index.slot_of_row[row] >= 0})
-        if any(slot >= index.slots for slot in slots):
-            remove(directory)
-            return
-        _write_tombstones(path, index._rows_at, slots)
+        size = os.fstat(fd).st_size
+        if size < _HEADER_BYTES:
+            raise IndexDamaged(f"{path}: truncated")
+        data = mmap.mmap(fd, size, flags=mmap.MAP_SHARED,
+                         prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        try:
+            header = _HeaderView(path, data, size)
+            if header.vector_generation != vector_generation:
+                raise IndexDamaged(f"{path}: built over other vector rows")
+            covered = [int(row) for row in rows if 0 <= int(row) < header.covered_rows]
+            if covered:
+                codes = np.frombuffer(data, np.uint8, header.codes_bytes, header.codes_at)
+                _wipe_codes(faiss, header.subquantizers, codes, covered)
+                del codes
+                data.flush()
+                wipes = struct.unpack_from("<Q", data, _WIPES_AT)[0]
+                struct.pack_into("<Q", data, _WIPES_AT, wipes + 1)
+                data.flush()
+        finally:
+            _close_map(data)
     finally:
-        index.close()
+        os.close(fd)
+
+
+class _HeaderView:
+    """The fields of a header that wipes and checks need (validated like SearchIndex)."""
+
+    def __init__(self, path: Path, data, file_size: int):
+        probe = SearchIndex.__new__(SearchIndex)
+        probe.path = path
+        probe._read_header(data, file_size)
+        self.subquantizers = probe.subquantizers
+        self.covered_rows = probe.covered_rows
+        self.vector_generation = probe.vector_generation
+        self.codes_at = probe._codes_at
+        self.codes_bytes = probe._codes_bytes
+
+
+def _wipe_codes(faiss, subquantizers: int, codes, rows) -> None:
+    """Set the packed codes of `rows` to all zeros (a numpy view of the codes, writable)."""
+    import numpy as np
+
+    packer = faiss.IndexPQFastScan(DESCRIPTOR_SIZE, subquantizers, BITS).get_CodePacker()
+    zero = np.zeros(packer.code_size, dtype=np.uint8)
+    blocks = codes.reshape(-1, packer.block_size)
+    for row in rows:
+        packer.pack_1(zero, int(row), blocks)
 
 
 def remove_if_obsolete(directory: Path, vector_generation: int) -> None:
     """Remove an index built over another generation of the vector file (a compaction
-    renumbered the rows since), or one whose header is unreadable. One small read."""
-    path = Path(directory) / INDEX_FILE
+    renumbered the rows since), one whose header is unreadable, or one of an older
+    format. One small read."""
+    directory = Path(directory)
+    if any((directory / name).exists() for name in OLD_INDEX_FILES):
+        remove(directory)
+        return
+    path = directory / INDEX_FILE
     try:
         fd = open_private(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -353,21 +430,9 @@ def remove_if_obsolete(directory: Path, vector_generation: int) -> None:
     finally:
         os.close(fd)
     fields = _HEADER.unpack(head) if len(head) == _HEADER.size else None
-    if fields is None or fields[0] != MAGIC or fields[5] != vector_generation:
+    if (fields is None or fields[0] != MAGIC
+            or fields[_VECTOR_GENERATION_FIELD] != vector_generation):
         remove(directory)
-
-
-def _write_tombstones(path: Path, rows_at: int, slots) -> None:
-    if not slots:
-        return
-    wiped = tombstone_row(VECTOR_FORMAT).tobytes()
-    fd = open_private(path, os.O_RDWR)
-    try:
-        for slot in slots:
-            os.pwrite(fd, wiped, rows_at + slot * ROW_BYTES)
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- building -----------------------------------------------------------------------------
@@ -414,117 +479,110 @@ def remove_temp_files(directory: Path) -> None:
                 pass
 
 
-def live_rows_of(matrix, skip=()) -> "np.ndarray":  # noqa: F821
-    """Rows of `matrix` that are not tombstones (and not in `skip`)."""
+def _dead_rows(block, start: int, pending) -> list[int]:
+    """Rows of `block` (vector-file rows from `start`) that hold no face: tombstones and
+    deletes whose tombstone is pending."""
     import numpy as np
 
-    live = []
-    for start in range(0, matrix.shape[0], _CHUNK_ROWS):
-        norms = matrix[start:start + _CHUNK_ROWS, NORM_COLUMN]
-        live.append(np.flatnonzero(norms != TOMBSTONE_NORM) + start)
-    rows = np.concatenate(live) if live else np.empty(0, dtype=np.int64)
-    if len(skip):
-        rows = rows[~np.isin(rows, np.asarray(list(skip), dtype=np.int64))]
-    return rows.astype(np.int64)
+    dead = (np.flatnonzero(block[:, NORM_COLUMN] == TOMBSTONE_NORM) + start).tolist()
+    end = start + block.shape[0]
+    return sorted(set(dead) | {row for row in pending if start <= row < end})
 
 
-def train_centroids(matrix, live, nlist: int, seed: int = 0) -> "np.ndarray":  # noqa: F821
-    """k-means (Euclidean, like the search) on a sample of the live rows."""
+def train(faiss, matrix, rows: int, pending, seed: int = 0):
+    """A fast-scan index with a codebook trained on a sample of the live rows."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    size = min(live.size, _SAMPLE_PER_LIST * nlist)
-    sample = np.sort(rng.choice(live, size=size, replace=False))
-    x = np.asarray(matrix[sample, :DESCRIPTOR_SIZE], dtype=np.float32)
-    centroids = x[rng.choice(size, size=nlist, replace=False)].copy()
-    for _ in range(_KMEANS_ITERATIONS):
-        assigned = assign(x, centroids)
-        counts = np.bincount(assigned, minlength=nlist)
-        order = np.argsort(assigned, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        sums = np.zeros((nlist, DESCRIPTOR_SIZE), dtype=np.float64)
-        filled = counts > 0
-        # Sum each list's rows in one pass over the rows sorted by list.
-        sums[filled] = np.add.reduceat(x[order].astype(np.float64), starts[filled], axis=0)
-        empty = np.flatnonzero(counts == 0)
-        sums[empty] = x[rng.choice(size, size=empty.size, replace=False)]
-        counts[empty] = 1
-        centroids = (sums / counts[:, None]).astype(np.float32)
-    return centroids
+    sample = np.unique(rng.integers(0, rows, size=min(rows, 2 * _TRAIN_ROWS)))
+    block = np.asarray(matrix[sample])
+    keep = (block[:, NORM_COLUMN] != TOMBSTONE_NORM) & ~np.isin(sample, list(pending))
+    x = np.ascontiguousarray(block[keep, :DESCRIPTOR_SIZE][:_TRAIN_ROWS], dtype=np.float32)
+    index = faiss.IndexPQFastScan(DESCRIPTOR_SIZE, SUBQUANTIZERS, BITS)
+    # faiss needs at least as many training rows as centres (16); tiny collections
+    # repeat theirs (they only reach here when a test lowers the threshold).
+    while 0 < x.shape[0] < 1 << BITS:
+        x = np.concatenate([x, x])
+    if x.shape[0] == 0:
+        return None
+    index.train(x)
+    return index
 
 
-def assign(rows, centroids, nearest: int = 1) -> "np.ndarray":  # noqa: F821
-    """The nearest centroid of each row (Euclidean), in bounded blocks; with `nearest` > 1
-    the indices of that many nearest centroids, in no particular order."""
+def encode_rows(faiss, index, matrix, start: int, end: int, pending) -> None:
+    """Append the codes of rows start..end (dead rows get the all-zero code)."""
     import numpy as np
 
-    half_norms = 0.5 * np.einsum("ij,ij->i", centroids, centroids)
-    out = np.empty((rows.shape[0], nearest), dtype=np.int64)
-    block = max(256, (1 << 24) // max(1, centroids.shape[0]))
-    for start in range(0, rows.shape[0], block):
-        # argmax of x.c - |c|^2/2 is the argmin of |x - c|^2.
-        scores = np.asarray(rows[start:start + block], dtype=np.float32) @ centroids.T
-        scores -= half_norms
-        if nearest == 1:
-            out[start:start + block, 0] = np.argmax(scores, axis=1)
-        else:
-            out[start:start + block] = np.argpartition(-scores, nearest - 1,
-                                                       axis=1)[:, :nearest]
-    return out[:, 0] if nearest == 1 else out
+    for first in range(start, end, _CHUNK_ROWS):
+        block = np.asarray(matrix[first:min(end, first + _CHUNK_ROWS)])
+        index.add(np.ascontiguousarray(block[:, :DESCRIPTOR_SIZE], dtype=np.float32))
+        dead = _dead_rows(block, first, pending)
+        if dead:
+            _wipe_codes(faiss, index.M, _codes_of(faiss, index), dead)
+        fault_point("index-encoding")
 
 
-def layout(matrix, live, centroids):
-    """(list offsets, row ids by slot): every live row assigned to its nearest centroid,
-    grouped by list, in row order within a list."""
+def _codes_of(faiss, index):
+    """A writable numpy view of a fast-scan index's packed codes."""
+    return faiss.rev_swig_ptr(index.codes.get(), index.codes.size())
+
+
+def calibrate(faiss, index, matrix, rows: int, pending, seed: int = 1) -> float:
+    """The margin: the largest amount by which a code distance exceeded the true distance,
+    over pairs of a stored row and a query placed CALIBRATION_DISTANCE from it, in the
+    direction between two other stored faces (so shaped like faces differ)."""
     import numpy as np
 
-    lists = np.empty(live.size, dtype=np.int64)
-    for start in range(0, live.size, _CHUNK_ROWS):
-        rows = live[start:start + _CHUNK_ROWS]
-        lists[start:start + _CHUNK_ROWS] = assign(matrix[rows, :DESCRIPTOR_SIZE], centroids)
-    order = np.argsort(lists, kind="stable")
-    counts = np.bincount(lists, minlength=centroids.shape[0])
-    offsets = np.zeros(centroids.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets, live[order]
+    rng = np.random.default_rng(seed)
+    picked = np.unique(rng.integers(0, rows, size=min(rows, 3 * _CALIBRATION_PAIRS)))
+    block = np.asarray(matrix[picked])
+    keep = (block[:, NORM_COLUMN] != TOMBSTONE_NORM) & ~np.isin(picked, list(pending))
+    faces = block[keep, :DESCRIPTOR_SIZE].astype(np.float64)
+    count = min(_CALIBRATION_PAIRS, faces.shape[0])
+    if count < 2:
+        return 0.0
+    x = faces[:count]
+    a, b = rng.integers(0, faces.shape[0], size=(2, count))
+    direction = faces[a] - faces[b]
+    lengths = np.linalg.norm(direction, axis=1, keepdims=True)
+    direction = np.where(lengths > 1e-6, direction / np.maximum(lengths, 1e-12),
+                         rng.standard_normal(direction.shape) / math.sqrt(DESCRIPTOR_SIZE))
+    queries = (x + CALIBRATION_DISTANCE * direction).astype(np.float32)
+    x32 = x.astype(np.float32)
+    probe = _fastscan_index(faiss, index.M, faiss.vector_to_array(index.pq.centroids))
+    probe.add(x32)
+    distances, found = probe.search(queries, count)
+    own = found == np.arange(count)[:, None]
+    code_d2 = distances[own]
+    true_d2 = ((queries.astype(np.float64) - x32) ** 2).sum(axis=1)[own.any(axis=1)]
+    return float(max(0.0, (code_d2 - true_d2).max()))
 
 
-def write_index(path: Path, matrix, centroids, offsets, row_ids, covered_rows: int,
-                vector_generation: int, generation: int) -> None:
+def write_index(path: Path, faiss, index, covered_rows: int, vector_generation: int,
+                generation: int, margin: float) -> None:
     """Write a complete index file at `path` (a new private file) and fsync it."""
     import numpy as np
 
-    nlist = centroids.shape[0]
-    slots = row_ids.size
-    centroids_at = _HEADER_BYTES
-    offsets_at = _aligned(centroids_at + nlist * DESCRIPTOR_SIZE * 4)
-    ids_at = _aligned(offsets_at + (nlist + 1) * 8)
-    slot_of_row_at = _aligned(ids_at + slots * 4)
-    rows_at = _aligned(slot_of_row_at + covered_rows * 4)
-    size = rows_at + slots * ROW_BYTES
-    slot_of_row = np.full(covered_rows, -1, dtype="<i4")
-    slot_of_row[row_ids] = np.arange(slots, dtype="<i4")
+    codebook = np.ascontiguousarray(faiss.vector_to_array(index.pq.centroids), "<f4")
+    codes = _codes_of(faiss, index)
+    codes_bytes = _padded(covered_rows) * index.M * BITS // 8
+    if codes.size < codes_bytes:
+        raise IndexDamaged(f"{path}: faiss holds {codes.size} code bytes, {codes_bytes} "
+                           "expected")
+    codebook_at = _HEADER_BYTES
+    codes_at = _aligned(codebook_at + codebook.nbytes)
+    size = codes_at + codes_bytes
     fd = open_private(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
     try:
         os.ftruncate(fd, size)
-        _pwrite_all(fd, np.ascontiguousarray(centroids, "<f4"), centroids_at)
-        _pwrite_all(fd, np.ascontiguousarray(offsets, "<i8"), offsets_at)
-        _pwrite_all(fd, row_ids.astype("<i4"), ids_at)
-        _pwrite_all(fd, slot_of_row, slot_of_row_at)
-        for start in range(0, slots, _CHUNK_ROWS):
-            block = np.ascontiguousarray(matrix[row_ids[start:start + _CHUNK_ROWS]], "<f4")
-            _pwrite_all(fd, block, rows_at + start * ROW_BYTES)
-            fault_point("index-copying")
-        header = bytearray(_HEADER.pack(MAGIC, INDEX_VERSION, nlist, covered_rows, slots,
-                                        vector_generation, generation, centroids_at,
-                                        offsets_at, ids_at, slot_of_row_at, rows_at, size, 0))
-        body = bytearray(_HEADER_BYTES) + bytearray(
-            np.ascontiguousarray(centroids, "<f4").tobytes())
-        body[:len(header)] = header
-        # The CRC covers the header as written (its own field zero) and the two small sections.
+        _pwrite_all(fd, codebook, codebook_at)
+        for first in range(0, codes_bytes, 1 << 26):
+            _pwrite_all(fd, codes[first:min(codes_bytes, first + (1 << 26))], codes_at + first)
+        header = bytearray(_HEADER.pack(MAGIC, INDEX_VERSION, index.M, BITS, 0, covered_rows,
+                                        _padded(covered_rows), vector_generation, generation,
+                                        margin, codebook_at, codes_at, codes_bytes, size, 0))
         crc = zlib.crc32(bytes(header[:_HEADER.size - 4]))
-        crc = zlib.crc32(body[centroids_at:], crc)
-        crc = zlib.crc32(np.ascontiguousarray(offsets, "<i8").tobytes(), crc)
+        crc = zlib.crc32(codebook.tobytes(), crc)
         header[_HEADER.size - 4:] = struct.pack("<I", crc)
         os.fsync(fd)  # everything else first: a valid header means a complete file
         _pwrite_all(fd, bytes(header), 0)
@@ -541,11 +599,14 @@ def _pwrite_all(fd: int, data, offset: int) -> None:
         offset += written
 
 
-def build(collection) -> dict | None:
-    """Build the collection's index from one snapshot and rename it into place. Returns
-    what was built ({"Rows", "Lists", "CoveredRows"}), or None when another builder holds
-    the build lock or there is nothing to index. Writers are not held up: the build reads
-    a snapshot and takes the write lock only to install the file."""
+def build(collection, full: bool = False) -> dict | None:
+    """Build or update the collection's index from one snapshot and rename it into place.
+    An index that is current for the same vector rows is extended with the rows added
+    since (no retraining) unless `full`. Returns what was built ({"Rows", "CoveredRows",
+    "Margin", "Kind": "FULL"|"APPEND"}), or None when another builder holds the build lock
+    or there is nothing to index. Writers are not held up: the build reads a snapshot and
+    takes the write lock only to install the file. IndexUnavailable without faiss."""
+    faiss = _require_faiss()
     directory = collection.path
     lock = BuildLock(directory)
     if not lock.acquire():
@@ -555,23 +616,26 @@ def build(collection) -> dict | None:
         remove_temp_files(directory)
         with collection.read() as tx:
             info = tx.info()
-            pending = [row for (row,) in tx.conn.execute("SELECT row FROM pending_tombstones")]
-        if info["vector_format"] != VECTOR_FORMAT:
-            return None  # an old file: the next write upgrades it
-        vectors = collection.vector_file(info)
-        matrix = vectors.matrix(info["committed_rows"], populate=False)
-        live = live_rows_of(matrix, pending)
-        if live.size == 0:
-            return None
-        centroids = train_centroids(matrix, live, list_count(live.size))
-        offsets, row_ids = layout(matrix, live, centroids)
-        write_index(temp, matrix, centroids, offsets, row_ids, info["committed_rows"],
-                    info["vector_generation"], info["generation"])
+            pending = {row for (row,) in tx.conn.execute("SELECT row FROM pending_tombstones")}
+        rows = info["committed_rows"]
+        if info["vector_format"] != VECTOR_FORMAT or rows == 0:
+            return None  # an old file (the next write upgrades it), or nothing to index
+        matrix = collection.vector_file(info).matrix(rows, populate=False)
+        index, start, margin = (None, 0, 0.0) if full else _extendable(faiss, directory, info)
+        if index is None:
+            index = train(faiss, matrix, rows, pending)
+            if index is None:
+                return None
+        encode_rows(faiss, index, matrix, start, rows, pending)
+        if start == 0:
+            margin = calibrate(faiss, index, matrix, rows, pending)
+        write_index(temp, faiss, index, rows, info["vector_generation"], info["generation"],
+                    margin)
         fault_point("index-written")
-        if not _install(collection, temp, info, matrix, row_ids):
+        if not _install(faiss, collection, temp, info, matrix):
             return None
-        return {"Rows": int(live.size), "Lists": int(centroids.shape[0]),
-                "CoveredRows": int(info["committed_rows"])}
+        return {"Rows": rows - start, "CoveredRows": rows, "Margin": round(margin, 6),
+                "Kind": "FULL" if start == 0 else "APPEND"}
     finally:
         try:
             os.unlink(temp)
@@ -580,27 +644,50 @@ def build(collection) -> dict | None:
         lock.release()
 
 
-def _install(collection, temp: Path, built_from: dict, matrix, row_ids) -> bool:
+def _extendable(faiss, directory: Path, info: dict):
+    """(faiss index, rows it covers, margin) of a current index that may be extended with
+    the rows added since, or (None, 0, 0.0)."""
+    try:
+        current = SearchIndex(Path(directory) / INDEX_FILE)
+    except (FileNotFoundError, IndexDamaged, OSError, ValueError, struct.error):
+        return None, 0, 0.0
+    if (current.vector_generation != info["vector_generation"]
+            or current.covered_rows > info["committed_rows"]
+            or current.covered_rows < RETRAIN_BELOW_SHARE * info["committed_rows"]
+            or current.subquantizers != SUBQUANTIZERS):
+        return None, 0, 0.0
+    return current.index, current.covered_rows, current.margin
+
+
+def _install(faiss, collection, temp: Path, built_from: dict, matrix) -> bool:
     """Rename the new index into place under the collection's write lock, after wiping
-    the slots of faces deleted since its snapshot (deletes take the same lock)."""
+    the codes of faces deleted since its snapshot (deletes take the same lock)."""
     import numpy as np
 
+    covered = built_from["committed_rows"]
     with collection.write() as tx:
         now = tx.info()  # recover() has wiped every committed delete's vector row by now
         if now["vector_generation"] != built_from["vector_generation"]:
             return False  # compacted meanwhile: the rows were renumbered
         if now["generation"] != built_from["generation"]:
-            dead = np.flatnonzero(matrix[row_ids, NORM_COLUMN] == TOMBSTONE_NORM)
-            index = SearchIndex(temp)
-            try:
-                _write_tombstones(temp, index._rows_at, dead.tolist())
-            finally:
-                index.close()
+            dead = []
+            for first in range(0, covered, _CHUNK_ROWS):
+                norms = np.asarray(matrix[first:min(covered, first + _CHUNK_ROWS), NORM_COLUMN])
+                dead.extend((np.flatnonzero(norms == TOMBSTONE_NORM) + first).tolist())
+            _wipe_in_place(faiss, temp, dead, built_from["vector_generation"])
         fault_point("index-installing")
+        for name in OLD_INDEX_FILES:
+            try:
+                os.unlink(collection.path / name)
+            except FileNotFoundError:
+                pass
         os.rename(temp, collection.path / INDEX_FILE)
         _fsync_dir(collection.path)
     forget(collection.path)
     return True
+
+
+# -- inspecting ---------------------------------------------------------------------------
 
 
 def status(collection) -> dict:
@@ -609,6 +696,9 @@ def status(collection) -> dict:
         info = tx.info()
     result = {"Faces": info["face_count"], "Threshold": min_faces(),
               "File": str(collection.path / INDEX_FILE)}
+    if not available():
+        return {**result, "State": "UNAVAILABLE",
+                "Problem": "faiss is not installed: pip install 'rekcli[search-index]'"}
     try:
         index = SearchIndex(collection.path / INDEX_FILE)
     except FileNotFoundError:
@@ -616,63 +706,76 @@ def status(collection) -> dict:
     except (IndexDamaged, OSError, ValueError, struct.error) as exc:
         return {**result, "State": "DAMAGED", "Problem": str(exc)}
     try:
-        state = usable_state(index, info)
-        return {**result, "State": state, "Lists": index.nlist, "Rows": index.slots,
-                "CoveredRows": index.covered_rows,
+        return {**result, "State": usable_state(index, info), "CoveredRows": index.covered_rows,
                 "TailRows": max(0, info["committed_rows"] - index.covered_rows),
-                "ProbedLists": probe_count(index.nlist),
+                "Margin": round(index.margin, 6), "BytesPerRow": index.subquantizers // 2,
                 "Bytes": os.path.getsize(index.path)}
     finally:
         index.close()
 
 
 def usable_state(index: SearchIndex, info: dict) -> str:
-    """CURRENT (used, no rebuild due), STALE (used, tail past the rebuild share: a rebuild
+    """CURRENT (used, no update due), STALE (used, tail past UPDATE_TAIL_ROWS: an update
     is due) or OBSOLETE (another vector generation: not used)."""
     if (index.vector_generation != info["vector_generation"]
             or index.covered_rows > info["committed_rows"]):
         return "OBSOLETE"
     tail = info["committed_rows"] - index.covered_rows
-    return "STALE" if tail > SEARCH_INDEX_STALE_FRACTION * max(1, index.covered_rows) else "CURRENT"
+    return "STALE" if tail > UPDATE_TAIL_ROWS else "CURRENT"
 
 
-def verify(directory: Path, info: dict, face_rows: set, problems: list) -> str:
-    """`rekcli check-store`: the index's state (NONE, CURRENT, STALE, OBSOLETE, DAMAGED);
-    appends to `problems` a damaged index (every copied row's checksum is checked) and
-    any slot of a deleted face that still holds a descriptor."""
-    import numpy as np
-
-    from rekcli.store import vectors as vec
-
+def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) -> str:
+    """`rekcli check-store`: the index's state (NONE, CURRENT, STALE, OBSOLETE, DAMAGED,
+    UNAVAILABLE); appends to `problems` a damaged index: every covered row's code is
+    re-encoded from the vector file and compared (a deleted face's must be all zeros)."""
     path = Path(directory) / INDEX_FILE
+    if not path.exists():
+        return "NONE"
+    faiss = faiss_module()
+    if faiss is None:
+        return "UNAVAILABLE"
     try:
         index = SearchIndex(path)
-    except FileNotFoundError:
-        return "NONE"
     except (IndexDamaged, OSError, ValueError, struct.error) as exc:
         problems.append(f"{exc} (the search index, derived from the vectors: the next search "
                         "rebuilds it, or run rekcli search-index --rebuild)")
         return "DAMAGED"
     try:
-        damaged = []
-        for start in range(0, index.slots, _CHUNK_ROWS):
-            block = np.asarray(index.rows[start:start + _CHUNK_ROWS])
-            damaged.extend((start + vec.bad_rows(block, VECTOR_FORMAT)).tolist())
-        if damaged:
-            problems.append(f"{path}: {len(damaged)} copied row(s) do not match their "
-                            "checksums (the next search rebuilds the index)")
-            return "DAMAGED"
         state = usable_state(index, info)
         if state == "OBSOLETE":
             return state
-        live = np.zeros(index.covered_rows, dtype=bool)
-        live[[row for row in face_rows if row < index.covered_rows]] = True
-        slots = index.slot_of_row[~live]
-        slots = slots[slots >= 0]
-        kept = slots[index.rows[slots, NORM_COLUMN] != TOMBSTONE_NORM]
-        if kept.size:
-            problems.append(f"{path}: {kept.size} slot(s) of deleted faces still hold "
-                            "their descriptors")
+        wrong = _codes_differing(faiss, index, matrix, face_rows)
+        if wrong:
+            problems.append(f"{path}: {wrong} block(s) of 32 codes do not match the "
+                            "vectors (or hold a deleted face's code); removed, the next "
+                            "search rebuilds it")
+            forget(directory)
+            remove(directory)
+            return "DAMAGED"
         return state
     finally:
         index.close()
+
+
+def _codes_differing(faiss, index: SearchIndex, matrix, face_rows: set) -> int:
+    """How many covered rows' codes differ from their re-encoding (a dead row's from the
+    all-zero code), block by block."""
+    import numpy as np
+
+    stored = _codes_of(faiss, index.index)
+    block_bytes = 32 * index.subquantizers * BITS // 8
+    differing = 0
+    for first in range(0, index.covered_rows, _CHUNK_ROWS):
+        end = min(index.covered_rows, first + _CHUNK_ROWS)
+        block = np.asarray(matrix[first:end])
+        fresh = _fastscan_index(faiss, index.subquantizers,
+                                faiss.vector_to_array(index.index.pq.centroids))
+        fresh.add(np.ascontiguousarray(block[:, :DESCRIPTOR_SIZE], dtype=np.float32))
+        dead = [row - first for row in range(first, end) if row not in face_rows]
+        codes = _codes_of(faiss, fresh)
+        if dead:
+            _wipe_codes(faiss, index.subquantizers, codes, dead)
+        mine = stored[first // 32 * block_bytes:first // 32 * block_bytes + codes.size]
+        differing += int((mine.reshape(-1, block_bytes) != codes.reshape(-1, block_bytes))
+                         .any(axis=1).sum())
+    return differing
