@@ -384,45 +384,64 @@ class Collection:
                               first_chunk, excluded):
         """The rows of _ranked_rows, found through the search index, band by band.
 
-        faiss returns the K rows nearest by code distance; they, and the rows added since
-        the build (the tail), are measured exactly. Every covered row nearer than the
-        index's `complete_below` is among them, so the rows up to it are yielded, and only
-        a caller that reads past them (it needs more answers) costs a search with a K four
-        times larger. A K covering a fair share of the rows hands over to an exact scan."""
+        faiss returns the K rows nearest by code distance, in that order; the rows added
+        since the build (the tail) are measured exactly up front. The returned rows are
+        measured exactly a growing prefix at a time: every row not yet measured has a code
+        distance of at least the next one's (or, past the K rows, the K-th one's), so its
+        true distance is at least that minus the index's margin, and the measured rows
+        below that bound are complete and can be yielded. A caller that reads past the K
+        rows gets a search with a K four times larger; past EXACT_SCAN_SHARE of the rows,
+        an exact scan."""
         import numpy as np
 
         from rekcli.store import search_index
         from rekcli.store import vectors as vec
 
         covered = index.covered_rows
-        limit = min(float(limit), float(np.nextafter(np.float32(vec.match_ceiling(vectors.fmt)),
-                                                     np.float32(0))))
+        ceiling = float(np.nextafter(np.float32(vec.match_ceiling(vectors.fmt)), np.float32(0)))
+        limit = min(float(limit), ceiling)
         excluded = np.asarray(excluded, dtype=np.int64)
         tail_rows = np.arange(covered, n, dtype=np.int64)
         tail_d2 = self._scan(vectors, matrix, covered, n, query, eps)
         done_below = -math.inf
-        k = search_index.first_k(covered, first_chunk)
-        while True:
-            if k > covered * search_index.EXACT_SCAN_SHARE:
-                rows, complete_below = np.arange(covered, dtype=np.int64), math.inf
-                d2 = self._scan(vectors, matrix, 0, covered, query, eps)
-            else:
-                rows, complete_below = index.nearest_rows(query, k)
-                d2 = self._rows_distances(vectors, matrix, rows, query, eps)
-            upper = min(limit, complete_below)
-            rows = np.concatenate([rows, tail_rows])
-            d2 = np.concatenate([d2, tail_d2])
-            band = (d2 > done_below) & (d2 <= upper)
+        margin = search_index.margin(index)
+
+        def band(rows, d2, upper):
+            keep = (d2 > done_below) & (d2 <= upper)
             if excluded.size:
-                band &= ~np.isin(rows, excluded)
-            rows, d2 = rows[band], d2[band]
+                keep &= ~np.isin(rows, excluded)
+            rows, d2 = rows[keep], d2[keep]
             order = np.lexsort((rows, d2))
-            if order.size:
-                yield rows[order], d2[order]
-            if upper >= limit:
-                return
-            done_below = upper
+            return rows[order], d2[order]
+
+        k = search_index.first_k(covered, first_chunk)
+        while k <= covered * search_index.EXACT_SCAN_SHARE:
+            rows, keys, floor = index.nearest_rows(query, k)
+            measured_rows, measured_d2 = [tail_rows], [tail_d2]
+            start, step = 0, max(64, first_chunk)
+            while True:
+                end = min(rows.size, start + step)
+                measured_rows.append(rows[start:end])
+                measured_d2.append(self._rows_distances(vectors, matrix, rows[start:end],
+                                                        query, eps))
+                next_key = float(keys[end]) if end < rows.size else math.inf
+                upper = min(limit, min(next_key, floor) - margin)
+                chunk = band(np.concatenate(measured_rows), np.concatenate(measured_d2), upper)
+                if chunk[0].size:
+                    yield chunk
+                if upper >= limit:
+                    return
+                done_below = max(done_below, upper)
+                if end == rows.size:
+                    break
+                start, step = end, step * 4
             k *= 4
+        # Past a fair share of the rows: every covered row, exactly.
+        d2 = self._scan(vectors, matrix, 0, covered, query, eps)
+        chunk = band(np.concatenate([np.arange(covered, dtype=np.int64), tail_rows]),
+                     np.concatenate([d2, tail_d2]), limit)
+        if chunk[0].size:
+            yield chunk
 
     def _index_eligible(self, info: dict) -> bool:
         return (info["face_count"] >= search_index.min_faces()
