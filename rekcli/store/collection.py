@@ -418,7 +418,7 @@ class Collection:
         while k <= covered * search_index.EXACT_SCAN_SHARE:
             rows, keys, floor = index.nearest_rows(query, k)
             measured_rows, measured_d2 = [tail_rows], [tail_d2]
-            start, step = 0, max(64, first_chunk)
+            start, step = 0, search_index.FIRST_MEASURED_ROWS
             while True:
                 end = min(rows.size, start + step)
                 measured_rows.append(rows[start:end])
