@@ -41,8 +41,10 @@ OUTPUT = [
                                  "FaceCount, UserCount, Rows (rows in the vector file), "
                                  "DeletedRows (rows of deleted faces awaiting compaction), "
                                  "SearchIndex (the state of its search index, as rekcli "
-                                 "search-index shows it: NONE, CURRENT, STALE, OBSOLETE or "
-                                 "DAMAGED; its rows' checksums are checked too), "
+                                 "search-index shows it: NONE, CURRENT, STALE, OBSOLETE, "
+                                 "DAMAGED or UNAVAILABLE; every face's code in it is "
+                                 "re-encoded from the vectors and compared, and a damaged "
+                                 "index is removed, to be rebuilt), "
                                  "and Problems: each names the damaged file and what is "
                                  "wrong (empty when nothing)."),
 ]

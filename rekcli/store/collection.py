@@ -405,6 +405,9 @@ class Collection:
         tail_d2 = self._scan(vectors, matrix, covered, n, query, eps)
         done_below = -math.inf
         margin = search_index.margin(index)
+        # The first search of a process reads its rows with pread; later ones (a server, a
+        # batch) go through the mapping, whose pages then stay mapped.
+        cold, index.searched = not index.searched, True
 
         def band(rows, d2, upper):
             keep = (d2 > done_below) & (d2 <= upper)
@@ -423,7 +426,7 @@ class Collection:
                 end = min(rows.size, start + step)
                 measured_rows.append(rows[start:end])
                 measured_d2.append(self._rows_distances(vectors, matrix, rows[start:end],
-                                                        query, eps))
+                                                        query, eps, read=cold))
                 next_key = float(keys[end]) if end < rows.size else math.inf
                 upper = min(limit, min(next_key, floor) - margin)
                 chunk = band(np.concatenate(measured_rows), np.concatenate(measured_d2), upper)
@@ -638,8 +641,10 @@ class Collection:
         return users, vec.exact_distances(matrix, rows, query)
 
     @staticmethod
-    def _rows_distances(vectors: VectorFile, matrix, rows, query, eps: float):
-        """Squared distances of some rows of `matrix` to `query` (damage raises)."""
+    def _rows_distances(vectors: VectorFile, matrix, rows, query, eps: float,
+                        read: bool = False):
+        """Squared distances of some rows of `matrix` to `query` (damage raises); with
+        `read`, the rows are read with pread rather than through the mapping."""
         import numpy as np
 
         from rekcli.store import vectors as vec
@@ -651,7 +656,8 @@ class Collection:
             vec.check_distances(d2, eps, vectors.fmt,
                                 lambda found: vectors.verify(matrix, rows[found], live=False))
 
-        return vec.approx_squared_distances(matrix[rows], query, check=check)
+        block = vectors.gather(rows) if read else matrix[rows]
+        return vec.approx_squared_distances(block, query, check=check)
 
     # -- checks ----------------------------------------------------------------------------
 

@@ -268,6 +268,26 @@ class VectorFile:
             raise self.damaged_rows(np.asarray(rows)[bad])
         return out
 
+    def gather(self, rows) -> "np.ndarray":  # noqa: F821
+        """Raw copies of some rows, (m, ROW_FLOATS) float32, read with one pread each and
+        no checks (callers check the distances). For a process that has not mapped the
+        file yet: a page fault on a fresh mapping of a large file costs 8-18 us a row
+        (and maps 64 KB around it), a pread ~5 us."""
+        import numpy as np
+
+        out = np.empty((len(rows), ROW_FLOATS), dtype="<f4")
+        if not len(rows):
+            return out
+        fd = self._open(os.O_RDONLY)
+        try:
+            self._check_holds(fd, int(max(rows)) + 1)
+            for i, row in enumerate(np.asarray(rows, dtype=np.int64).tolist()):
+                if os.preadv(fd, [out[i]], row * ROW_BYTES) != ROW_BYTES:
+                    raise self.damaged(f"row {row} could not be read whole")
+        finally:
+            os.close(fd)
+        return out
+
     def forget_mapping(self) -> None:
         self._mapped = None
 
