@@ -52,7 +52,7 @@ _rekcli_command_options()
         search-faces) _rekcli_reply='--collection-id --face-id --max-faces --face-match-threshold --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-faces-by-image) _rekcli_reply='--collection-id --image --image-bytes --max-faces --face-match-threshold --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-folder) _rekcli_reply='--collection-id --images --recursive --max-faces --face-match-threshold --quality-filter --workers --progress --no-progress --cluster' ;;
-        search-index) _rekcli_reply='--collection-id --rebuild --region' ;;
+        search-index) _rekcli_reply='--collection-id --rebuild --full --region' ;;
         search-users) _rekcli_reply='--collection-id --user-id --face-id --user-match-threshold --max-users --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         search-users-by-image) _rekcli_reply='--collection-id --image --image-bytes --user-match-threshold --max-users --quality-filter --cli-input-json --cli-input-yaml --generate-cli-skeleton' ;;
         serve) _rekcli_reply='--host --port --region --workers --queue-size --max-body-bytes --auth-keys --log-requests' ;;
@@ -88,6 +88,7 @@ _rekcli_option_kind()
         *:--detection-attributes) _rekcli_reply=list ;;
         *:--hide-skipped) _rekcli_reply=flag ;;
         *:--rebuild) _rekcli_reply=flag ;;
+        *:--full) _rekcli_reply=flag ;;
         *:--log-requests) _rekcli_reply=flag ;;
         *:--tag-keys) _rekcli_reply=list ;;
         *) _rekcli_reply=value ;;

@@ -454,7 +454,8 @@ complete -c rekcli -n '__rekcli_using_command search-folder' -l cluster -x -d 'R
 
 # search-index
 complete -c rekcli -n '__rekcli_using_command search-index' -l collection-id -x -d 'The collection whose index to show (required)'
-complete -c rekcli -n '__rekcli_using_command search-index' -l rebuild -d 'Build the index now, whatever its state (waits for the build)'
+complete -c rekcli -n '__rekcli_using_command search-index' -l rebuild -d 'Build the index now (waits for the build): append the faces added sin...'
+complete -c rekcli -n '__rekcli_using_command search-index' -l full -d 'With --rebuild: retrain and build anew even when the index could be e...'
 complete -c rekcli -n '__rekcli_using_command search-index' -l region -x -d 'Region of the collection (default $AWS_REGION, $AWS_DEFAULT_REGION, e...'
 
 # search-users
