@@ -716,3 +716,34 @@ def test_without_faiss_every_search_is_exact_and_rebuild_says_how_to_get_it(
     assert deleted.returncode == 0, deleted.stderr
     assert not index_path(collection).exists()
     assert answers(collection, queries) == exact_answers(collection, queries, monkeypatch)
+
+
+def test_rows_past_the_first_thousand_blocks_are_wiped_checked_and_built(ctx, monkeypatch,
+                                                                         faiss_calls):
+    """Rows from 32,768 on (faiss's Python wrapper of pack_1 takes offsets within 32
+    blocks of 32 rows only): deleting, checking and building around them."""
+    rng = np.random.default_rng(5)
+    model = face_model.parametric()
+    vectors, who, centres = face_model.collection(model, rng, 33_000)
+    queries, _ = face_model.probes(model, rng, centres, who, 5)
+    with Store(ctx) as store:
+        store.create_collection("big")
+        big = store.open_collection("big")
+        try:
+            big.bulk_add_faces(records(vectors))
+            search_index.build(big)
+            rows = [40, 32_768, 32_800, 32_999]
+            wipes = wipe_count(big)
+            doomed = delete_rows(big, rows)
+            assert wipe_count(big) == wipes + 1
+            assert all(not c.any() for c in stored_codes(big, rows).values())
+            assert not big.verify()["problems"]
+            assert search_index.build(big, full=True)["Kind"] == "FULL"
+            assert all(not c.any() for c in stored_codes(big, rows).values())
+            assert not big.verify()["problems"]
+            found = answers(big, np.concatenate([queries, vectors[rows]]))
+            assert found == exact_answers(big, np.concatenate([queries, vectors[rows]]),
+                                          monkeypatch) and faiss_calls
+            assert not found_ids(found) & set(doomed)
+        finally:
+            big.close()

@@ -406,7 +406,10 @@ def _wipe_codes(faiss, subquantizers: int, codes, rows) -> None:
     zero = np.zeros(packer.code_size, dtype=np.uint8)
     blocks = codes.reshape(-1, packer.block_size)
     for row in rows:
-        packer.pack_1(zero, int(row), blocks)
+        # Its own block and its place in it: faiss's Python pack_1 asserts offset <
+        # block_size * nvec (32,768), so a whole-array offset past it raised AssertionError.
+        block = int(row) // packer.nvec
+        packer.pack_1(zero, int(row) % packer.nvec, blocks[block:block + 1])
 
 
 def remove_if_obsolete(directory: Path, vector_generation: int) -> None:
