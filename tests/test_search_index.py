@@ -207,7 +207,20 @@ def test_search_through_the_index_equals_exact_search(collection, faces, monkeyp
         faiss_calls.clear()
         assert answers(collection, queries, **kwargs) == expected
         assert len(faiss_calls) >= len(queries)
-    assert sum(len(a) for a in answers(collection, queries)) > len(queries)  # real matches
+    found = answers(collection, queries)
+    assert sum(len(a) for a in found) > len(queries)  # real matches
+
+    def excluding(firsts):
+        return [[(face.face_id, d) for face, d in collection.nearest_faces(
+            q, 10, MATCH, exclude_face_ids=[first])] for q, first in zip(queries, firsts)]
+
+    firsts = [hits[0][0] if hits else "none" for hits in found]
+    with monkeypatch.context() as patch:
+        patch.setenv(search_index.MIN_FACES_ENV, str(10 ** 9))
+        expected = excluding(firsts)
+    faiss_calls.clear()
+    assert excluding(firsts) == expected and faiss_calls
+    assert not {first for first, hits in zip(firsts, expected) if first in dict(hits)}
 
 
 def test_a_wide_search_reads_band_after_band(collection, faces, monkeypatch, faiss_calls):
@@ -243,8 +256,11 @@ def test_users_through_the_index_equal_exact_search(collection, faces, monkeypat
     search_index.build(collection)
     probes = np.concatenate([vectors[:400:7], queries])
 
+    pairs = [np.stack([probes[i], probes[-1 - i]]) for i in range(10)]  # a user's faces
+
     def users(**kwargs):
-        return [collection.nearest_users(q, 5, MATCH, **kwargs) for q in probes]
+        return ([collection.nearest_users(q, 5, MATCH, **kwargs) for q in probes]
+                + [collection.nearest_users(q, 5, MATCH, **kwargs) for q in pairs])
 
     with monkeypatch.context() as patch:
         patch.setenv(search_index.MIN_FACES_ENV, str(10 ** 9))
@@ -257,7 +273,7 @@ def test_users_through_the_index_equal_exact_search(collection, faces, monkeypat
     monkeypatch.setattr(collection_module, "_USER_SCAN_LIMIT", 0)
     assert users() == expected
     assert users(exclude_user_ids=["user-0", "user-1"]) == expected_excluding
-    assert len(faiss_calls) >= 2 * len(probes)
+    assert len(faiss_calls) >= 2 * (len(probes) + len(pairs))
 
 
 def test_real_faces_through_the_index_equal_exact_search(collection, real_descriptors,
@@ -319,6 +335,48 @@ def test_faces_added_after_the_build_are_scanned_then_appended(collection, faces
     assert answers(collection, queries) == exact_answers(collection, queries, monkeypatch)
     assert faiss_calls
     assert not collection.verify()["problems"]
+
+
+def test_a_stale_index_is_updated_in_the_background_by_appending(collection, faces,
+                                                                 monkeypatch, faiss_calls):
+    vectors, queries = faces
+    first = search_index.build(collection)
+    collection.bulk_add_faces(records(vectors[:150] + 0.02))
+    monkeypatch.setattr(search_index, "UPDATE_TAIL_ROWS", 100)
+    monkeypatch.setenv(search_index.BUILD_ENV, "background")
+    expected = exact_answers(collection, queries, monkeypatch)
+    assert answers(collection, queries) == expected and faiss_calls  # used meanwhile
+    resident = search_index._OPEN[str(index_path(collection))]
+    deadline = time.monotonic() + 120
+    while search_index.status(collection)["TailRows"]:
+        assert time.monotonic() < deadline, "the background update did not finish"
+        time.sleep(0.2)
+    status = search_index.status(collection)
+    assert status["State"] == "CURRENT" and status["CoveredRows"] == N + 150
+    assert status["Margin"] == first["Margin"]  # appended, not retrained and recalibrated
+    faiss_calls.clear()
+    assert answers(collection, queries) == expected and faiss_calls
+    reloaded = search_index._OPEN[str(index_path(collection))]
+    assert reloaded is not resident and reloaded.covered_rows == N + 150  # the new file
+
+
+def test_a_build_that_a_compaction_overtook_is_dropped(collection, faces, monkeypatch,
+                                                       faiss_calls):
+    from rekcli.store import constants
+
+    _, queries = faces
+    monkeypatch.setattr(constants, "COMPACT_MIN_DELETED", 100)
+    real_write = search_index.write_index
+
+    def write_then_compact(*args, **kwargs):
+        real_write(*args, **kwargs)
+        delete_rows(collection, range(1, N, 2))  # renumbers the rows it was built from
+
+    monkeypatch.setattr(search_index, "write_index", write_then_compact)
+    assert search_index.build(collection) is None
+    assert not index_path(collection).exists() and not temp_files(collection)
+    assert answers(collection, queries) == exact_answers(collection, queries, monkeypatch)
+    assert not faiss_calls
 
 
 # -- deletes ------------------------------------------------------------------------------
@@ -536,6 +594,29 @@ def test_a_damaged_index_is_searched_around_with_a_warning_and_rebuilt(
         time.sleep(0.2)
     faiss_calls.clear()
     assert answers(collection, queries) == expected and faiss_calls
+
+
+def test_a_delete_removes_an_index_it_cannot_wipe(collection, faces, monkeypatch,
+                                                   faiss_calls):
+    _, queries = faces
+    for row, damage in enumerate(("header", "codebook", "truncated", "other rows")):
+        search_index.build(collection)
+        path = index_path(collection)
+        if damage == "truncated":
+            os.truncate(path, path.stat().st_size - 4096)
+        elif damage == "other rows":  # built over the rows before a compaction
+            data = bytearray(path.read_bytes())
+            field = search_index._HEADER.unpack_from(data)
+            data[:search_index._HEADER.size] = search_index._HEADER.pack(
+                *field[:7], field[7] + 1, *field[8:])
+            path.write_bytes(bytes(data))
+        else:
+            flip(path, {"header": 20, "codebook": 4096 + 8}[damage])
+        delete_rows(collection, [row])
+        assert not path.exists(), damage
+    faiss_calls.clear()
+    assert answers(collection, queries) == exact_answers(collection, queries, monkeypatch)
+    assert not faiss_calls
 
 
 def test_compaction_makes_the_index_obsolete(collection, faces, monkeypatch, faiss_calls):
