@@ -425,6 +425,29 @@ def test_deleted_faces_never_come_back_and_their_codes_are_wiped(collection, fac
     assert code == 0 and entry["SearchIndex"] == "CURRENT" and not entry["Problems"]
 
 
+def test_a_delete_killed_before_its_wipe_is_not_damage(collection, faces, monkeypatch,
+                                                       faiss_calls):
+    """kill -9 after a delete committed, before its rows were wiped: the rows wait in
+    pending_tombstones (the next write wipes them), and check-store accepts that for the
+    vector file; it must for the index too."""
+    _, queries = faces
+    search_index.build(collection)
+    doomed = ids_at(collection, [7, 8])
+    killed = run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", *doomed,
+                            env={**env_of(collection), "REKCLI_TEST_KILL_AT": "delete-committed"})
+    assert killed.returncode == -9
+    assert all(code.any() for code in stored_codes(collection, [7, 8]).values())
+    code, entry = check_store(collection)
+    assert code == 0 and entry["SearchIndex"] == "CURRENT" and not entry["Problems"]
+    assert index_path(collection).exists()
+    found = answers(collection, queries)
+    assert not found_ids(found) & set(doomed) and faiss_calls
+    collection.bulk_add_faces(records(faces[0][:1]))  # the next write wipes them
+    assert all(not code.any() for code in stored_codes(collection, [7, 8]).values())
+    code, entry = check_store(collection)
+    assert code == 0 and entry["SearchIndex"] == "CURRENT" and not entry["Problems"]
+
+
 def test_check_store_finds_codes_that_do_not_match_the_vectors(collection, faces):
     search_index.build(collection)
     delete_rows(collection, [5])

@@ -727,10 +727,13 @@ def usable_state(index: SearchIndex, info: dict) -> str:
     return "STALE" if tail > UPDATE_TAIL_ROWS else "CURRENT"
 
 
-def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) -> str:
+def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list,
+           pending=()) -> str:
     """`rekcli check-store`: the index's state (NONE, CURRENT, STALE, OBSOLETE, DAMAGED,
     UNAVAILABLE); appends to `problems` a damaged index: every covered row's code is
-    re-encoded from the vector file and compared (a deleted face's must be all zeros)."""
+    re-encoded from the vector file and compared (a deleted face's must be all zeros).
+    `pending`: rows of deletes committed but not wiped yet (the next write wipes them):
+    their codes may still be the faces' and are not compared."""
     path = Path(directory) / INDEX_FILE
     if not path.exists():
         return "NONE"
@@ -747,7 +750,7 @@ def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) 
         state = usable_state(index, info)
         if state == "OBSOLETE":
             return state
-        wrong = _codes_differing(faiss, index, matrix, face_rows)
+        wrong = _codes_differing(faiss, index, matrix, face_rows, pending)
         if wrong:
             problems.append(f"{path}: {wrong} block(s) of 32 codes do not match the "
                             "vectors (or hold a deleted face's code); removed, the next "
@@ -760,12 +763,14 @@ def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) 
         index.close()
 
 
-def _codes_differing(faiss, index: SearchIndex, matrix, face_rows: set) -> int:
+def _codes_differing(faiss, index: SearchIndex, matrix, face_rows: set, pending=()) -> int:
     """How many covered rows' codes differ from their re-encoding (a dead row's from the
-    all-zero code), block by block."""
+    all-zero code), block by block; `pending` rows count as wiped."""
     import numpy as np
 
-    stored = _codes_of(faiss, index.index)
+    stored = _codes_of(faiss, index.index)  # the open index's own copy, not the file
+    _wipe_codes(faiss, index.subquantizers, stored,
+                [row for row in pending if row < index.covered_rows])
     block_bytes = 32 * index.subquantizers * BITS // 8
     differing = 0
     for first in range(0, index.covered_rows, _CHUNK_ROWS):
