@@ -583,6 +583,25 @@ def test_kill_9_mid_build_leaves_the_old_index_or_none(collection, faces, monkey
     assert faiss_calls
 
 
+@pytest.mark.parametrize("with_old_index", [False, True])
+def test_a_delete_removes_the_file_of_a_builder_that_died(collection, faces, with_old_index):
+    """A builder killed after writing its temp file leaves a copy of every code; with a
+    current index beside it no build comes to clear it, so a delete must: no deleted
+    face's code may stay anywhere."""
+    vectors, _ = faces
+    if with_old_index:
+        search_index.build(collection)
+        collection.bulk_add_faces(records(vectors[:20] + 0.01))
+    killed = run_subprocess("search-index", "--collection-id", "c", "--rebuild", "--full",
+                            env={**env_of(collection), "REKCLI_TEST_KILL_AT": "index-written"})
+    assert killed.returncode == -9 and temp_files(collection)
+    delete_rows(collection, [3])
+    assert not temp_files(collection)
+    assert index_path(collection).exists() == with_old_index
+    if with_old_index:
+        assert not stored_codes(collection, [3])[3].any()
+
+
 @pytest.mark.parametrize("where", ["header", "codebook", "truncated"])
 def test_a_damaged_index_is_searched_around_with_a_warning_and_rebuilt(
         collection, faces, monkeypatch, notices, faiss_calls, where):

@@ -343,6 +343,8 @@ def wipe_rows(directory: Path, rows, vector_generation: int) -> None:
     directory = Path(directory)
     if any((directory / name).exists() for name in OLD_INDEX_FILES):
         remove(directory)
+    if rows:
+        remove_dead_builders_files(directory)
     path = directory / INDEX_FILE
     if not rows or not path.exists():
         return
@@ -470,6 +472,20 @@ class BuildLock:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
+
+
+def remove_dead_builders_files(directory: Path) -> None:
+    """Remove the temp files of builders killed mid-build (when no builder runs): each is
+    a copy of the codes, deleted faces' included, and beside a current index no build
+    comes to clear it. A running builder wipes its own file before renaming it."""
+    if not any(name.startswith(TEMP_PREFIX) for name in os.listdir(directory)):
+        return  # the usual case: no lock file created
+    lock = BuildLock(directory)
+    if lock.acquire():
+        try:
+            remove_temp_files(directory)
+        finally:
+            lock.release()
 
 
 def remove_temp_files(directory: Path) -> None:
