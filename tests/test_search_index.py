@@ -155,7 +155,8 @@ def stored_codes(collection, rows) -> dict:
     packer = faiss.IndexPQFastScan(128, search_index.SUBQUANTIZERS, 4).get_CodePacker()
     data = np.frombuffer(index_bytes(collection), np.uint8, codes_bytes, codes_at)
     blocks = data.reshape(-1, packer.block_size)
-    # One block at a time: faiss's Python wrapper takes offsets within 32 blocks only.
+    # The row's own block: faiss's Python unpack_1 asserts an offset below
+    # block_size * nvec (32,768), whatever the array holds.
     return {row: packer.unpack_1(blocks[row // packer.nvec:row // packer.nvec + 1],
                                  row % packer.nvec) for row in rows}
 
