@@ -457,6 +457,23 @@ def test_a_delete_killed_before_its_wipe_is_not_damage(collection, faces, monkey
     assert code == 0 and entry["SearchIndex"] == "CURRENT" and not entry["Problems"]
 
 
+def test_an_append_over_a_delete_killed_before_its_wipe_wipes_it(collection, faces):
+    """The build's snapshot sees the delete's rows in pending_tombstones while the index
+    it extends still holds their codes; the write that installs it wipes the old file
+    (which is then replaced): the appended file must not carry them."""
+    vectors, _ = faces
+    search_index.build(collection)
+    collection.bulk_add_faces(records(vectors[:40] + 0.01))
+    doomed = ids_at(collection, [7, N + 3])
+    killed = run_subprocess("delete-faces", "--collection-id", "c", "--face-ids", *doomed,
+                            env={**env_of(collection), "REKCLI_TEST_KILL_AT": "delete-committed"})
+    assert killed.returncode == -9
+    assert search_index.build(collection)["Kind"] == "APPEND"
+    assert all(not code.any() for code in stored_codes(collection, [7, N + 3]).values())
+    checked = collection.verify()
+    assert not checked["problems"] and checked["search_index"] == "CURRENT"
+
+
 def test_check_store_finds_codes_that_do_not_match_the_vectors(collection, faces):
     search_index.build(collection)
     delete_rows(collection, [5])

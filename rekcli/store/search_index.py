@@ -645,6 +645,11 @@ def build(collection, full: bool = False) -> dict | None:
             index = train(faiss, matrix, rows, pending)
             if index is None:
                 return None
+        else:
+            # Deletes committed but not wiped yet: the file extended still holds their
+            # codes, and the write that installs this one wipes only the file it replaces.
+            _wipe_codes(faiss, index.M, _codes_of(faiss, index),
+                        sorted(row for row in pending if row < start))
         encode_rows(faiss, index, matrix, start, rows, pending)
         if start == 0:
             margin = calibrate(faiss, index, matrix, rows, pending)
