@@ -726,7 +726,8 @@ class Collection:
             problems.append("a user's face_count disagrees with its faces")
         if orphans:
             problems.append(f"{orphans} faces point to missing users")
-        index_state = search_index.verify(self.path, info, matrix, face_rows, problems)
+        index_state = search_index.verify(self.path, info, matrix, face_rows, problems,
+                                          pending)
         return {"problems": problems, "search_index": index_state, "face_count": info["face_count"],
                 "user_count": info["user_count"], "faces": face_rows_count,
                 "live_vectors": len(live_vectors), "committed_rows": committed,

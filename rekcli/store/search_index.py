@@ -403,6 +403,8 @@ def wipe_rows(directory: Path, rows, vector_generation: int) -> None:
     directory = Path(directory)
     if any((directory / name).exists() for name in OLD_INDEX_FILES):
         remove(directory)
+    if rows:
+        remove_dead_builders_files(directory)
     path = directory / INDEX_FILE
     if not rows or not path.exists():
         return
@@ -466,7 +468,10 @@ def _wipe_codes(faiss, subquantizers: int, codes, rows) -> None:
     zero = np.zeros(packer.code_size, dtype=np.uint8)
     blocks = codes.reshape(-1, packer.block_size)
     for row in rows:
-        packer.pack_1(zero, int(row), blocks)
+        # Its own block and its place in it: faiss's Python pack_1 asserts offset <
+        # block_size * nvec (32,768), so a whole-array offset past it raised AssertionError.
+        block = int(row) // packer.nvec
+        packer.pack_1(zero, int(row) % packer.nvec, blocks[block:block + 1])
 
 
 def remove_if_obsolete(directory: Path, vector_generation: int) -> None:
@@ -527,6 +532,20 @@ class BuildLock:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
+
+
+def remove_dead_builders_files(directory: Path) -> None:
+    """Remove the temp files of builders killed mid-build (when no builder runs): each is
+    a copy of the codes, deleted faces' included, and beside a current index no build
+    comes to clear it. A running builder wipes its own file before renaming it."""
+    if not any(name.startswith(TEMP_PREFIX) for name in os.listdir(directory)):
+        return  # the usual case: no lock file created
+    lock = BuildLock(directory)
+    if lock.acquire():
+        try:
+            remove_temp_files(directory)
+        finally:
+            lock.release()
 
 
 def remove_temp_files(directory: Path) -> None:
@@ -687,6 +706,11 @@ def build(collection, full: bool = False) -> dict | None:
             index = train(faiss, matrix, rows, pending)
             if index is None:
                 return None
+        else:
+            # Deletes committed but not wiped yet: the file extended still holds their
+            # codes, and the write that installs this one wipes only the file it replaces.
+            _wipe_codes(faiss, index.M, _codes_of(faiss, index),
+                        sorted(row for row in pending if row < start))
         encode_rows(faiss, index, matrix, start, rows, pending)
         if start == 0:
             margin = calibrate(faiss, index, matrix, rows, pending)
@@ -785,10 +809,13 @@ def usable_state(index: SearchIndex, info: dict) -> str:
     return "STALE" if tail > UPDATE_TAIL_ROWS else "CURRENT"
 
 
-def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) -> str:
+def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list,
+           pending=()) -> str:
     """`rekcli check-store`: the index's state (NONE, CURRENT, STALE, OBSOLETE, DAMAGED,
     UNAVAILABLE); appends to `problems` a damaged index: every covered row's code is
-    re-encoded from the vector file and compared (a deleted face's must be all zeros)."""
+    re-encoded from the vector file and compared (a deleted face's must be all zeros).
+    `pending`: rows of deletes committed but not wiped yet (the next write wipes them):
+    their codes may still be the faces' and are not compared."""
     path = Path(directory) / INDEX_FILE
     if not path.exists():
         return "NONE"
@@ -805,7 +832,7 @@ def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) 
         state = usable_state(index, info)
         if state == "OBSOLETE":
             return state
-        wrong = _codes_differing(faiss, index, matrix, face_rows)
+        wrong = _codes_differing(faiss, index, matrix, face_rows, pending)
         if wrong:
             problems.append(f"{path}: {wrong} block(s) of 32 codes do not match the "
                             "vectors (or hold a deleted face's code); removed, the next "
@@ -818,12 +845,14 @@ def verify(directory: Path, info: dict, matrix, face_rows: set, problems: list) 
         index.close()
 
 
-def _codes_differing(faiss, index: SearchIndex, matrix, face_rows: set) -> int:
+def _codes_differing(faiss, index: SearchIndex, matrix, face_rows: set, pending=()) -> int:
     """How many covered rows' codes differ from their re-encoding (a dead row's from the
-    all-zero code), block by block."""
+    all-zero code), block by block; `pending` rows count as wiped."""
     import numpy as np
 
-    stored = _codes_of(faiss, index.index)
+    stored = _codes_of(faiss, index.index)  # the open index's own copy, not the file
+    _wipe_codes(faiss, index.subquantizers, stored,
+                [row for row in pending if row < index.covered_rows])
     block_bytes = 32 * index.subquantizers * BITS // 8
     differing = 0
     for first in range(0, index.covered_rows, _CHUNK_ROWS):
