@@ -410,12 +410,18 @@ class Collection:
         cold, index.searched = not index.searched, True
 
         def band(rows, d2, upper):
+            """The rows with done_below < d2 <= upper, ascending, in chunks that grow 8x
+            from first_chunk (callers look up each chunk's faces and usually stop early)."""
             keep = (d2 > done_below) & (d2 <= upper)
             if excluded.size:
                 keep &= ~np.isin(rows, excluded)
             rows, d2 = rows[keep], d2[keep]
             order = np.lexsort((rows, d2))
-            return rows[order], d2[order]
+            rows, d2 = rows[order], d2[order]
+            start, size = 0, max(1, first_chunk)
+            while start < rows.size:
+                yield rows[start:start + size], d2[start:start + size]
+                start, size = start + size, size * 8
 
         k = search_index.first_k(covered, first_chunk)
         while k <= covered * search_index.EXACT_SCAN_SHARE:
@@ -429,9 +435,8 @@ class Collection:
                                                         query, eps, read=cold))
                 next_key = float(keys[end]) if end < rows.size else math.inf
                 upper = min(limit, min(next_key, floor) - margin)
-                chunk = band(np.concatenate(measured_rows), np.concatenate(measured_d2), upper)
-                if chunk[0].size:
-                    yield chunk
+                yield from band(np.concatenate(measured_rows), np.concatenate(measured_d2),
+                                upper)
                 if upper >= limit:
                     return
                 done_below = max(done_below, upper)
@@ -441,10 +446,8 @@ class Collection:
             k *= 4
         # Past a fair share of the rows: every covered row, exactly.
         d2 = self._scan(vectors, matrix, 0, covered, query, eps)
-        chunk = band(np.concatenate([np.arange(covered, dtype=np.int64), tail_rows]),
-                     np.concatenate([d2, tail_d2]), limit)
-        if chunk[0].size:
-            yield chunk
+        yield from band(np.concatenate([np.arange(covered, dtype=np.int64), tail_rows]),
+                        np.concatenate([d2, tail_d2]), limit)
 
     def _index_eligible(self, info: dict) -> bool:
         return (info["face_count"] >= search_index.min_faces()
