@@ -83,6 +83,9 @@ _USER_SCAN_LIMIT = 20_000
 
 # Collection folder -> when this process last started a background index build for it.
 _BUILDS_STARTED: dict[str, float] = {}
+# Collections this process has searched: a process that searches one again (a server, a
+# batch job) uses its search index from a lower size (search_index.resident_min_faces).
+_SEARCHED: set[str] = set()
 
 
 def not_found(collection_id: str) -> CollectionNotFound:
@@ -370,6 +373,7 @@ class Collection:
 
         n = info["committed_rows"]
         index = self._search_index(info)
+        _SEARCHED.add(str(self.path))
         if index is not None:
             matrix = vectors.matrix(n, populate=False)
             return matrix, self._ranked_through_index(index, vectors, matrix, n, query, eps,
@@ -450,7 +454,9 @@ class Collection:
                         np.concatenate([d2, tail_d2]), limit)
 
     def _index_eligible(self, info: dict) -> bool:
-        return (info["face_count"] >= search_index.min_faces()
+        threshold = (search_index.resident_min_faces() if str(self.path) in _SEARCHED
+                     else search_index.min_faces())
+        return (info["face_count"] >= threshold
                 and info["vector_format"] == constants.VECTOR_FORMAT
                 and search_index.available())
 

@@ -82,10 +82,16 @@ _ALIGN = 4096
 SUBQUANTIZERS = 64  # 2 floats per subquantizer, 32 bytes a row (measured: 32 lost recall)
 BITS = 4  # fast-scan's code size
 
-# Collections with fewer faces are searched exactly: below ~1M faces exact search costs
-# under ~40 ms a query and needs no build (measured, bench_search.py). Tests lower it.
+# Collections with fewer faces are searched exactly. A whole CLI process pays ~0.1 s more
+# through the index (importing faiss, reading the codes) than an exact search at 1e6
+# faces (0.24-0.33 s against 0.17-0.21 s), about the same at 2e6 (bench_search.py).
+# Tests lower it.
 MIN_FACES_ENV = "REKCLI_SEARCH_INDEX_MIN_FACES"
-SEARCH_INDEX_MIN_FACES = 1_000_000
+SEARCH_INDEX_MIN_FACES = 2_000_000
+# A process that searches a collection again (rekcli serve, the batch jobs) has paid those
+# costs once: it uses the index from an eighth of that (250,000 by default), where one
+# query costs ~1.5 ms through it against ~8 ms exactly (3.7 against 25 ms at 1e6).
+RESIDENT_SHARE = 8
 # "background" (default): the first search that finds a collection past the threshold
 # without a current index starts a builder process and answers exactly meanwhile;
 # "off": only `rekcli search-index --rebuild` builds.
@@ -172,6 +178,11 @@ def available() -> bool:
 def min_faces() -> int:
     value = os.environ.get(MIN_FACES_ENV, "").strip()
     return int(value) if value.isdigit() else SEARCH_INDEX_MIN_FACES
+
+
+def resident_min_faces() -> int:
+    """The threshold for a process that has searched the collection before."""
+    return min_faces() // RESIDENT_SHARE
 
 
 def background_builds() -> bool:
@@ -606,15 +617,17 @@ def _codes_of(faiss, index):
     return faiss.rev_swig_ptr(index.codes.get(), index.codes.size())
 
 
-def calibrate(faiss, index, matrix, rows: int, pending, seed: int = 1) -> float:
+def calibrate(faiss, index, matrix, rows: int, pending, first: int = 0,
+              seed: int = 1) -> float:
     """The margin: the MARGIN_QUANTILE quantile of the amounts by which a code distance
-    exceeded the true distance, over pairs of a stored row and a query placed
-    CALIBRATION_DISTANCE from it, in the direction between two other stored faces (so
-    shaped like faces differ)."""
+    exceeded the true distance, over pairs of a stored row (of rows first..rows) and a
+    query placed CALIBRATION_DISTANCE from it, in the direction between two other stored
+    faces (so shaped like faces differ)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    picked = np.unique(rng.integers(0, rows, size=min(rows, 3 * _CALIBRATION_PAIRS)))
+    span = rows - first
+    picked = first + np.unique(rng.integers(0, span, size=min(span, 3 * _CALIBRATION_PAIRS)))
     block = np.asarray(matrix[picked])
     keep = (block[:, NORM_COLUMN] != TOMBSTONE_NORM) & ~np.isin(picked, list(pending))
     faces = block[keep, :DESCRIPTOR_SIZE].astype(np.float64)
@@ -714,6 +727,10 @@ def build(collection, full: bool = False) -> dict | None:
         encode_rows(faiss, index, matrix, start, rows, pending)
         if start == 0:
             margin = calibrate(faiss, index, matrix, rows, pending)
+        else:
+            # The appended faces were not seen by the codebook's training: if they are
+            # encoded worse (people unlike the earlier ones), the margin grows to cover them.
+            margin = max(margin, calibrate(faiss, index, matrix, rows, pending, first=start))
         write_index(temp, faiss, index, rows, info["vector_generation"], info["generation"],
                     margin)
         fault_point("index-written")
