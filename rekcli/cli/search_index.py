@@ -17,7 +17,9 @@ from rekcli.cli.errors import EXIT_OK
 SUMMARY = "Show, update or rebuild the search index of a large collection."
 DESCRIPTION = [
     "A rekcli customization, with no Rekognition counterpart. Collections of at least "
-    "$REKCLI_SEARCH_INDEX_MIN_FACES faces (default 1,000,000) are searched through an index "
+    "$REKCLI_SEARCH_INDEX_MIN_FACES faces (default 2,000,000; an eighth of that in a process "
+    "that searched the collection before, like rekcli serve or a batch job) are searched "
+    "through an index "
     "kept beside their vectors (search-index.pq, 32 bytes a face): each search scans every "
     "face's compressed code (about 20 ms at ten million faces), measures the nearest few "
     "thousand, plus every face added since the index was built, exactly, and applies "
