@@ -427,7 +427,7 @@ class Collection:
                 yield rows[start:start + size], d2[start:start + size]
                 start, size = start + size, size * 8
 
-        k = search_index.first_k(covered, first_chunk)
+        k = search_index.first_k(covered)
         while k <= covered * search_index.EXACT_SCAN_SHARE:
             rows, keys, floor = index.nearest_rows(query, k)
             measured_rows, measured_d2 = [tail_rows], [tail_d2]

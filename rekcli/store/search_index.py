@@ -199,10 +199,12 @@ def margin(index: "SearchIndex") -> float:
     return value if math.isfinite(value) and value >= 0 else index.margin
 
 
-def first_k(covered_rows: int, wanted: int) -> int:
-    """How many rows to ask faiss for first: enough for `wanted` answers and, from
-    measurement, for one scan to settle a default search."""
-    return max(FIRST_K_MIN, 4 * wanted, covered_rows // 1_000_000 * FIRST_K_PER_MILLION)
+def first_k(covered_rows: int) -> int:
+    """How many rows to ask faiss for first: from measurement, enough for one scan to
+    settle a default search. Not scaled by MaxFaces (search-faces asks for 4096 by
+    default, and nearly always finds far fewer): a search that needs more rows asks again
+    for 4x more."""
+    return max(FIRST_K_MIN, covered_rows // 1_000_000 * FIRST_K_PER_MILLION)
 
 
 def _aligned(offset: int) -> int:
