@@ -228,6 +228,8 @@ class SearchIndex:
         faiss = _require_faiss()
         self.path = Path(path)
         self.searched = False  # set by the first search through it (Collection)
+        # One descriptor for the header and the codes: a rebuild may rename another file
+        # into place meanwhile.
         fd = open_private(self.path, os.O_RDONLY)
         try:
             st = os.fstat(fd)
@@ -235,20 +237,22 @@ class SearchIndex:
             if st.st_size < _HEADER_BYTES:
                 raise IndexDamaged(f"{self.path}: truncated ({st.st_size} bytes)")
             data = mmap.mmap(fd, st.st_size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+            try:
+                self._read_header(data, st.st_size)
+                # Read before the codes: a wipe in between makes the next open reload.
+                self.wipes = struct.unpack_from("<Q", data, _WIPES_AT)[0]
+                codebook = np.frombuffer(data, "<f4", self._codebook_floats,
+                                         self._codebook_at)
+                self.index = _fastscan_index(faiss, self.subquantizers, codebook)
+                del codebook
+            finally:
+                _close_map(data)
+            # The codes are read straight into faiss's own buffer (one copy, no page
+            # faults on a mapping): 305 MB at 1e7 faces.
+            self.index.codes.resize(self._codes_bytes)
+            _read_exactly(fd, self.path, _codes_of(faiss, self.index), self._codes_at)
         finally:
             os.close(fd)
-        try:
-            self._read_header(data, st.st_size)
-            self.wipes = struct.unpack_from("<Q", data, _WIPES_AT)[0]
-            codebook = np.frombuffer(data, "<f4", self._codebook_floats, self._codebook_at)
-            self.index = _fastscan_index(faiss, self.subquantizers, codebook)
-            del codebook
-        finally:
-            _close_map(data)
-        # The codes are read straight into faiss's own buffer (one copy, no page faults on
-        # a mapping): 305 MB at 1e7 faces.
-        self.index.codes.resize(self._codes_bytes)
-        _read_exactly(self.path, _codes_of(faiss, self.index), self._codes_at)
         self.index.ntotal = self.covered_rows
         self.index.ntotal2 = _padded(self.covered_rows)
 
@@ -296,19 +300,15 @@ class SearchIndex:
         self.__dict__.pop("index", None)
 
 
-def _read_exactly(path: Path, into, offset: int) -> None:
-    """Fill the numpy array `into` from `path` at `offset` (IndexDamaged if it ends first)."""
+def _read_exactly(fd: int, path: Path, into, offset: int) -> None:
+    """Fill the numpy array `into` from `fd` at `offset` (IndexDamaged if it ends first)."""
     view = memoryview(into).cast("B")
-    fd = open_private(path, os.O_RDONLY)
-    try:
-        while view:
-            got = os.preadv(fd, [view[:1 << 30]], offset)
-            if got == 0:
-                raise IndexDamaged(f"{path}: shorter than its header says")
-            view = view[got:]
-            offset += got
-    finally:
-        os.close(fd)
+    while view:
+        got = os.preadv(fd, [view[:1 << 30]], offset)
+        if got == 0:
+            raise IndexDamaged(f"{path}: shorter than its header says")
+        view = view[got:]
+        offset += got
 
 
 def _close_map(data) -> None:
