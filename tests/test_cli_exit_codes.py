@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
-
-import pytest
 import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from cli_helpers import run_subprocess
 
@@ -161,11 +163,32 @@ def test_no_traceback_without_debug_but_with_it():
     assert debug.returncode == 255 and b"Traceback" in debug.stderr
 
 
+def wait_until_reading(pid: int, timeout: float = 60.0) -> None:
+    """Wait until process `pid` sits in read(2) on its stdin pipe (syscall 0 on x86-64
+    Linux, on a descriptor open on the same pipe as fd 0: not the interpreter reading its
+    own modules); elsewhere, or without /proc, one second."""
+    proc = Path(f"/proc/{pid}")
+    if not (proc / "syscall").exists() or os.uname().machine != "x86_64":
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            fields = (proc / "syscall").read_text().split()
+            if fields[0] == "0" and (os.readlink(proc / "fd" / str(int(fields[1], 16)))
+                                     == os.readlink(proc / "fd" / "0")):
+                return
+        except (OSError, IndexError, ValueError):
+            pass  # the descriptor closed meanwhile, or a running process ("running")
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never blocked reading its input")
+
+
 def test_ctrl_c_exits_130_and_writes_a_newline_to_stdout():
     process = subprocess.Popen(
         [sys.executable, "-m", "rekcli", "describe-collection", "--cli-input-json", "file:///dev/stdin"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)  # let it start and block on stdin
+    wait_until_reading(process.pid)  # started and blocked on stdin, however loaded the machine
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
