@@ -926,3 +926,39 @@ def test_rows_past_the_first_thousand_blocks_are_wiped_checked_and_built(ctx, mo
             assert not found_ids(found) & set(doomed)
         finally:
             big.close()
+
+
+def test_a_row_exactly_at_a_band_bound_is_not_lost(collection, faces, monkeypatch):
+    """Two identical faces, faiss's rows measured one at a time, no margin: the first band
+    ends exactly at their distance, with the twin not measured yet; the next band must
+    still give it (it once kept only rows past the bound)."""
+    from rekcli.store import vectors as vec
+
+    vectors, _ = faces
+    collection.bulk_add_faces(records(vectors[:1]))  # row N: a twin of row 0
+    search_index.build(collection)
+    query = (vectors[0] + 0.01).astype(np.float32)
+    d2 = float(vec.approx_squared_distances(collection.vectors.gather([0]), query[None])[0])
+
+    def twins_only(self, queries, k):
+        return np.array([0, N], dtype=np.int64), np.array([d2, d2]), math.inf
+
+    monkeypatch.setattr(search_index.SearchIndex, "nearest_rows", twins_only)
+    monkeypatch.setattr(search_index, "FIRST_MEASURED_ROWS", 1)
+    monkeypatch.setenv(search_index.MARGIN_ENV, "0")
+    found = collection.nearest_faces(query, 10, MATCH)
+    assert len(found) == 2 and found[0][1] == found[1][1]
+
+
+def test_faiss_refusing_a_search_means_a_warning_and_an_exact_answer(collection, faces,
+                                                                     monkeypatch, notices):
+    _, queries = faces
+    search_index.build(collection)
+    expected = exact_answers(collection, queries[:3], monkeypatch)
+
+    def refusing(self, queries, k):
+        raise RuntimeError("Error in faiss::IndexFastScan::search")
+
+    monkeypatch.setattr(search_index.SearchIndex, "nearest_rows", refusing)
+    assert answers(collection, queries[:3]) == expected
+    assert notices and "search index" in notices[0] and "searching exactly" in notices[0]

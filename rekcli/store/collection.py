@@ -413,15 +413,24 @@ class Collection:
         # batch) go through the mapping, whose pages then stay mapped.
         cold, index.searched = not index.searched, True
 
+        at_bound = np.empty(0, dtype=np.int64)  # rows yielded at exactly done_below
+
         def band(rows, d2, upper):
-            """The rows with done_below < d2 <= upper, ascending, in chunks that grow 8x
-            from first_chunk (callers look up each chunk's faces and usually stop early)."""
-            keep = (d2 > done_below) & (d2 <= upper)
+            """The rows with done_below <= d2 <= upper not yielded yet, ascending, in chunks
+            that grow 8x from first_chunk (callers look up each chunk's faces and usually
+            stop early). A row at exactly the last bound may not have been measured then."""
+            nonlocal at_bound
+            keep = (d2 > done_below) | ((d2 == done_below) & ~np.isin(rows, at_bound))
+            keep &= d2 <= upper
             if excluded.size:
                 keep &= ~np.isin(rows, excluded)
             rows, d2 = rows[keep], d2[keep]
             order = np.lexsort((rows, d2))
             rows, d2 = rows[order], d2[order]
+            if upper > done_below:  # the next band starts at upper
+                at_bound = rows[d2 == upper]
+            elif upper == done_below:
+                at_bound = np.concatenate([at_bound, rows[d2 == upper]])
             start, size = 0, max(1, first_chunk)
             while start < rows.size:
                 yield rows[start:start + size], d2[start:start + size]
@@ -429,7 +438,11 @@ class Collection:
 
         k = search_index.first_k(covered)
         while k <= covered * search_index.EXACT_SCAN_SHARE:
-            rows, keys, floor = index.nearest_rows(query, k)
+            try:
+                rows, keys, floor = index.nearest_rows(query, k)
+            except (RuntimeError, ValueError, IndexError) as exc:  # faiss refused it
+                self._index_damaged(exc)
+                break
             measured_rows, measured_d2 = [tail_rows], [tail_d2]
             start, step = 0, search_index.FIRST_MEASURED_ROWS
             while True:
