@@ -187,7 +187,11 @@ def wait_until_reading(pid: int, timeout: float = 60.0) -> None:
 def test_ctrl_c_exits_130_and_writes_a_newline_to_stdout():
     process = subprocess.Popen(
         [sys.executable, "-m", "rekcli", "describe-collection", "--cli-input-json", "file:///dev/stdin"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # As in a terminal: a shell without job control starts background jobs with SIGINT
+        # ignored, which the test runner and so rekcli would inherit (Python then installs
+        # no KeyboardInterrupt handler).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_until_reading(process.pid)  # started and blocked on stdin, however loaded the machine
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
